@@ -1,0 +1,4 @@
+"""The ICU performance engine: catalogue, store, ingest and the monthly KPI table.
+
+Plain Python and pandas; nothing here imports Streamlit.
+"""

@@ -1,0 +1,488 @@
+"""The catalogue of indicators: ``config/kpis.yaml`` parsed into frozen, typed models.
+
+Every key is declared once, here, with its default and its help text; the README's
+catalogue reference is generated from these declarations (``python -m kpis reference``).
+Validation collects every problem, each with its location, value and a hint, and fails once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from kpis import periods
+from kpis.errors import MISSING, CatalogueError, CatalogueProblem
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.yaml"
+
+
+class Unit(StrEnum):
+    PERCENT = "percent"
+    COUNT = "count"
+    DAYS = "days"
+    HOURS = "hours"
+    RATE = "rate"
+    RATIO = "ratio"
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"
+    LOWER = "lower"
+    NONE = "none"
+
+
+class Frequency(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class Aggregation(StrEnum):
+    AS_REPORTED = "as_reported"
+    YTD_SUM = "ytd_sum"
+    YTD_MEAN = "ytd_mean"
+    YTD_RATIO = "ytd_ratio"
+    ROLLING_12M_SUM = "rolling_12m_sum"
+    ROLLING_12M_RATIO = "rolling_12m_ratio"
+
+    @property
+    def uses_ratio(self) -> bool:
+        return self in (Aggregation.YTD_RATIO, Aggregation.ROLLING_12M_RATIO)
+
+    @property
+    def is_rolling(self) -> bool:
+        return self in (Aggregation.ROLLING_12M_SUM, Aggregation.ROLLING_12M_RATIO)
+
+    @property
+    def is_ytd(self) -> bool:
+        return self in (Aggregation.YTD_SUM, Aggregation.YTD_MEAN, Aggregation.YTD_RATIO)
+
+
+def _custom(kind: str, message: str, hint: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message, {"hint": hint})
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _custom(
+            "target_value",
+            f"{where} {value!r} is not a number",
+            "write a plain number such as 90 or 13140; the unit comes from 'unit' (for 90% write 90)",
+        )
+    return float(value)
+
+
+class Target(BaseModel):
+    """A target: one number for every period, a number per financial year, and/or a
+    monthly trajectory. For a period the month's trajectory value wins, then its
+    financial year's, then the constant; with none of them there is no target."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    constant: float | None = None
+    by_year: tuple[tuple[int, float], ...] = ()  # (financial year start, value)
+    by_month: tuple[tuple[int, float], ...] = ()  # (month index, value)
+
+    @classmethod
+    def parse(cls, raw: Any) -> Target | None:
+        if raw is None:
+            return None
+        if isinstance(raw, Target):
+            return raw
+        if not isinstance(raw, dict):
+            return cls(constant=_number(raw, "target"))
+        by_year, by_month = [], []
+        for key, value in raw.items():
+            key_text = str(key).strip()
+            number = _number(value, f"target for {key_text!r}:")
+            if "/" in key_text:
+                try:
+                    start = periods.parse_period(f"{key_text} M1") // 12
+                except periods.PeriodError:
+                    start = None
+                if start is None:
+                    raise _custom(
+                        "target_key",
+                        f"{key_text!r} is not a financial year",
+                        'write financial years as "2020/21" and months as "2020-10"',
+                    )
+                by_year.append((start, number))
+            else:
+                try:
+                    by_month.append((periods.from_text(key_text), number))
+                except periods.PeriodError:
+                    raise _custom(
+                        "target_key",
+                        f"{key_text!r} is neither a financial year nor a month",
+                        'write financial years as "2020/21" and months as "2020-10"',
+                    ) from None
+        return cls(by_year=tuple(sorted(by_year)), by_month=tuple(sorted(by_month)))
+
+    def for_period(self, month: int) -> float | None:
+        months = dict(self.by_month)
+        if month in months:
+            return months[month]
+        years = dict(self.by_year)
+        fy = periods.fy_start_year(month)
+        if fy in years:
+            return years[fy]
+        return self.constant
+
+    def describe(self) -> str:
+        parts = []
+        if self.constant is not None:
+            parts.append(f"{self.constant:g}")
+        parts += [f"{periods.fy_label(y)}: {v:g}" for y, v in self.by_year]
+        parts += [f"{periods.to_text(m)}: {v:g}" for m, v in self.by_month]
+        return ", ".join(parts)
+
+
+class Indicator(BaseModel):
+    """One key performance indicator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Unique id used in extracts and URLs: lower case letters, digits and _.",
+    )
+    name: str = Field(min_length=1, description="The indicator as the board reads it.")
+    workstream: str = Field(description="Id of the workstream it belongs to.")
+    unit: Unit = Field(description="`percent`, `count`, `days`, `hours`, `rate` or `ratio`.")
+    direction: Direction = Field(description="`higher` or `lower` is better; `none` for context only (no RAG).")
+    frequency: Frequency = Field(
+        Frequency.MONTHLY,
+        description="`monthly`, or `quarterly` (values on the quarter's last month).",
+    )
+    aggregation: Aggregation = Field(
+        Aggregation.AS_REPORTED,
+        description="How the reported figure is made from the extract's values: "
+        "`as_reported`, `ytd_sum`, `ytd_mean`, `ytd_ratio`, `rolling_12m_sum`, "
+        "`rolling_12m_ratio` (the ratio forms use numerator/denominator).",
+    )
+    target: Target | None = Field(
+        None,
+        description='A number; or per financial year `{"2020/21": 13140}`; or a monthly '
+        'trajectory `{"2020-10": 13140}` (both may be mixed); absent = no target.',
+    )
+    tolerance: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Amber band as a fraction of the comparator; default: the top-level `tolerance`.",
+    )
+    headline: bool = Field(False, description="Show as a tile on the overview page.")
+    headline_group: str | None = Field(None, description="Tile group on the overview page (e.g. `Quality`).")
+    short_name: str | None = Field(None, description="Shorter name for tiles and charts.")
+    decimals: int = Field(0, ge=0, le=3, description="Decimal places shown.")
+    scale: float | None = Field(
+        None,
+        gt=0,
+        description="Multiplier for ratio aggregations: numerator / denominator × scale; "
+        "default 100 for `percent`, else 1.",
+    )
+    owner: str | None = Field(None, description="Initials of the responsible owner (see `owners`).")
+    description: str = Field("", description="Definition shown on the indicator page.")
+    source: str = Field("", description="Where the figures come from.")
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _parse_target(cls, raw: Any) -> Target | None:
+        return Target.parse(raw)
+
+    @property
+    def ratio_scale(self) -> float:
+        if self.scale is not None:
+            return self.scale
+        return 100.0 if self.unit is Unit.PERCENT else 1.0
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class Workstream(BaseModel):
+    """A workstream: one KPI table and one dashboard page."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Unique id: lower case letters, digits and _.")
+    name: str = Field(min_length=1, description="Name as the board reads it.")
+    lead: str = Field("", description="Lead officer (initials from `owners`, or a name).")
+    description: str = Field("", description="What the workstream covers.")
+
+
+class Catalogue(BaseModel):
+    """The whole catalogue file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field("Summary Performance Report", description="Report title shown on the dashboard.")
+    tolerance: float = Field(
+        0.10, ge=0, le=1, description="Default Amber band as a fraction of the comparator (0.10 = 10%)."
+    )
+    owners: dict[str, str] = Field(default_factory=dict, description="Owner initials → role title (the report's key).")
+    workstreams: tuple[Workstream, ...] = Field(description="The workstreams, in report order.")
+    indicators: tuple[Indicator, ...] = Field(description="The indicators, in report order.")
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return self._by_id()[indicator_id]
+
+    def _by_id(self) -> dict[str, Indicator]:
+        return {i.id: i for i in self.indicators}
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        return [i.id for i in self.indicators]
+
+    def workstream(self, workstream_id: str) -> Workstream:
+        return next(w for w in self.workstreams if w.id == workstream_id)
+
+    def in_workstream(self, workstream_id: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.workstream == workstream_id]
+
+    def tolerance_for(self, indicator: Indicator) -> float:
+        return self.tolerance if indicator.tolerance is None else indicator.tolerance
+
+
+# Loading and validation: collect every problem, then fail once.
+
+_HINTS = {
+    "missing": "add this key",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "float_parsing": "write a plain number such as 0.1",
+    "float_type": "write a plain number such as 0.1",
+    "int_parsing": "write a whole number such as 1",
+    "int_type": "write a whole number such as 1",
+    "string_type": "write text (quote it if it looks like a number or a date)",
+    "string_pattern_mismatch": "use lower case letters, digits and _ only, starting with a letter",
+    "string_too_short": "this cannot be empty",
+    "greater_than_equal": "use a value within the allowed range",
+    "less_than_equal": "use a value within the allowed range",
+    "greater_than": "use a value within the allowed range",
+    "dict_type": "write a mapping of key: value lines",
+    "tuple_type": "write a list, one '- ' item per line",
+    "model_type": "write a mapping of key: value lines",
+}
+
+
+def _location(prefix: str, loc: tuple) -> str:
+    text = prefix
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _hint(error: dict, model: type[BaseModel]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if "hint" in ctx:
+        return ctx["hint"]
+    field = next((p for p in reversed(error["loc"]) if isinstance(p, str)), None)
+    if kind == "enum":
+        return f"use one of {ctx.get('expected', '')}"
+    if kind == "extra_forbidden":
+        known = list(model.model_fields)
+        close = difflib.get_close_matches(str(field), known, n=1)
+        suggestion = f"did you mean {close[0]!r}? " if close else ""
+        return f"{suggestion}remove it or correct its spelling; known keys: {', '.join(known)}"
+    if kind == "missing" and field in model.model_fields:
+        return f"add '{field}': {model.model_fields[field].description}"
+    return _HINTS.get(kind, "see the catalogue reference in the README")
+
+
+def _message(error: dict) -> str:
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _problems(error: ValidationError, prefix: str, model: type[BaseModel]) -> list[CatalogueProblem]:
+    return [
+        CatalogueProblem(
+            location=_location(prefix, tuple(e["loc"])),
+            value=MISSING if e["type"] == "missing" else e.get("input"),
+            problem=_message(e),
+            hint=_hint(e, model),
+        )
+        for e in error.errors()
+    ]
+
+
+def _cross_checks(header: Catalogue | None, items: list[tuple[int, Indicator]]) -> list[CatalogueProblem]:
+    problems = []
+    seen: dict[str, int] = {}
+    workstreams = {w.id for w in header.workstreams} if header else None
+    owners = header.owners if header else {}
+    for i, ind in items:
+        where = f"indicators[{i}]"
+        if ind.id in seen:
+            problems.append(
+                CatalogueProblem(
+                    f"{where}.id",
+                    ind.id,
+                    f"duplicates indicators[{seen[ind.id]}].id",
+                    "give every indicator its own id",
+                )
+            )
+        seen.setdefault(ind.id, i)
+        if workstreams is not None and ind.workstream not in workstreams:
+            problems.append(
+                CatalogueProblem(
+                    f"{where}.workstream",
+                    ind.workstream,
+                    "is not a workstream id",
+                    f"use one of {', '.join(sorted(workstreams))}, or add it under 'workstreams'",
+                )
+            )
+        if ind.owner is not None and owners and ind.owner not in owners:
+            problems.append(
+                CatalogueProblem(
+                    f"{where}.owner",
+                    ind.owner,
+                    "is not in 'owners'",
+                    f"use one of {', '.join(owners)}, or add the initials under 'owners'",
+                )
+            )
+        if ind.target is not None and ind.direction is Direction.NONE:
+            problems.append(
+                CatalogueProblem(
+                    f"{where}.target",
+                    ind.target.describe(),
+                    "a target needs a direction",
+                    "set 'direction' to higher or lower, or remove the target",
+                )
+            )
+        if ind.target is not None and ind.frequency is Frequency.QUARTERLY:
+            for month, _ in ind.target.by_month:
+                if not periods.is_quarter_end(month):
+                    problems.append(
+                        CatalogueProblem(
+                            f"{where}.target",
+                            periods.to_text(month),
+                            "is not a quarter's last month, and this indicator is quarterly",
+                            "key quarterly trajectories by June, September, December or March",
+                        )
+                    )
+    if header:
+        ids = [w.id for w in header.workstreams]
+        for j, wid in enumerate(ids):
+            if ids.index(wid) != j:
+                problems.append(
+                    CatalogueProblem(
+                        f"workstreams[{j}].id",
+                        wid,
+                        f"duplicates workstreams[{ids.index(wid)}].id",
+                        "give every workstream its own id",
+                    )
+                )
+    return problems
+
+
+def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
+    """Validate a parsed YAML document; raise :class:`CatalogueError` with every problem."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(
+            [
+                CatalogueProblem(
+                    "(top level)",
+                    raw,
+                    "the catalogue must be a mapping",
+                    "start the file with keys such as 'tolerance:', 'workstreams:' and 'indicators:'",
+                )
+            ],
+            source,
+        )
+    problems: list[CatalogueProblem] = []
+    header = None
+    try:
+        header = Catalogue.model_validate({**raw, "indicators": ()})
+    except ValidationError as error:
+        problems += _problems(error, "", Catalogue)
+    raw_indicators = raw.get("indicators", ())
+    items: list[tuple[int, Indicator]] = []
+    if isinstance(raw_indicators, list):
+        for i, item in enumerate(raw_indicators):
+            try:
+                items.append((i, Indicator.model_validate(item)))
+            except ValidationError as error:
+                problems += _problems(error, f"indicators[{i}]", Indicator)
+    elif "indicators" in raw:
+        problems.append(
+            CatalogueProblem("indicators", raw_indicators, "must be a list", "write one '- id: ...' item per indicator")
+        )
+    else:
+        problems.append(
+            CatalogueProblem(
+                "indicators", MISSING, "Field required", "add 'indicators:' with one '- id: ...' item per indicator"
+            )
+        )
+    problems += _cross_checks(header, items)
+    if problems:
+        raise CatalogueError(problems, source)
+    return Catalogue.model_validate(raw)
+
+
+def load_catalogue(path: str | Path = DEFAULT_PATH) -> Catalogue:
+    """Read and validate a catalogue file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CatalogueError(
+            [CatalogueProblem(str(path), MISSING, f"cannot be read ({error})", "check the path given to --config")],
+            str(path),
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise CatalogueError(
+            [
+                CatalogueProblem(
+                    where,
+                    MISSING,
+                    f"is not valid YAML ({getattr(error, 'problem', error)})",
+                    "check the indentation and quote values that contain ':' or '#'",
+                )
+            ],
+            str(path),
+        ) from None
+    return parse_catalogue(raw, str(path))
+
+
+def reference_markdown() -> str:
+    """The catalogue reference table of the README, generated from the models."""
+    lines = []
+    for title, model in (
+        ("Top level", Catalogue),
+        ("Workstream (`workstreams: [...]`)", Workstream),
+        ("Indicator (`indicators: [...]`)", Indicator),
+    ):
+        lines += [f"**{title}**", "", "| key | required | default | meaning |", "|---|---|---|---|"]
+        for name, field in model.model_fields.items():
+            required = field.is_required()
+            default = "" if required else _default_text(field)
+            lines.append(f"| `{name}` | {'yes' if required else 'no'} | {default} | {field.description} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _default_text(field: Any) -> str:
+    if field.default_factory is not None:
+        return "`{}`"
+    value = field.default
+    if value is None:
+        return "none"
+    if isinstance(value, StrEnum):
+        return f"`{value.value}`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"

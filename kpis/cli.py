@@ -1,0 +1,189 @@
+"""The command line: ``python -m kpis validate | ingest | summary | reference | load-sample``.
+
+Errors from the engine become a message on stderr and exit status 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from kpis import ingest, periods, sample, store
+from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
+from kpis.errors import CatalogueError, ExtractError
+from kpis.performance import build_kpi_table, rag_summary
+
+FORMATS = ("csv", "json", "markdown")
+
+
+def _add_common(parser: argparse.ArgumentParser, database: bool = True) -> None:
+    parser.add_argument("--config", default=str(DEFAULT_PATH), help="catalogue file (default: %(default)s)")
+    if database:
+        parser.add_argument(
+            "--database", default=None, help=f"database URL (default: ${store.DATABASE_ENV}, else {store.DEFAULT_PATH})"
+        )
+
+
+def _month(text: str) -> int:
+    try:
+        return periods.parse_period(text)
+    except periods.PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kpis", description="ICU performance dashboard: catalogue, extracts and the monthly KPI table."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check the catalogue; list every problem")
+    _add_common(validate, database=False)
+
+    load = commands.add_parser("ingest", help="load extract CSV files (all of a file, or none of it)")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load.add_argument("--user", default=None, help="who is loading (default: the OS user)")
+    _add_common(load)
+
+    summary = commands.add_parser("summary", help="print the KPI table (or its RAG summary) as at a month")
+    summary.add_argument(
+        "--as-at",
+        type=_month,
+        default=None,
+        metavar="YYYY-MM",
+        help="the report month (default: the latest month with data)",
+    )
+    summary.add_argument("--format", choices=FORMATS, default="csv")
+    summary.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+    summary.add_argument("--counts", action="store_true", help="print the RAG summary counts per workstream instead")
+    summary.add_argument(
+        "--as-of-extract", type=int, default=None, metavar="N", help="use the data as it stood after extract N"
+    )
+    _add_common(summary)
+
+    commands.add_parser("reference", help="print the catalogue reference (Markdown)")
+
+    load_sample = commands.add_parser("load-sample", help="load the illustrative sample data into an empty store")
+    _add_common(load_sample)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    print(f"{args.config}: valid: {len(catalogue.workstreams)} workstreams, {len(catalogue.indicators)} indicators")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    contents = {}
+    failed = False
+    for path in args.files:
+        try:
+            contents[path] = path.read_bytes()
+            ingest.check_extract(contents[path], path.name, catalogue)
+        except OSError as error:
+            print(f"{path}: cannot be read ({error.strerror})", file=sys.stderr)
+            failed = True
+        except ExtractError as error:
+            print(error.describe(), file=sys.stderr)
+            failed = True
+    if failed:
+        print("Nothing was loaded: fix the files above and run the command again.", file=sys.stderr)
+        return 1
+    engine = store.connect(args.database)
+    user = args.user or getpass.getuser()
+    for path in args.files:
+        print(ingest.ingest(engine, contents[path], path.name, catalogue, user).message)
+    return 0
+
+
+def _round(frame: pd.DataFrame) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    return frame.assign(**{c: frame[c].round(6) for c in numeric})
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        return f"{value:g}" if isinstance(value, float) else str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    frame = _round(frame)
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records"))
+        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    return _markdown(frame)
+
+
+def kpi_table_as_at(
+    engine, catalogue: Catalogue, as_at: int | None, as_of_extract: int | None = None
+) -> tuple[pd.DataFrame, int]:
+    observations = store.current_observations(engine, as_of_extract=as_of_extract)
+    if as_at is None:
+        as_at = int(observations["period"].max()) if len(observations) else periods.current_month()
+    return build_kpi_table(observations, catalogue, as_at), as_at
+
+
+def _summary(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    engine = store.connect(args.database)
+    table, _ = kpi_table_as_at(engine, catalogue, args.as_at, args.as_of_extract)
+    frame = rag_summary(table, catalogue) if args.counts else table
+    text = render(frame, args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _reference(_args: argparse.Namespace) -> int:
+    sys.stdout.write(reference_markdown())
+    return 0
+
+
+def _load_sample(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    engine = store.connect(args.database)
+    results = sample.ensure_sample_loaded(engine, catalogue)
+    if not results:
+        print("The store already holds data: the sample was not loaded.")
+    for result in results:
+        print(result.message)
+    return 0
+
+
+COMMANDS = {
+    "validate": _validate,
+    "ingest": _ingest,
+    "summary": _summary,
+    "reference": _reference,
+    "load-sample": _load_sample,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CatalogueError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except ExtractError as error:
+        print(error.describe(), file=sys.stderr)
+        return 1

@@ -1,0 +1,40 @@
+"""Numbers as the report prints them: half-up rounding, thousands separators, units."""
+
+from __future__ import annotations
+
+import math
+
+UNIT_SUFFIX = {"percent": "%", "days": " days", "hours": " hrs"}
+
+
+def half_up(value: float, decimals: int = 0) -> float:
+    """Round half away from zero, as Excel does (Python's round() rounds half to even)."""
+    if value is None or not math.isfinite(value):
+        return value
+    factor = 10.0**decimals
+    return math.copysign(math.floor(abs(value) * factor + 0.5 + 1e-9) / factor, value)
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """``10,318``, ``5.9``; ``-`` for no value."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    rounded = half_up(float(value), decimals) or 0.0  # no "-0"
+    return f"{rounded:,.{decimals}f}"
+
+
+def with_unit(value: float | None, unit: str, decimals: int = 0) -> str:
+    """``16%``, ``10,318``, ``5 days``."""
+    text = number(value, decimals)
+    return text if text == "-" else text + UNIT_SUFFIX.get(unit, "")
+
+
+def signed(value: float | None, decimals: int = 0) -> str:
+    """A variance: ``-2,949``, ``13``."""
+    return number(value, decimals)
+
+
+def percent(value: float | None) -> str:
+    """A variance as a % of its comparator: ``-22%``; ``-`` where undefined."""
+    text = number(value, 0)
+    return text if text == "-" else text + "%"

@@ -1,0 +1,632 @@
+"""Officers' monthly extracts: read, validate, preview and load in one transaction.
+
+The pipeline is ``read_extract`` (bytes → a frame of cells as written, with file line
+numbers) → ``validate_extract`` (→ typed rows, or every problem at once) →
+``plan_extract`` (→ each row new, revised or unchanged against the store) →
+``ingest`` (writes the extract and its new and revised values, or nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.engine import Connection
+
+from kpis import periods, store
+from kpis.catalogue import Catalogue, Frequency, Unit
+from kpis.errors import PROBLEM_COLUMNS, ExtractError
+
+REQUIRED_COLUMNS = ["indicator", "period", "value"]
+OPTIONAL_COLUMNS = ["numerator", "denominator", "note"]
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_BYTES = 8 * 1024 * 1024
+MAX_ROWS = 200_000
+MAX_NOTE = 500
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    file_name: str
+    sha256: str
+    extract_id: int | None  # None: nothing changed, nothing written
+    rows: int
+    new: int
+    revised: int
+    unchanged: int
+    same_file_as: int | None  # an earlier extract with the same content
+
+    @property
+    def message(self) -> str:
+        if self.extract_id is None:
+            again = f" (the same file was loaded as extract {self.same_file_as})" if self.same_file_as else ""
+            return f"{self.file_name}: no changes: all {self.rows} rows match the stored values{again}; nothing written"
+        return (
+            f"{self.file_name}: loaded as extract {self.extract_id}: {self.rows} rows, "
+            f"{self.new} new, {self.revised} revised, {self.unchanged} unchanged"
+        )
+
+
+def _problem(row: int, column: str, value: object, problem: str, hint: str) -> dict:
+    return {
+        "row": row,
+        "column": column,
+        "value": "" if value is None else str(value),
+        "problem": problem,
+        "hint": hint,
+    }
+
+
+def _reject(file_name: str, problems: list[dict]) -> ExtractError:
+    return ExtractError(file_name, pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+# Step 1: bytes → cells ---------------------------------------------------------------
+
+
+def decode(content: bytes, file_name: str) -> str:
+    """Text of an extract: UTF-8 (with or without BOM), else Windows-1252 (Excel's
+    "CSV" on Windows). Binary files are refused with a hint."""
+    save_as = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'"
+    if len(content) > MAX_BYTES:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    0,
+                    "",
+                    f"{len(content):,} bytes",
+                    f"the file is larger than the limit of {MAX_BYTES // (1024 * 1024)} MB",
+                    "split it into smaller extracts, for example one per month or per workstream",
+                )
+            ],
+        )
+    if not content.strip():
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    0,
+                    "",
+                    "",
+                    "the file is empty",
+                    "export the extract again; it needs a header row 'indicator,period,value' and one row per value",
+                )
+            ],
+        )
+    if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _reject(file_name, [_problem(0, "", "", "this is an Excel workbook, not a CSV file", save_as)])
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
+        raise _reject(
+            file_name, [_problem(0, "", "", "this is not a text file (it holds binary or UTF-16 data)", save_as)]
+        )
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8", errors="strict")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("cp1252")
+    except UnicodeDecodeError:
+        raise _reject(
+            file_name, [_problem(0, "", "", "this is not a text file in UTF-8 or Windows-1252", save_as)]
+        ) from None
+
+
+def _header_problems(header: list[str]) -> list[dict]:
+    problems = []
+    names = [h.strip().lower() for h in header]
+    if len(names) == 1 and any(sep in header[0] for sep in ";\t|"):
+        sep = next(s for s in ";\t|" if s in header[0])
+        shown = {"\t": "tabs", ";": "semicolons", "|": "'|'"}[sep]
+        return [
+            _problem(
+                1,
+                "",
+                header[0],
+                f"the columns are separated by {shown}, not commas",
+                "save the file as CSV (comma delimited)",
+            )
+        ]
+    for position, name in enumerate(names, start=1):
+        if name not in COLUMNS:
+            close = difflib.get_close_matches(name, COLUMNS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(
+                _problem(
+                    1,
+                    header[position - 1],
+                    header[position - 1],
+                    f"column {position} is not an extract column",
+                    f"{hint}the columns are {', '.join(COLUMNS)} (the last three optional)",
+                )
+            )
+        elif names.index(name) != position - 1:
+            problems.append(
+                _problem(
+                    1,
+                    header[position - 1],
+                    header[position - 1],
+                    "this column appears twice",
+                    "keep one column of each name",
+                )
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in names:
+            problems.append(
+                _problem(
+                    1,
+                    name,
+                    "",
+                    f"the required column '{name}' is missing",
+                    "the header row must hold indicator, period and value",
+                )
+            )
+    return problems
+
+
+def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Cells as written (stripped text), one row per non-blank line, with ``row``: the
+    line number in the file (the header is row 1). Raises for file-level problems."""
+    text = decode(content, file_name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+                continue
+            records.append((reader.line_num, cells))
+            if len(records) > MAX_ROWS:
+                raise _reject(
+                    file_name,
+                    [
+                        _problem(
+                            0,
+                            "",
+                            "",
+                            f"the file has more than {MAX_ROWS:,} rows",
+                            "split it into smaller extracts, for example one per financial year",
+                        )
+                    ],
+                )
+    except csv.Error as error:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    reader.line_num,
+                    "",
+                    "",
+                    f"the CSV cannot be read ({error})",
+                    'check for an unclosed quote (") in this row',
+                )
+            ],
+        ) from None
+    if header is None:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    0,
+                    "",
+                    "",
+                    "the file is empty",
+                    "export the extract again; it needs a header row 'indicator,period,value' and one row per value",
+                )
+            ],
+        )
+    looks_like_data = catalogue is not None and header[0].strip().lower() in catalogue.indicator_ids
+    if looks_like_data:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    1,
+                    "",
+                    ",".join(header),
+                    "the first row is data, not the header",
+                    "insert a first row 'indicator,period,value' (and numerator,denominator,note if used)",
+                )
+            ],
+        )
+    problems = _header_problems(header)
+    if problems:
+        raise _reject(file_name, problems)
+    names = [h.strip().lower() for h in header]
+    width = len(names)
+    ragged = [
+        (line, cells)
+        for line, cells in records
+        if (len(cells) != width and any(c.strip() for c in cells[width:])) or len(cells) < width
+    ]
+    if ragged:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    line,
+                    "",
+                    ",".join(cells),
+                    f"this row has {len(cells)} cells, the header has {width}",
+                    'quote values that contain commas ("7,039"), or write them without the comma',
+                )
+                for line, cells in ragged
+            ],
+        )
+    frame = pd.DataFrame([cells[:width] for _, cells in records], columns=names, dtype=object)
+    frame = frame.apply(lambda column: column.str.strip()) if len(frame) else frame
+    frame.insert(0, "row", [line for line, _ in records])
+    for name in OPTIONAL_COLUMNS:
+        if name not in frame:
+            frame[name] = ""
+    return frame[["row", *COLUMNS]].reset_index(drop=True)
+
+
+# Step 2: cells → typed rows, or every problem ------------------------------------------
+
+
+def _number_problem(text: str, allow_percent: bool) -> tuple[str, str]:
+    """What is wrong with a cell that is not a number, and how to fix it."""
+    if text.startswith(("=", "@")) or (text[:1] in "+-" and not _PLAIN.match(text)):
+        return "looks like a spreadsheet formula", "paste the values only (Paste Special > Values), not formulas"
+    if text.endswith("%") and not allow_percent:
+        return "has a % sign but the indicator is not a percentage", "write the plain number"
+    if any(c in text for c in "£$€"):
+        return "has a currency sign", "write the plain number without £, $ or €"
+    if text.lower() in {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}:
+        return "is not a finite number", "write the figure, or leave the row out if there is none"
+    if text.lower() in {"n/a", "na", "-", "tbc", "null", "none", "#n/a", "#div/0!", "#value!"}:
+        return "is not a number", "leave the row out until the figure is known"
+    return (
+        "is not a number",
+        "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)",
+    )
+
+
+def parse_numbers(cells: pd.Series, allow_percent: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from cells such as ``7039``, ``"7,039"``, ``5.2%``; blank → NaN.
+    Returns the numbers and a mask of cells that are not numbers."""
+    text = cells.fillna("").astype(str)
+    has_thousands = text.str.match(_THOUSANDS.pattern)
+    cleaned = text.where(~has_thousands, text.str.replace(",", "", regex=False))
+    percent = cleaned.str.endswith("%") & allow_percent
+    cleaned = cleaned.where(~percent, cleaned.str.slice(0, -1))
+    plain = cleaned.str.match(_PLAIN.pattern) & ~cleaned.str.endswith("%")
+    numbers = pd.to_numeric(cleaned.where(plain), errors="coerce")
+    bad = (text != "") & (~plain | ~np.isfinite(numbers.fillna(0.0)))
+    return numbers.where(~bad), bad
+
+
+def _frame_problems(
+    frame: pd.DataFrame, mask: pd.Series, column: str, problem: str | pd.Series, hint: str | pd.Series
+) -> pd.DataFrame:
+    rows = frame[mask]
+    return pd.DataFrame(
+        {
+            "row": rows["row"],
+            "column": column,
+            "value": rows[column],
+            "problem": problem[mask] if isinstance(problem, pd.Series) else problem,
+            "hint": hint[mask] if isinstance(hint, pd.Series) else hint,
+        }
+    )
+
+
+def validate_extract(
+    raw: pd.DataFrame, catalogue: Catalogue, file_name: str, today: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Typed rows ``row, indicator, period`` (month index) ``, value, numerator,
+    denominator, note``; raises :class:`ExtractError` listing every problem."""
+    found: list[pd.DataFrame] = []
+
+    def check(mask: pd.Series, column: str, problem: str | pd.Series, hint: str | pd.Series) -> None:
+        if mask.any():
+            found.append(_frame_problems(raw, mask, column, problem, hint))
+
+    ids = catalogue.indicator_ids
+    indicator = raw["indicator"].str.lower()
+    unknown = ~indicator.isin(ids)
+    suggestions = {i: difflib.get_close_matches(i, ids, n=1) for i in indicator[unknown].unique()}
+    check(
+        unknown & (indicator == ""),
+        "indicator",
+        "the indicator id is missing",
+        "write the indicator's id from the catalogue (see the template)",
+    )
+    check(
+        unknown & (indicator != ""),
+        "indicator",
+        "is not an indicator id in the catalogue",
+        indicator.map(
+            lambda i: (
+                f"did you mean '{suggestions[i][0]}'?"
+                if suggestions.get(i)
+                else "use an id from config/kpis.yaml (python -m kpis template lists them)"
+            )
+        ),
+    )
+
+    period_errors: dict[str, str] = {}
+    period_values: dict[str, int] = {}
+    for text in raw["period"].unique():
+        try:
+            period_values[text] = periods.parse_period(text)
+        except periods.PeriodError as error:
+            period_errors[text] = str(error)
+    period = raw["period"].map(period_values)
+    bad_period = raw["period"].isin(list(period_errors))
+    check(bad_period & (raw["period"] == ""), "period", "the period is missing", f"write {periods.PERIOD_FORMS}")
+    check(
+        bad_period & (raw["period"] != ""),
+        "period",
+        "is not a period",
+        raw["period"].map(
+            lambda t: f"{period_errors.get(t, '')}; if Excel turned it into a date, format the column as text"
+        ),
+    )
+
+    units = indicator.map({i.id: i.unit.value for i in catalogue.indicators})
+    percent_unit = units == Unit.PERCENT.value
+    values: dict[str, pd.Series] = {}
+    for column in ("value", "numerator", "denominator"):
+        allow = percent_unit if column == "value" else pd.Series(False, index=raw.index)
+        numbers, bad = parse_numbers(raw[column], allow)
+        values[column] = numbers
+        if bad.any():
+            described = pd.Series(
+                [_number_problem(t, bool(a)) for t, a in zip(raw.loc[bad, column], allow[bad], strict=True)],
+                index=raw.index[bad],
+                dtype=object,
+            )
+            check(bad, column, described.str[0].reindex(raw.index), described.str[1].reindex(raw.index))
+
+    known = ~unknown
+    ratio_ids = {i.id for i in catalogue.indicators if i.aggregation.uses_ratio}
+    needs_ratio = indicator.isin(ratio_ids)
+    num, den = values["numerator"], values["denominator"]
+    has_ratio = num.notna() & den.notna()
+    scale = indicator.map({i.id: i.ratio_scale for i in catalogue.indicators})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = values["value"].fillna((num / den * scale).where(has_ratio & (den > 0)))
+    blank_value = (raw["value"] == "") & ~(has_ratio & (den > 0))
+    check(known & blank_value, "value", "the value is missing", "write the figure, or give numerator and denominator")
+    check(
+        known & needs_ratio & ~has_ratio & ~(raw["numerator"] != "") & ~(raw["denominator"] != ""),
+        "numerator",
+        "this indicator is a ratio: numerator and denominator are required",
+        "add the numerator and denominator columns with whole counts",
+    )
+    check(
+        known & needs_ratio & (num.isna() != den.isna()) & (raw["numerator"].ne("") | raw["denominator"].ne("")),
+        "denominator",
+        "numerator and denominator must be given together",
+        "give both, or neither",
+    )
+    check(
+        den.notna() & (den <= 0),
+        "denominator",
+        "the denominator must be above zero",
+        "check the count; a period with nothing to measure has no row",
+    )
+    check(
+        percent_unit & has_ratio & (num > den),
+        "numerator",
+        "the numerator is larger than the denominator, so the percentage is over 100%",
+        "check that numerator and denominator are not swapped",
+    )
+    check(num.notna() & (num < 0), "numerator", "the numerator is negative", "counts cannot be negative")
+    check(
+        known & percent_unit & value.notna() & ((value < 0) | (value > 100)) & ~values["value"].isna(),
+        "value",
+        "a percentage must be between 0 and 100",
+        "write 52 for 52%; check the sign",
+    )
+    check(
+        known & ~percent_unit & value.notna() & (value < 0),
+        "value",
+        f"a {'/'.join(u.value for u in Unit if u is not Unit.PERCENT)} figure cannot be negative",
+        "check the sign",
+    )
+
+    month = periods.current_month(today)
+    check(
+        period.notna() & (period > month),
+        "period",
+        "is in the future",
+        f"periods run up to the current month, {periods.to_text(month)}; check the year",
+    )
+    quarterly_ids = {i.id for i in catalogue.indicators if i.frequency is Frequency.QUARTERLY}
+    not_quarter_end = (
+        period.notna() & indicator.isin(quarterly_ids) & (periods.fy_months(period.fillna(3).astype(int)) % 3 != 0)
+    )
+    check(
+        not_quarter_end,
+        "period",
+        "this indicator is quarterly and the period is not a quarter's last month",
+        "give quarters as 2020/21 Q2 or on their last month (June, September, December, March)",
+    )
+    check(
+        raw["note"].str.len() > MAX_NOTE,
+        "note",
+        f"the note is longer than {MAX_NOTE} characters",
+        "shorten it; longer commentary belongs in the narrative",
+    )
+
+    keyed = pd.DataFrame({"row": raw["row"], "indicator": indicator, "period": period, "value": value}).dropna(
+        subset=["period"]
+    )
+    first = keyed.groupby(["indicator", "period"], sort=False)[["row", "value"]].transform("first")
+    repeat = keyed["row"] != first["row"]
+    same = repeat & ((keyed["value"] == first["value"]) | (keyed["value"].isna() & first["value"].isna()))
+    conflict = repeat & ~same
+    repeat_of = first["row"].reindex(raw.index)
+    check(
+        (same.reindex(raw.index, fill_value=False)),
+        "period",
+        "repeats row " + repeat_of.fillna(0).astype(int).astype(str) + " (same indicator and period)",
+        "delete the repeated row",
+    )
+    check(
+        conflict.reindex(raw.index, fill_value=False),
+        "value",
+        "conflicts with row "
+        + repeat_of.fillna(0).astype(int).astype(str)
+        + ", which gives another value for the same indicator and period",
+        "keep one row per indicator and period",
+    )
+
+    if found:
+        problems = pd.concat(found, ignore_index=True)
+        column_order = {c: i for i, c in enumerate(["", *COLUMNS])}
+        problems = problems.sort_values(
+            ["row", "column"], key=lambda s: s.map(column_order) if s.name == "column" else s, kind="stable"
+        )
+        raise ExtractError(file_name, problems)
+    return pd.DataFrame(
+        {
+            "row": raw["row"],
+            "indicator": indicator,
+            "period": period.astype(int),
+            "value": value.astype(float),
+            "numerator": num.astype(float),
+            "denominator": den.astype(float),
+            "note": raw["note"].where(raw["note"] != ""),
+        }
+    ).reset_index(drop=True)
+
+
+# Step 3: what the extract changes ------------------------------------------------------
+
+NEW, REVISED, UNCHANGED = "new", "revised", "unchanged"
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    both_missing = a.isna() & b.isna()
+    if a.dtype == object or b.dtype == object:
+        return both_missing | (a == b)
+    return both_missing | (np.abs(a.astype(float) - b.astype(float)) <= 1e-9 * np.maximum(1.0, np.abs(b.astype(float))))
+
+
+def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Each row with ``status`` (new / revised / unchanged), the value in force
+    (``previous_value``, ``previous_revision``) and the ``revision`` it would get."""
+    previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
+        columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
+    )
+    plan = rows.merge(previous, on=["indicator", "period"], how="left", validate="one_to_one")
+    exists = plan["previous_revision"].notna()
+    unchanged = (
+        exists
+        & _same(plan["value"], plan["previous_value"])
+        & _same(plan["numerator"], plan["previous_numerator"])
+        & _same(plan["denominator"], plan["previous_denominator"])
+        & _same(plan["note"].astype(object), plan["previous_note"].astype(object))
+    )
+    plan["status"] = np.select([~exists, unchanged], [NEW, UNCHANGED], REVISED)
+    plan["revision"] = plan["previous_revision"].fillna(0).astype(int) + (plan["status"] != UNCHANGED)
+    return plan
+
+
+def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    return store.current_observations(conn, indicators=sorted(rows["indicator"].unique()))
+
+
+def check_extract(
+    content: bytes, file_name: str, catalogue: Catalogue, today: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Read and validate an extract without touching the store."""
+    return validate_extract(read_extract(content, file_name, catalogue), catalogue, file_name, today)
+
+
+def preview(
+    engine: Engine, content: bytes, file_name: str, catalogue: Catalogue, today: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """What loading the extract would change, without writing anything."""
+    rows = check_extract(content, file_name, catalogue, today)
+    with engine.connect() as conn:
+        return plan_extract(rows, _current_for(conn, rows))
+
+
+# Step 4: write ------------------------------------------------------------------------
+
+
+def ingest(
+    engine: Engine,
+    content: bytes,
+    file_name: str,
+    catalogue: Catalogue,
+    loaded_by: str,
+    today: pd.Timestamp | None = None,
+) -> IngestResult:
+    """Validate and load one extract in one transaction: all of its changes, or none.
+
+    An extract that changes nothing writes nothing. The plan is made inside the write
+    lock, so an extract loaded meanwhile by someone else is taken into account."""
+    rows = check_extract(content, file_name, catalogue, today)
+    digest = sha256(content)
+    with store.write_transaction(engine) as conn:
+        plan = plan_extract(rows, _current_for(conn, rows))
+        counts = plan["status"].value_counts()
+        same_file = conn.execute(
+            select(store.extracts.c.id).where(store.extracts.c.sha256 == digest).order_by(store.extracts.c.id.desc())
+        ).scalar()
+        result = dict(
+            file_name=file_name,
+            sha256=digest,
+            rows=len(plan),
+            new=int(counts.get(NEW, 0)),
+            revised=int(counts.get(REVISED, 0)),
+            unchanged=int(counts.get(UNCHANGED, 0)),
+            same_file_as=same_file,
+        )
+        if result["new"] + result["revised"] == 0:
+            return IngestResult(extract_id=None, **result)
+        extract_id = conn.execute(
+            insert(store.extracts).values(
+                sha256=digest,
+                file_name=file_name[:255],
+                loaded_by=loaded_by[:255],
+                loaded_at=datetime.now(UTC),
+                rows_total=len(plan),
+                rows_new=result["new"],
+                rows_revised=result["revised"],
+                rows_unchanged=result["unchanged"],
+                content=content,
+            )
+        ).inserted_primary_key[0]
+        changed = plan[plan["status"] != UNCHANGED]
+        records = pd.DataFrame(
+            {
+                "indicator": changed["indicator"],
+                "period": periods.texts(changed["period"]),
+                "revision": changed["revision"].astype(int),
+                "value": changed["value"],
+                "numerator": changed["numerator"],
+                "denominator": changed["denominator"],
+                "note": changed["note"],
+                "extract_id": extract_id,
+            }
+        )
+        records = records.astype(object).where(records.notna(), None)
+        conn.execute(insert(store.observations), records.to_dict("records"))
+    return IngestResult(extract_id=int(extract_id), **result)

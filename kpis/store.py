@@ -1,0 +1,235 @@
+"""The store: extracts and observations with revision history, on SQLite or PostgreSQL.
+
+Observations are append-only. A corrected value for an (indicator, period) is a new
+row with the next ``revision``; the old row stays, so the report as it stood after any
+extract can be rebuilt (``current_observations(..., as_of_extract=N)``). Writers take
+a lock for the whole transaction (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
+lock), so concurrent ingests are serialised and never interleave.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Double,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+from kpis import periods
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "kpis.sqlite"
+DATABASE_ENV = "KPIS_DATABASE_URL"
+_PG_LOCK_KEY = 7_240_531  # advisory lock id for writers
+
+metadata = MetaData()
+
+extracts = Table(
+    "extracts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("file_name", String(255), nullable=False),
+    Column("loaded_by", String(255), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_new", Integer, nullable=False),
+    Column("rows_revised", Integer, nullable=False),
+    Column("rows_unchanged", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # the file exactly as loaded
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("indicator", String(64), nullable=False),
+    Column("period", String(7), nullable=False),  # YYYY-MM
+    Column("revision", Integer, nullable=False),  # 1 for the first value, then 2, 3, ...
+    Column("value", Double, nullable=False),
+    Column("numerator", Double),
+    Column("denominator", Double),
+    Column("note", Text),
+    Column("extract_id", Integer, ForeignKey("extracts.id"), nullable=False),
+    UniqueConstraint("indicator", "period", "revision", name="uq_observation_revision"),
+    Index("ix_observations_extract", "extract_id"),
+)
+
+VALUE_COLUMNS = ["value", "numerator", "denominator", "note"]
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL given, else ``KPIS_DATABASE_URL``, else the embedded SQLite file."""
+    return url or os.environ.get(DATABASE_ENV) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event, not the driver, open transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("write_lock", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine on the store, with the schema created if absent."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_setup(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the store's write lock until commit or rollback."""
+    with engine.connect().execution_options(write_lock=True) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        yield conn
+
+
+def _latest_revisions(as_of_extract: int | None = None):
+    """Subquery: the latest revision of each (indicator, period), optionally as it stood
+    right after extract ``as_of_extract``."""
+    query = select(
+        observations.c.indicator,
+        observations.c.period,
+        func.max(observations.c.revision).label("revision"),
+    )
+    if as_of_extract is not None:
+        query = query.where(observations.c.extract_id <= as_of_extract)
+    return query.group_by(observations.c.indicator, observations.c.period).subquery("latest")
+
+
+def current_observations(
+    connectable: Engine | Connection,
+    indicators: list[str] | None = None,
+    as_of_extract: int | None = None,
+) -> pd.DataFrame:
+    """The value in force for every (indicator, period): columns ``indicator, period``
+    (month index), ``value, numerator, denominator, note, revision, extract_id``."""
+    latest = _latest_revisions(as_of_extract)
+    o = observations.c
+    query = select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id).join(
+        latest,
+        (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
+    )
+    if indicators is not None:
+        query = query.where(o.indicator.in_(indicators))
+    frame = _read(connectable, query)
+    return _typed(frame)
+
+
+def _read(connectable: Engine | Connection, query) -> pd.DataFrame:
+    if isinstance(connectable, Engine):
+        with connectable.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    result = connectable.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.astype({"value": float, "numerator": float, "denominator": float})
+    out["period"] = periods.from_texts(out["period"].astype(str)) if len(out) else pd.Series(dtype=int)
+    return out.sort_values(["indicator", "period"], kind="stable").reset_index(drop=True)
+
+
+def observation_history(connectable: Engine | Connection, indicator: str) -> pd.DataFrame:
+    """Every revision of one indicator's values with the extract that brought it."""
+    o, e = observations.c, extracts.c
+    query = (
+        select(
+            o.period,
+            o.revision,
+            o.value,
+            o.numerator,
+            o.denominator,
+            o.note,
+            o.extract_id,
+            e.file_name,
+            e.loaded_by,
+            e.loaded_at,
+        )
+        .join(extracts, o.extract_id == e.id)
+        .where(o.indicator == indicator)
+        .order_by(o.period, o.revision)
+    )
+    frame = _read(connectable, query)
+    return frame.astype({"value": float, "numerator": float, "denominator": float})
+
+
+def extract_log(connectable: Engine | Connection) -> pd.DataFrame:
+    """The extracts loaded, newest first (without their content)."""
+    e = extracts.c
+    query = select(
+        e.id,
+        e.file_name,
+        e.sha256,
+        e.loaded_by,
+        e.loaded_at,
+        e.rows_total,
+        e.rows_new,
+        e.rows_revised,
+        e.rows_unchanged,
+    ).order_by(e.id.desc())
+    return _read(connectable, query)
+
+
+def extract_content(connectable: Engine | Connection, extract_id: int) -> bytes:
+    """The file of an extract exactly as it was loaded."""
+    frame = _read(connectable, select(extracts.c.content).where(extracts.c.id == extract_id))
+    if frame.empty:
+        raise KeyError(f"no extract {extract_id}")
+    return bytes(frame.iloc[0, 0])
+
+
+def data_version(connectable: Engine | Connection) -> int:
+    """Id of the latest extract (0 for an empty store): changes whenever data changes."""
+    frame = _read(connectable, select(func.coalesce(func.max(extracts.c.id), 0)))
+    return int(frame.iloc[0, 0])
+
+
+def latest_month(connectable: Engine | Connection) -> int | None:
+    """The latest period with any observation, as a month index."""
+    frame = _read(connectable, select(func.max(observations.c.period)))
+    value = frame.iloc[0, 0]
+    return None if value is None else periods.from_text(value)
