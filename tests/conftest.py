@@ -1,0 +1,81 @@
+"""Shared fixtures: the shipped catalogue, a real SQLite file per test, a real PostgreSQL
+database per test (``KPIS_TEST_POSTGRES_URL``), and the rule that in CI a test may not
+skip for want of a component."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine, make_url
+
+from kpis import store
+from kpis.catalogue import Catalogue, load_catalogue
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ENV = "KPIS_TEST_POSTGRES_URL"
+REFERENCE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference")
+
+
+def require(component: str, available: object, reason: str) -> None:
+    """Skip when a component is missing on a laptop; fail in CI, where it must be there."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{component} is required in CI but missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'kpis.sqlite'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    base = os.environ.get(POSTGRES_ENV)
+    require("PostgreSQL", base, f"set {POSTGRES_ENV} to a PostgreSQL server URL to run the PostgreSQL tests")
+    name = f"kpis_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """The store's URL, once on a SQLite file and once on a PostgreSQL database."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[Engine]:
+    engine = store.connect(database_url)
+    yield engine
+    engine.dispose()
+
+
+def store_snapshot(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Everything stored, to assert that a rejected operation changed nothing."""
+    with engine.connect() as conn:
+        extracts = pd.DataFrame(conn.execute(select(store.extracts).order_by(store.extracts.c.id)).fetchall())
+        observations = pd.DataFrame(conn.execute(select(store.observations).order_by(store.observations.c.id)).fetchall())
+    return extracts, observations
+
+
+def reference_path(name: str = "icu-report-2020-21-nov.csv") -> str:
+    return os.path.normpath(os.path.join(REFERENCE_DIR, name))
