@@ -11,14 +11,14 @@ st.set_page_config(page_title="ICU Summary Performance Report", layout="wide")
 
 
 @st.cache_resource
-def _engine():
-    engine = store.connect()
+def _engine(url: str):
+    engine = store.connect(url)
     sample.ensure_sample_loaded(engine, load_catalogue())
     return engine
 
 
 catalogue = load_catalogue()
-engine = _engine()
+engine = _engine(store.database_url())
 table, as_at = cli.kpi_table_as_at(engine, catalogue, None)
 st.title(catalogue.title)
 st.caption(f"As at {cli.periods.label(as_at)}. Sample data is illustrative.")

@@ -315,11 +315,25 @@ def _problems(error: ValidationError, prefix: str, model: type[BaseModel]) -> li
     ]
 
 
-def _cross_checks(header: Catalogue | None, items: list[tuple[int, Indicator]]) -> list[CatalogueProblem]:
+def _cross_checks(
+    raw: dict, workstreams: list[tuple[int, Workstream]], items: list[tuple[int, Indicator]]
+) -> list[CatalogueProblem]:
     problems = []
+    owners = raw.get("owners") if isinstance(raw.get("owners"), dict) else {}
+    workstream_ids = {w.id for _, w in workstreams}
+    first_workstream: dict[str, int] = {}
+    for j, workstream in workstreams:
+        if workstream.id in first_workstream:
+            problems.append(
+                CatalogueProblem(
+                    f"workstreams[{j}].id",
+                    workstream.id,
+                    f"duplicates workstreams[{first_workstream[workstream.id]}].id",
+                    "give every workstream its own id",
+                )
+            )
+        first_workstream.setdefault(workstream.id, j)
     seen: dict[str, int] = {}
-    workstreams = {w.id for w in header.workstreams} if header else None
-    owners = header.owners if header else {}
     for i, ind in items:
         where = f"indicators[{i}]"
         if ind.id in seen:
@@ -332,13 +346,13 @@ def _cross_checks(header: Catalogue | None, items: list[tuple[int, Indicator]]) 
                 )
             )
         seen.setdefault(ind.id, i)
-        if workstreams is not None and ind.workstream not in workstreams:
+        if workstream_ids and ind.workstream not in workstream_ids:
             problems.append(
                 CatalogueProblem(
                     f"{where}.workstream",
                     ind.workstream,
                     "is not a workstream id",
-                    f"use one of {', '.join(sorted(workstreams))}, or add it under 'workstreams'",
+                    f"use one of {', '.join(sorted(workstream_ids))}, or add it under 'workstreams'",
                 )
             )
         if ind.owner is not None and owners and ind.owner not in owners:
@@ -370,19 +384,23 @@ def _cross_checks(header: Catalogue | None, items: list[tuple[int, Indicator]]) 
                             "key quarterly trajectories by June, September, December or March",
                         )
                     )
-    if header:
-        ids = [w.id for w in header.workstreams]
-        for j, wid in enumerate(ids):
-            if ids.index(wid) != j:
-                problems.append(
-                    CatalogueProblem(
-                        f"workstreams[{j}].id",
-                        wid,
-                        f"duplicates workstreams[{ids.index(wid)}].id",
-                        "give every workstream its own id",
-                    )
-                )
     return problems
+
+
+def _validate_items(raw: dict, key: str, model: type[BaseModel], hint: str) -> tuple[list, list[CatalogueProblem]]:
+    """Validate each item of a list separately, so one bad item hides no other problem."""
+    if key not in raw:
+        return [], [CatalogueProblem(key, MISSING, "Field required", f"add '{key}:' with {hint}")]
+    items = raw[key]
+    if not isinstance(items, list):
+        return [], [CatalogueProblem(key, items, "must be a list", f"write {hint}")]
+    valid, problems = [], []
+    for i, item in enumerate(items):
+        try:
+            valid.append((i, model.model_validate(item)))
+        except ValidationError as error:
+            problems += _problems(error, f"{key}[{i}]", model)
+    return valid, problems
 
 
 def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
@@ -400,30 +418,15 @@ def parse_catalogue(raw: Any, source: str = "catalogue") -> Catalogue:
             source,
         )
     problems: list[CatalogueProblem] = []
-    header = None
     try:
-        header = Catalogue.model_validate({**raw, "indicators": ()})
+        Catalogue.model_validate({**raw, "workstreams": (), "indicators": ()})
     except ValidationError as error:
         problems += _problems(error, "", Catalogue)
-    raw_indicators = raw.get("indicators", ())
-    items: list[tuple[int, Indicator]] = []
-    if isinstance(raw_indicators, list):
-        for i, item in enumerate(raw_indicators):
-            try:
-                items.append((i, Indicator.model_validate(item)))
-            except ValidationError as error:
-                problems += _problems(error, f"indicators[{i}]", Indicator)
-    elif "indicators" in raw:
-        problems.append(
-            CatalogueProblem("indicators", raw_indicators, "must be a list", "write one '- id: ...' item per indicator")
-        )
-    else:
-        problems.append(
-            CatalogueProblem(
-                "indicators", MISSING, "Field required", "add 'indicators:' with one '- id: ...' item per indicator"
-            )
-        )
-    problems += _cross_checks(header, items)
+    workstreams, workstream_problems = _validate_items(
+        raw, "workstreams", Workstream, "one '- id: ...' item per workstream"
+    )
+    indicators, indicator_problems = _validate_items(raw, "indicators", Indicator, "one '- id: ...' item per indicator")
+    problems += workstream_problems + indicator_problems + _cross_checks(raw, workstreams, indicators)
     if problems:
         raise CatalogueError(problems, source)
     return Catalogue.model_validate(raw)

@@ -15,7 +15,17 @@ def _catalogue(aggregation: str, frequency: str = "monthly", unit: str = "count"
     return parse_catalogue(
         {
             "workstreams": [{"id": "w", "name": "W"}],
-            "indicators": [{"id": "k", "name": "K", "workstream": "w", "unit": unit, "direction": "lower", "frequency": frequency, "aggregation": aggregation}],
+            "indicators": [
+                {
+                    "id": "k",
+                    "name": "K",
+                    "workstream": "w",
+                    "unit": unit,
+                    "direction": "lower",
+                    "frequency": frequency,
+                    "aggregation": aggregation,
+                }
+            ],
         }
     )
 
@@ -66,7 +76,9 @@ def test_ytd_mean():
 
 
 def test_ytd_ratio_sums_numerators_and_denominators():
-    got = _actuals(_series("2020-04", [50, 25], numerators=[5, 1], denominators=[10, 4]), _catalogue("ytd_ratio", unit="percent"))
+    got = _actuals(
+        _series("2020-04", [50, 25], numerators=[5, 1], denominators=[10, 4]), _catalogue("ytd_ratio", unit="percent")
+    )
     assert got["2020-05"] == pytest.approx(6 / 14 * 100)
 
 

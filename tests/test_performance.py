@@ -8,7 +8,16 @@ import pytest
 
 from kpis import periods
 from kpis.catalogue import parse_catalogue
-from kpis.performance import KPI_COLUMNS, SUMMARY_COLUMNS, add_ratings, build_kpi_table, rag, rag_summary, trend, variance
+from kpis.performance import (
+    KPI_COLUMNS,
+    SUMMARY_COLUMNS,
+    add_ratings,
+    build_kpi_table,
+    rag,
+    rag_summary,
+    trend,
+    variance,
+)
 
 NAN = np.nan
 
@@ -53,7 +62,12 @@ def test_variance_is_actual_minus_comparator_and_its_share(actual, comparator, e
     ],
 )
 def test_rag(actual, comparator, direction, tolerance, expected):
-    result = rag(pd.Series([actual], dtype=float), pd.Series([comparator], dtype=float), pd.Series([direction]), pd.Series([tolerance]))
+    result = rag(
+        pd.Series([actual], dtype=float),
+        pd.Series([comparator], dtype=float),
+        pd.Series([direction]),
+        pd.Series([tolerance]),
+    )
     assert result.tolist() == [expected]
 
 
@@ -75,7 +89,16 @@ def test_trend_is_direction_aware(actual, last_year, direction, expected):
 
 
 def _ratings(actual, target, last_year, direction="lower", tolerance=0.1):
-    frame = pd.DataFrame({"actual": [actual], "target": [target], "last_year": [last_year], "direction": [direction], "tolerance": [tolerance]}, dtype=object)
+    frame = pd.DataFrame(
+        {
+            "actual": [actual],
+            "target": [target],
+            "last_year": [last_year],
+            "direction": [direction],
+            "tolerance": [tolerance],
+        },
+        dtype=object,
+    )
     frame = frame.astype({"actual": float, "target": float, "last_year": float, "tolerance": float})
     return add_ratings(frame).iloc[0]
 
@@ -98,7 +121,9 @@ def test_ratings_against_target_and_last_year(actual, target, last_year, expecte
 
 
 def test_add_ratings_does_not_mutate_its_input():
-    frame = pd.DataFrame({"actual": [1.0], "target": [0.0], "last_year": [1.0], "direction": ["lower"], "tolerance": [0.1]})
+    frame = pd.DataFrame(
+        {"actual": [1.0], "target": [0.0], "last_year": [1.0], "direction": ["lower"], "tolerance": [0.1]}
+    )
     before = frame.copy()
     add_ratings(frame)
     pd.testing.assert_frame_equal(frame, before)
@@ -109,11 +134,41 @@ def _catalogue():
         {
             "workstreams": [{"id": "w1", "name": "One"}, {"id": "w2", "name": "Two"}],
             "indicators": [
-                {"id": "adm", "name": "Admissions YTD", "workstream": "w1", "unit": "count", "direction": "lower", "aggregation": "ytd_sum", "target": {"2020-05": 25, "2020/21": 999}},
-                {"id": "pct", "name": "Pct", "workstream": "w1", "unit": "percent", "direction": "higher", "target": {"2019/20": 90, "2020/21": 95}},
-                {"id": "qtr", "name": "Quarterly", "workstream": "w2", "unit": "percent", "direction": "higher", "frequency": "quarterly", "target": 50},
+                {
+                    "id": "adm",
+                    "name": "Admissions YTD",
+                    "workstream": "w1",
+                    "unit": "count",
+                    "direction": "lower",
+                    "aggregation": "ytd_sum",
+                    "target": {"2020-05": 25, "2020/21": 999},
+                },
+                {
+                    "id": "pct",
+                    "name": "Pct",
+                    "workstream": "w1",
+                    "unit": "percent",
+                    "direction": "higher",
+                    "target": {"2019/20": 90, "2020/21": 95},
+                },
+                {
+                    "id": "qtr",
+                    "name": "Quarterly",
+                    "workstream": "w2",
+                    "unit": "percent",
+                    "direction": "higher",
+                    "frequency": "quarterly",
+                    "target": 50,
+                },
                 {"id": "ctx", "name": "Context", "workstream": "w2", "unit": "hours", "direction": "none"},
-                {"id": "empty", "name": "No data yet", "workstream": "w2", "unit": "count", "direction": "lower", "target": 3},
+                {
+                    "id": "empty",
+                    "name": "No data yet",
+                    "workstream": "w2",
+                    "unit": "count",
+                    "direction": "lower",
+                    "target": 3,
+                },
             ],
         }
     )
@@ -129,11 +184,19 @@ def _observations(rows):
 def table():
     obs = _observations(
         [
-            ("adm", "2019-04", 10), ("adm", "2019-05", 11), ("adm", "2019-06", 12),
-            ("adm", "2020-04", 12), ("adm", "2020-05", 14), ("adm", "2020-06", 99),
-            ("pct", "2019-05", 93), ("pct", "2020-04", 94), ("pct", "2020-05", 96),
-            ("qtr", "2019-06", 40), ("qtr", "2020-06", 45),
-            ("ctx", "2019-05", 100), ("ctx", "2020-05", 120),
+            ("adm", "2019-04", 10),
+            ("adm", "2019-05", 11),
+            ("adm", "2019-06", 12),
+            ("adm", "2020-04", 12),
+            ("adm", "2020-05", 14),
+            ("adm", "2020-06", 99),
+            ("pct", "2019-05", 93),
+            ("pct", "2020-04", 94),
+            ("pct", "2020-05", 96),
+            ("qtr", "2019-06", 40),
+            ("qtr", "2020-06", 45),
+            ("ctx", "2019-05", 100),
+            ("ctx", "2020-05", 120),
         ]
     )
     return build_kpi_table(obs, _catalogue(), periods.parse_period("2020-05"))
@@ -144,7 +207,12 @@ def test_kpi_table_takes_the_latest_period_up_to_the_as_at_month(table):
     latest = table.set_index("indicator")["period"]
     assert latest.drop("empty").to_dict() == {"adm": "2020-05", "pct": "2020-05", "qtr": "2019-06", "ctx": "2020-05"}
     assert pd.isna(latest["empty"])
-    assert table.set_index("indicator")["period_label"].tolist()[:4] == ["M2 2020/21", "M2 2020/21", "Q1 2019/20", "M2 2020/21"]
+    assert table.set_index("indicator")["period_label"].tolist()[:4] == [
+        "M2 2020/21",
+        "M2 2020/21",
+        "Q1 2019/20",
+        "M2 2020/21",
+    ]
 
 
 def test_kpi_table_values(table):
@@ -156,7 +224,12 @@ def test_kpi_table_values(table):
     assert (t.at["pct", "actual"], t.at["pct", "target"], t.at["pct", "last_year"]) == (96, 95, 93)
     assert (t.at["pct", "rag_target"], t.at["pct", "trend"]) == ("Green", "better")
     # The quarterly indicator's latest quarter up to May 2020 is Q1 2019/20; nothing a year before.
-    assert (t.at["qtr", "actual"], t.at["qtr", "target"], t.at["qtr", "rag_target"], t.at["qtr", "trend"]) == (40, 50, "Red", "n/a")
+    assert (t.at["qtr", "actual"], t.at["qtr", "target"], t.at["qtr", "rag_target"], t.at["qtr", "trend"]) == (
+        40,
+        50,
+        "Red",
+        "n/a",
+    )
     assert (t.at["ctx", "rag_target"], t.at["ctx", "trend"], t.at["ctx", "variance_last_year"]) == ("n/a", "n/a", 20)
     assert (t.at["empty", "rag_target"], t.at["empty", "trend"]) == ("n/a", "n/a")
     assert np.isnan(t.at["empty", "target"])
@@ -174,7 +247,15 @@ def test_rag_summary_counts_every_workstream_in_report_order(table):
 
 
 def test_build_kpi_table_on_an_empty_store_lists_every_indicator_as_n_a():
-    empty = pd.DataFrame({"indicator": pd.Series(dtype=str), "period": pd.Series(dtype=int), "value": pd.Series(dtype=float), "numerator": pd.Series(dtype=float), "denominator": pd.Series(dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "indicator": pd.Series(dtype=str),
+            "period": pd.Series(dtype=int),
+            "value": pd.Series(dtype=float),
+            "numerator": pd.Series(dtype=float),
+            "denominator": pd.Series(dtype=float),
+        }
+    )
     table = build_kpi_table(empty, _catalogue(), periods.parse_period("2020-05"))
     assert table["indicator"].tolist() == ["adm", "pct", "qtr", "ctx", "empty"]
     assert set(table["rag_target"]) == {"n/a"}

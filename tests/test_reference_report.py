@@ -105,7 +105,9 @@ def engine_rows(reference: pd.DataFrame) -> tuple[pd.DataFrame, object]:
             "indicators": indicators,
         }
     )
-    frame = pd.DataFrame(observations, columns=["indicator", "period", "value"]).assign(numerator=np.nan, denominator=np.nan)
+    frame = pd.DataFrame(observations, columns=["indicator", "period", "value"]).assign(
+        numerator=np.nan, denominator=np.nan
+    )
     return build_kpi_table(frame, catalogue, AS_AT), catalogue
 
 
@@ -116,7 +118,9 @@ def test_every_row_comes_out_in_report_order_with_its_period(reference, engine_r
     assert table["actual"].tolist() == reference["actual"].astype(float).tolist()
 
 
-def _interval(actual: float, comparator: float, a_dec: int, c_dec: int) -> tuple[tuple[float, float], tuple[float, float]]:
+def _interval(
+    actual: float, comparator: float, a_dec: int, c_dec: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """Range of the +/- and % that unrounded inputs behind the shown ones could give."""
     ha, hc = 0.5 * 10.0**-a_dec, 0.5 * 10.0**-c_dec
     corners = [(actual + da, comparator + dc) for da in (-ha, ha) for dc in (-hc, hc)]
@@ -145,7 +149,9 @@ def test_variances_match_the_published_figures(reference, engine_rows, comparato
         if float(row[comparator]) == 0:
             assert np.isnan(computed_pct) and np.isnan(published_pct), f"row {i}: % of a zero comparator is undefined"
         if (i, comparator) in QUIRKS:
-            var_range, pct_range = _interval(float(row["actual"]), float(row[comparator]), _decimals(row["actual"]), _decimals(row[comparator]))
+            var_range, pct_range = _interval(
+                float(row["actual"]), float(row[comparator]), _decimals(row["actual"]), _decimals(row[comparator])
+            )
             assert var_range[0] - 0.5 <= published_var <= var_range[1] + 0.5, f"row {i}: {QUIRKS[i, comparator]}"
             if not np.isnan(published_pct) and not np.isnan(pct_range[0]):
                 assert pct_range[0] - 0.5 <= published_pct <= pct_range[1] + 0.5, f"row {i}: {QUIRKS[i, comparator]}"
@@ -176,7 +182,9 @@ def _rag_from_published(direction: str, variance: float, pct: float, tolerance: 
 def test_rag_against_target_follows_the_published_variances(reference, engine_rows):
     table, _ = engine_rows
     expected = [
-        _rag_from_published(r["direction"], _published_number(r["var_target"]), _published_number(r["var_target_pct"])) if r["target"] else "n/a"
+        _rag_from_published(r["direction"], _published_number(r["var_target"]), _published_number(r["var_target_pct"]))
+        if r["target"]
+        else "n/a"
         for _, r in reference.iterrows()
     ]
     assert table["rag_target"].tolist() == expected
