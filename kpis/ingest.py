@@ -116,7 +116,21 @@ def decode(content: bytes, file_name: str) -> str:
             file_name, [_problem(0, "", "", "this is not a text file (it holds binary or UTF-16 data)", save_as)]
         )
     if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict")
+        try:
+            return content[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _reject(
+                file_name,
+                [
+                    _problem(
+                        0,
+                        "",
+                        "",
+                        "the file is marked as UTF-8 but holds characters that are not UTF-8 (it was probably saved again in another encoding)",
+                        save_as,
+                    )
+                ],
+            ) from None
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -129,7 +143,7 @@ def decode(content: bytes, file_name: str) -> str:
         ) from None
 
 
-def _header_problems(header: list[str]) -> list[dict]:
+def _header_problems(header: list[str], line: int) -> list[dict]:
     problems = []
     names = [h.strip().lower() for h in header]
     if len(names) == 1 and any(sep in header[0] for sep in ";\t|"):
@@ -137,7 +151,7 @@ def _header_problems(header: list[str]) -> list[dict]:
         shown = {"\t": "tabs", ";": "semicolons", "|": "'|'"}[sep]
         return [
             _problem(
-                1,
+                line,
                 "",
                 header[0],
                 f"the columns are separated by {shown}, not commas",
@@ -150,7 +164,7 @@ def _header_problems(header: list[str]) -> list[dict]:
             hint = f"did you mean '{close[0]}'? " if close else ""
             problems.append(
                 _problem(
-                    1,
+                    line,
                     header[position - 1],
                     header[position - 1],
                     f"column {position} is not an extract column",
@@ -160,7 +174,7 @@ def _header_problems(header: list[str]) -> list[dict]:
         elif names.index(name) != position - 1:
             problems.append(
                 _problem(
-                    1,
+                    line,
                     header[position - 1],
                     header[position - 1],
                     "this column appears twice",
@@ -171,7 +185,7 @@ def _header_problems(header: list[str]) -> list[dict]:
         if name not in names:
             problems.append(
                 _problem(
-                    1,
+                    line,
                     name,
                     "",
                     f"the required column '{name}' is missing",
@@ -181,67 +195,55 @@ def _header_problems(header: list[str]) -> list[dict]:
     return problems
 
 
-def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """Cells as written (stripped text), one row per non-blank line, with ``row``: the
-    line number in the file (the header is row 1). Raises for file-level problems."""
-    text = decode(content, file_name)
+def _file_problem(file_name: str, problem: str, hint: str, row: int = 0) -> ExtractError:
+    return _reject(file_name, [_problem(row, "", "", problem, hint)])
+
+
+_EXPORT_AGAIN = "export the extract again; it needs a header row 'indicator,period,value' and one row per value"
+
+
+def _records(text: str, file_name: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The header's line and cells, and every non-blank row with its line number."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    records: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
+    header_line, header, records = 0, None, []
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue
             if header is None:
-                header = cells
-                continue
-            records.append((reader.line_num, cells))
+                header_line, header = reader.line_num, cells
+            else:
+                records.append((reader.line_num, cells))
             if len(records) > MAX_ROWS:
-                raise _reject(
+                raise _file_problem(
                     file_name,
-                    [
-                        _problem(
-                            0,
-                            "",
-                            "",
-                            f"the file has more than {MAX_ROWS:,} rows",
-                            "split it into smaller extracts, for example one per financial year",
-                        )
-                    ],
+                    f"the file has more than {MAX_ROWS:,} rows",
+                    "split it into smaller extracts, for example one per financial year",
                 )
     except csv.Error as error:
-        raise _reject(
+        raise _file_problem(
             file_name,
-            [
-                _problem(
-                    reader.line_num,
-                    "",
-                    "",
-                    f"the CSV cannot be read ({error})",
-                    'check for an unclosed quote (") in this row',
-                )
-            ],
+            f"the CSV cannot be read ({error})",
+            'check for an unclosed quote (") in this row',
+            reader.line_num,
         ) from None
     if header is None:
+        raise _file_problem(file_name, "the file is empty", _EXPORT_AGAIN)
+    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
+        header = header[:-1]
+    return header_line, header, records
+
+
+def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Cells as written (stripped text), one row per non-blank line, with ``row``: the
+    line number in the file (the header is normally row 1). Raises for file-level problems."""
+    header_line, header, records = _records(decode(content, file_name), file_name)
+    if catalogue is not None and header[0].strip().lower() in catalogue.indicator_ids:
         raise _reject(
             file_name,
             [
                 _problem(
-                    0,
-                    "",
-                    "",
-                    "the file is empty",
-                    "export the extract again; it needs a header row 'indicator,period,value' and one row per value",
-                )
-            ],
-        )
-    looks_like_data = catalogue is not None and header[0].strip().lower() in catalogue.indicator_ids
-    if looks_like_data:
-        raise _reject(
-            file_name,
-            [
-                _problem(
-                    1,
+                    header_line,
                     "",
                     ",".join(header),
                     "the first row is data, not the header",
@@ -249,17 +251,15 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
                 )
             ],
         )
-    problems = _header_problems(header)
+    problems = _header_problems(header, header_line)
     if problems:
         raise _reject(file_name, problems)
+    if not records:
+        raise _file_problem(file_name, "the file has a header but no rows", _EXPORT_AGAIN)
     names = [h.strip().lower() for h in header]
     width = len(names)
-    ragged = [
-        (line, cells)
-        for line, cells in records
-        if (len(cells) != width and any(c.strip() for c in cells[width:])) or len(cells) < width
-    ]
-    if ragged:
+    too_wide = [(line, cells) for line, cells in records if any(c.strip() for c in cells[width:])]
+    if too_wide:
         raise _reject(
             file_name,
             [
@@ -270,11 +270,12 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
                     f"this row has {len(cells)} cells, the header has {width}",
                     'quote values that contain commas ("7,039"), or write them without the comma',
                 )
-                for line, cells in ragged
+                for line, cells in too_wide
             ],
         )
-    frame = pd.DataFrame([cells[:width] for _, cells in records], columns=names, dtype=object)
-    frame = frame.apply(lambda column: column.str.strip()) if len(frame) else frame
+    # A short row is padded: its missing cells are blank, and blank required cells are reported.
+    frame = pd.DataFrame([(cells + [""] * width)[:width] for _, cells in records], columns=names, dtype=object)
+    frame = frame.apply(lambda column: column.str.strip())
     frame.insert(0, "row", [line for line, _ in records])
     for name in OPTIONAL_COLUMNS:
         if name not in frame:
@@ -287,20 +288,18 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
 
 def _number_problem(text: str, allow_percent: bool) -> tuple[str, str]:
     """What is wrong with a cell that is not a number, and how to fix it."""
-    if text.startswith(("=", "@")) or (text[:1] in "+-" and not _PLAIN.match(text)):
-        return "looks like a spreadsheet formula", "paste the values only (Paste Special > Values), not formulas"
-    if text.endswith("%") and not allow_percent:
+    lowered = text.lower()
+    if text.endswith("%") and not allow_percent and _PLAIN.match(text):
         return "has a % sign but the indicator is not a percentage", "write the plain number"
+    if lowered.lstrip("+-") in {"nan", "inf", "infinity"} or _PLAIN.match(text):
+        return "is not a finite number", "write the figure, or leave the row out if there is none"
+    if lowered in {"n/a", "na", "-", "--", "tbc", "null", "none", "#n/a", "#div/0!", "#value!", "#ref!"}:
+        return "is not a number", "leave the row out until the figure is known"
+    if text.startswith(("=", "@", "+", "-")):
+        return "looks like a spreadsheet formula", "paste the values only (Paste Special > Values), not formulas"
     if any(c in text for c in "£$€"):
         return "has a currency sign", "write the plain number without £, $ or €"
-    if text.lower() in {"nan", "inf", "-inf", "+inf", "infinity", "-infinity"}:
-        return "is not a finite number", "write the figure, or leave the row out if there is none"
-    if text.lower() in {"n/a", "na", "-", "tbc", "null", "none", "#n/a", "#div/0!", "#value!"}:
-        return "is not a number", "leave the row out until the figure is known"
-    return (
-        "is not a number",
-        "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)",
-    )
+    return "is not a number", "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)"
 
 
 def parse_numbers(cells: pd.Series, allow_percent: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -475,7 +474,10 @@ def validate_extract(
     keyed = pd.DataFrame({"row": raw["row"], "indicator": indicator, "period": period, "value": value}).dropna(
         subset=["period"]
     )
-    first = keyed.groupby(["indicator", "period"], sort=False)[["row", "value"]].transform("first")
+    first_row = keyed.groupby(["indicator", "period"], sort=False)["row"].transform("min")
+    first = pd.DataFrame(
+        {"row": first_row, "value": keyed.set_index("row")["value"].reindex(first_row).to_numpy()}, index=keyed.index
+    )
     repeat = keyed["row"] != first["row"]
     same = repeat & ((keyed["value"] == first["value"]) | (keyed["value"].isna() & first["value"].isna()))
     conflict = repeat & ~same
