@@ -1,26 +1,27 @@
-"""The ICU performance dashboard (Streamlit). A placeholder page until the dashboard issue:
-the KPI table as at the latest month, from the embedded store (sample data at first start)."""
+"""The ICU performance dashboard: ``streamlit run dashboard.py``.
+
+The shell: page setup, the data and the as-at month (sidebar), then the navigation made
+from the catalogue. Errors from the engine become messages here, never tracebacks.
+"""
 
 import streamlit as st
 
-from kpis import cli, sample, store
-from kpis.catalogue import load_catalogue
-from kpis.performance import rag_summary
+from app import navigation, shell, state
+from kpis.errors import CatalogueError
 
-st.set_page_config(page_title="ICU Summary Performance Report", layout="wide")
+st.set_page_config(page_title="ICU Summary Performance Report", page_icon=":material/monitoring:", layout="wide")
 
+try:
+    catalogue = state.catalogue()
+except CatalogueError as error:
+    st.error("The catalogue of indicators is not valid, so the dashboard cannot open. An administrator can fix it:")
+    st.code(str(error), language=None)
+    st.stop()
 
-@st.cache_resource
-def _engine(url: str):
-    engine = store.connect(url)
-    sample.ensure_sample_loaded(engine, load_catalogue())
-    return engine
-
-
-catalogue = load_catalogue()
-engine = _engine(store.database_url())
-table, as_at = cli.kpi_table_as_at(engine, catalogue, None)
-st.title(catalogue.title)
-st.caption(f"As at {cli.periods.label(as_at)}. Sample data is illustrative.")
-st.dataframe(rag_summary(table, catalogue), hide_index=True)
-st.dataframe(table, hide_index=True)
+url = state.database_url()
+version = state.data_version()
+months = state.available_months(state.observations(url, version))
+as_at = shell.as_at_selector(months)
+view = state.View(url=url, version=version, catalogue=catalogue, as_at=as_at, months=months)
+shell.status(view, state.current_user())
+st.navigation(navigation.build(view)).run()

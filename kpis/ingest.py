@@ -299,7 +299,10 @@ def _number_problem(text: str, allow_percent: bool) -> tuple[str, str]:
         return "looks like a spreadsheet formula", "paste the values only (Paste Special > Values), not formulas"
     if any(c in text for c in "£$€"):
         return "has a currency sign", "write the plain number without £, $ or €"
-    return "is not a number", "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)"
+    return (
+        "is not a number",
+        "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)",
+    )
 
 
 def parse_numbers(cells: pd.Series, allow_percent: pd.Series) -> tuple[pd.Series, pd.Series]:

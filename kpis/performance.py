@@ -93,23 +93,29 @@ def add_actuals(table: pd.DataFrame, grid: SeriesGrid) -> pd.DataFrame:
     return table.assign(actual=grid.values_at(period), last_year=grid.values_at(period - 12))
 
 
-def add_targets(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """The target for each row's period: its month's trajectory value, else its financial
-    year's, else the constant."""
+def target_values(catalogue: Catalogue, indicators: pd.Series, months: pd.Series) -> pd.Series:
+    """The target of each (indicator, month): the month's trajectory value, else its
+    financial year's, else the constant; NaN where there is none or no month."""
     entries = targets_frame(catalogue)
-    period = table["period"]
+    valid = months.notna()
+    month = months.fillna(-999).astype(int)
     keys = {
-        "month": period.fillna(-999).astype(int),
-        "year": pd.Series(periods.fy_start_years(period.fillna(-999).astype(int)), index=table.index),
-        "constant": pd.Series(-1, index=table.index),
+        "month": month,
+        "year": pd.Series(periods.fy_start_years(month), index=months.index),
+        "constant": pd.Series(-1, index=months.index),
     }
-    target = pd.Series(np.nan, index=table.index)
+    target = pd.Series(np.nan, index=months.index)
     for level in ("month", "year", "constant"):
         level_entries = entries[entries["level"] == level].set_index(["indicator", "key"])["target"]
-        lookup = pd.MultiIndex.from_arrays([table["indicator"], keys[level]])
-        found = pd.Series(level_entries.reindex(lookup).to_numpy(), index=table.index)
+        lookup = pd.MultiIndex.from_arrays([indicators, keys[level]])
+        found = pd.Series(level_entries.reindex(lookup).to_numpy(), index=months.index)
         target = target.fillna(found)
-    return table.assign(target=target.where(period.notna()))
+    return target.where(valid)
+
+
+def add_targets(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The target for each row's period."""
+    return table.assign(target=target_values(catalogue, table["indicator"], table["period"]))
 
 
 def variance(actual: pd.Series, comparator: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -1,0 +1,88 @@
+"""One indicator in depth: its whole history with a range selector, its definition from
+the catalogue, and every stored value with its revisions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import state, ui
+from kpis import charts, formatting, periods, presentation
+
+ID_PARAM = "id"
+
+
+def _chosen(view: state.View) -> str:
+    ids = view.catalogue.indicator_ids
+    wanted = st.query_params.get(ID_PARAM)
+    default = ids.index(wanted) if wanted in ids else 0
+    names = {i.id: f"{i.name}" for i in view.catalogue.indicators}
+    chosen = st.selectbox("Indicator", ids, index=default, format_func=names.get, key=f"indicator-choice-{wanted}")
+    st.query_params[ID_PARAM] = chosen
+    return chosen
+
+
+def render(view: state.View, pages: dict) -> None:
+    indicator_id = _chosen(view)
+    indicator = view.catalogue.indicator(indicator_id)
+    ws = view.catalogue.workstream(indicator.workstream)
+    st.title(indicator.name)
+    st.page_link(pages[ws.id], label=ws.name, icon=":material/arrow_back:")
+    if view.empty:
+        ui.no_data()
+        return
+    row = view.table().set_index("indicator").loc[indicator_id]
+    unit, d = indicator.unit.value, indicator.decimals
+    left, middle, right = st.columns(3)
+    left.metric(
+        f"Actual, {row['period_label'] if isinstance(row['period_label'], str) else 'no data'}",
+        formatting.with_unit(row["actual"], unit, d),
+    )
+    middle.metric("Target", formatting.with_unit(row["target"], unit, d))
+    right.metric("Same period last year", formatting.with_unit(row["last_year"], unit, d))
+    with left:
+        ui.rag_badge(row["rag_target"], " against target")
+    with right:
+        ui.rag_badge(row["rag_last_year"], f" against last year ({row['trend']})")
+
+    series = charts.indicator_series(view.observations(), view.catalogue, indicator_id)
+    if series.empty:
+        st.caption("No values stored yet for this indicator.")
+    else:
+        figure = charts.indicator_figure(
+            series,
+            view.catalogue,
+            indicator_id,
+            view.as_at,
+            row["rag_target"],
+            months=None,
+            height=420,
+            range_selector=True,
+        )
+        st.plotly_chart(figure, key=f"history-{indicator_id}")
+
+    st.subheader("Definition")
+    owner = view.catalogue.owners.get(indicator.owner or "", indicator.owner or "not set")
+    target_text = indicator.target.describe() if indicator.target else "none"
+    st.markdown(
+        f"{indicator.description or '_No description in the catalogue._'}\n\n"
+        f"| | |\n|---|---|\n"
+        f"| Direction | {indicator.direction.value} is better |\n"
+        f"| Unit | {unit} |\n"
+        f"| Frequency | {indicator.frequency.value} |\n"
+        f"| Aggregation | {indicator.aggregation.value.replace('_', ' ')} |\n"
+        f"| Target | {target_text} |\n"
+        f"| Tolerance (Amber band) | {view.catalogue.tolerance_for(indicator):.0%} |\n"
+        f"| Owner | {owner} |\n"
+        f"| Source | {indicator.source or 'not set'} |\n"
+        f"| Id (for extracts) | `{indicator.id}` |"
+    )
+
+    st.subheader("Values and revisions")
+    notes = presentation.revision_notes(view.history(indicator_id), indicator)
+    st.caption(f"As stored, newest period first. Periods up to {periods.label(view.as_at)} count for this report.")
+    st.dataframe(
+        notes,
+        hide_index=True,
+        key=f"values-{indicator_id}",
+        column_config={"History": st.column_config.TextColumn(width="large")},
+    )

@@ -1,0 +1,59 @@
+"""The report's page 1: headline tiles, the RAG summary of every workstream, and what
+changed since last month."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import state, ui
+from kpis import periods, presentation
+from kpis.palette import rag_label
+
+
+def render(view: state.View, pages: dict) -> None:
+    st.title(view.catalogue.title)
+    if view.empty:
+        ui.no_data()
+        return
+    st.caption(
+        f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Each indicator shows its latest period up to that month."
+    )
+    table = view.table()
+    tiles = presentation.tiles(table, view.catalogue)
+    ui.inject_css()
+    for group, members in tiles.groupby("group", sort=False):
+        st.subheader(group)
+        for start in range(0, len(members), 4):
+            columns = st.columns(4)
+            for column, (_, row) in zip(columns, members.iloc[start : start + 4].iterrows(), strict=False):
+                with column, ui.tile(row, row["indicator"]):
+                    st.page_link(
+                        pages["indicator"],
+                        label="Trend and definition",
+                        icon=":material/arrow_forward:",
+                        query_params={"id": row["indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
+                    )
+
+    st.subheader("RAG summary")
+    wide = presentation.summary_wide(view.summary(), view.catalogue).drop(columns="workstream")
+    st.dataframe(ui.style_counts(wide), hide_index=True, key="rag-summary")
+
+    st.subheader("Changed since last month")
+    previous = view.as_at - 1
+    if previous not in view.months:
+        st.caption("No earlier month with data to compare with.")
+        return
+    changes = presentation.rag_changes(table, view.table(previous))
+    if changes.empty:
+        st.caption(f"No rating moved since {periods.label(previous)}.")
+        return
+    names = {w.id: w.name for w in view.catalogue.workstreams}
+    shown = changes.assign(
+        Workstream=changes["workstream"].map(names),
+        Indicator=changes["name"],
+        Against=changes["comparison"],
+        From=changes["from"].map(rag_label),
+        To=changes["to"].map(rag_label),
+    )[["Workstream", "Indicator", "Against", "From", "To"]]
+    st.caption(f"Ratings that moved since {periods.label(previous)}.")
+    st.dataframe(shown, hide_index=True, key="rag-changes")

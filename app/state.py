@@ -1,0 +1,137 @@
+"""What every page shares: the store, the catalogue, the data version, the as-at month and
+the signed-in user, with the engine's results cached per data version.
+
+A page never recomputes from raw rows on a widget change: the observations and each
+month's KPI table are cached under the data version (the latest extract id), so a new
+extract invalidates them and nothing else does.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from kpis import periods, sample, store
+from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
+from kpis.performance import build_kpi_table, rag_summary
+
+CONFIG_ENV = "KPIS_CONFIG"
+LOAD_SAMPLE_ENV = "KPIS_LOAD_SAMPLE"
+LOCAL_ROLE_ENV = "KPIS_LOCAL_ROLE"
+AS_AT_PARAM = "as_at"
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_PATH)
+
+
+@st.cache_resource(show_spinner=False)
+def _catalogue(path: str, modified: float) -> Catalogue:
+    return load_catalogue(path)
+
+
+def catalogue() -> Catalogue:
+    """The catalogue, reloaded when its file changes."""
+    path = config_path()
+    return _catalogue(str(path), path.stat().st_mtime)
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def engine(url: str):
+    """One engine per database URL. The embedded SQLite store gets the illustrative
+    sample data at its first start (unless KPIS_LOAD_SAMPLE=0)."""
+    db = store.connect(url)
+    if url.startswith("sqlite") and os.environ.get(LOAD_SAMPLE_ENV, "1") != "0":
+        sample.ensure_sample_loaded(db, catalogue())
+    return db
+
+
+def database_url() -> str:
+    return store.database_url()
+
+
+def data_version() -> int:
+    return store.data_version(engine(database_url()))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def observations(url: str, version: int) -> pd.DataFrame:
+    return store.current_observations(engine(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kpi_table(url: str, version: int, config: str, modified: float, as_at: int) -> pd.DataFrame:
+    return build_kpi_table(observations(url, version), _catalogue(config, modified), as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def extract_log(url: str, version: int) -> pd.DataFrame:
+    return store.extract_log(engine(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def history(url: str, version: int, indicator: str) -> pd.DataFrame:
+    return store.observation_history(engine(url), indicator)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the pages render from: the data and the month chosen in the sidebar."""
+
+    url: str
+    version: int
+    catalogue: Catalogue
+    as_at: int
+    months: tuple[int, ...]  # the months that can be chosen, oldest first
+
+    def table(self, as_at: int | None = None) -> pd.DataFrame:
+        path = config_path()
+        return kpi_table(
+            self.url, self.version, str(path), path.stat().st_mtime, self.as_at if as_at is None else as_at
+        )
+
+    def summary(self, as_at: int | None = None) -> pd.DataFrame:
+        return rag_summary(self.table(as_at), self.catalogue)
+
+    def observations(self) -> pd.DataFrame:
+        return observations(self.url, self.version)
+
+    def history(self, indicator: str) -> pd.DataFrame:
+        return history(self.url, self.version, indicator)
+
+    def extracts(self) -> pd.DataFrame:
+        return extract_log(self.url, self.version)
+
+    @property
+    def empty(self) -> bool:
+        return self.version == 0
+
+
+def available_months(obs: pd.DataFrame) -> tuple[int, ...]:
+    if obs.empty:
+        return ()
+    return tuple(range(int(obs["period"].min()), int(obs["period"].max()) + 1))
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    how: str  # "signed in" or "local"
+
+
+def current_user() -> User:
+    """The signed-in user; without authentication configured, the local user with the
+    role from KPIS_LOCAL_ROLE (default officer)."""
+    if getattr(st.user, "is_logged_in", False):
+        return User(str(st.user.get("email") or st.user.get("name")), "viewer", "signed in")
+    return User(getpass.getuser(), os.environ.get(LOCAL_ROLE_ENV, "officer"), "local")
+
+
+def month_option(month: int) -> str:
+    return f"{periods.label(month)} ({periods.month_name(month)})"

@@ -1,0 +1,100 @@
+"""Shared pieces of the screens: the RAG look, tiles, styled tables, empty states."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_SYMBOL, rag_label, rag_palette
+
+TREND_TEXT = {
+    "better": f"{TREND_SYMBOL['better']} better than last year",
+    "same": f"{TREND_SYMBOL['same']} same as last year",
+    "worse": f"{TREND_SYMBOL['worse']} worse than last year",
+    "n/a": "no last-year figure to compare",
+}
+
+
+def inject_css() -> None:
+    """Tile and table styling keyed to the RAG palette (once per run)."""
+    palette = rag_palette()
+    rules = [
+        f"[class*='st-key-tile-{rag.replace('/', '')}-'] {{ background: {s.background}; border-left: 8px solid {s.strong} !important; }}"
+        for rag, s in palette.items()
+    ]
+    rules.append("[class*='st-key-tile-'] p { margin-bottom: 0.1rem; }")
+    rules.append(".tile-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: #1a1a1a; }")
+    rules.append(".tile-name { font-size: 0.95rem; font-weight: 600; min-height: 2.6em; color: #1a1a1a; }")
+    rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
+    st.html("<style>" + "\n".join(rules) + "</style>")
+
+
+def rag_badge(rag: str, suffix: str = "") -> None:
+    st.badge(f"{rag_label(rag)}{suffix}", color=STREAMLIT_COLOUR.get(rag, "gray"))
+
+
+def tile(row: pd.Series, key: str) -> st.delta_generator.DeltaGenerator:
+    """A headline tile: name, value with unit, target or last year, RAG colour **and**
+    word, and the arrow against last year. Returns the tile's container."""
+    box = st.container(border=True, key=f"tile-{row['rag'].replace('/', '')}-{key}")
+    with box:
+        st.html(f"<div class='tile-name'>{html.escape(row['name'])}</div>")
+        st.html(f"<div class='tile-value'>{html.escape(row['value'])}</div>")
+        st.html(f"<div class='tile-comparator'>{html.escape(row['comparator'])}</div>")
+        rag_badge(row["rag"], f" · against {row['rag_basis']}")
+        st.caption(f"{TREND_TEXT[row['trend']]} · {row['period_label']}")
+    return box
+
+
+def style_board(board: pd.DataFrame):
+    """The board table with RAG cells filled (by rating against target, and the trend by
+    rating against last year)."""
+    palette = rag_palette()
+
+    def fill(rag: str) -> str:
+        swatch = palette.get(rag, palette["n/a"])
+        return f"background-color: {swatch.background}; color: {swatch.text}; font-weight: 600"
+
+    styler = board.style
+    styler = styler.apply(lambda _: [fill(r) for r in board["rag_target"]], subset=["RAG"], axis=0)
+    styler = styler.apply(lambda _: [fill(r) for r in board["rag_last_year"]], subset=["Trend"], axis=0)
+    return styler
+
+
+def style_counts(frame: pd.DataFrame):
+    """A RAG summary: each count column tinted with its rating's colour."""
+    palette = rag_palette()
+    styler = frame.style
+    for column in frame.columns:
+        word = column.split(": ")[-1]
+        if word in palette:
+            swatch = palette[word]
+            styler = styler.map(
+                lambda v, s=swatch: f"background-color: {s.background}; color: {s.text}" if v else "", subset=[column]
+            )
+    return styler
+
+
+def summary_metrics(summary: pd.DataFrame, workstream: str) -> None:
+    """One workstream's RAG summary, against target and against last year."""
+    rows = summary[summary["workstream"] == workstream].set_index("comparison")
+    for comparison, label in (("target", "Against target"), ("last_year", "Against last year")):
+        counts = rows.loc[comparison]
+        st.markdown(
+            f"**{label}:** "
+            + " · ".join(
+                f":{STREAMLIT_COLOUR[w]}-background[{SYMBOL[w]} {w} **{int(counts[w])}**]"
+                for w in ("Green", "Amber", "Red", "n/a")
+            )
+        )
+
+
+def no_data() -> None:
+    st.info(
+        "**No data yet.** A performance officer loads the monthly extract, a CSV file with the "
+        "columns `indicator,period,value`, with `python -m kpis ingest FILE` "
+        "(see the README, “Extract format”). The dashboard fills in as soon as it is loaded.",
+        icon=":material/upload_file:",
+    )

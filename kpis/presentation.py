@@ -1,0 +1,175 @@
+"""What the screens and exports show, as frames of display text: the board's KPI table,
+the headline tiles, the RAG summary, changes since last month and revision notes.
+
+Pure functions over the engine's frames; numbers formatted as the report formats them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kpis import formatting, periods
+from kpis.catalogue import Aggregation, Catalogue, Direction, Indicator
+from kpis.palette import rag_label, trend_label
+from kpis.performance import RAG_WORDS
+
+BOARD_COLUMNS = [
+    "Period", "Indicator", "Actual", "Last year", "Last year +/-", "Last year %",
+    "Target", "Target +/-", "Target %", "RAG", "Trend",
+]  # fmt: skip
+
+
+def _decimals(catalogue: Catalogue, indicator_ids: pd.Series) -> pd.Series:
+    return indicator_ids.map({i.id: i.decimals for i in catalogue.indicators})
+
+
+def _format(values: pd.Series, decimals: pd.Series, fn=formatting.number) -> list[str]:
+    return [fn(v, int(d)) for v, d in zip(values, decimals, strict=True)]
+
+
+def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The KPI table as the board reads it: one row per indicator, display text, plus the
+    ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring."""
+    decimals = _decimals(catalogue, table["indicator"])
+    period = table["period_label"].fillna("").str.split().str[0].fillna("")
+    return pd.DataFrame(
+        {
+            "Period": period.replace("", "no data"),
+            "Indicator": table["name"],
+            "Actual": _format(table["actual"], decimals),
+            "Last year": _format(table["last_year"], decimals),
+            "Last year +/-": _format(table["variance_last_year"], decimals),
+            "Last year %": [formatting.percent(v) for v in table["variance_last_year_pct"]],
+            "Target": _format(table["target"], decimals),
+            "Target +/-": _format(table["variance_target"], decimals),
+            "Target %": [formatting.percent(v) for v in table["variance_target_pct"]],
+            "RAG": [rag_label(r) for r in table["rag_target"]],
+            "Trend": [trend_label(t) for t in table["trend"]],
+            "indicator": table["indicator"],
+            "rag_target": table["rag_target"],
+            "rag_last_year": table["rag_last_year"],
+        }
+    ).reset_index(drop=True)
+
+
+def comparator_text(indicator: Indicator, target: float, last_year: float) -> str:
+    """A tile's second line: ``Target ≤ 4%``, ``Prev Yr = 1,692`` or ``Prev 12 mths = 31.7%``."""
+    unit, d = indicator.unit.value, indicator.decimals
+    if not pd.isna(target) and indicator.direction is not Direction.NONE:
+        sign = "≥" if indicator.direction is Direction.HIGHER else "≤"
+        return f"Target {sign} {formatting.with_unit(target, unit, d)}"
+    if pd.isna(last_year):
+        return "No target or last year"
+    rolling = indicator.aggregation in (Aggregation.ROLLING_12M_SUM, Aggregation.ROLLING_12M_RATIO)
+    return f"{'Prev 12 mths' if rolling else 'Prev Yr'} = {formatting.with_unit(last_year, unit, d)}"
+
+
+def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The headline tiles, in catalogue order, with their group. A tile is rated against
+    its target; one without a target is rated against last year (``rag_basis``)."""
+    rows = []
+    by_id = table.set_index("indicator")
+    for ind in catalogue.indicators:
+        if not ind.headline:
+            continue
+        row = by_id.loc[ind.id]
+        against_target = row["rag_target"] != "n/a" or pd.notna(row["target"])
+        rows.append(
+            {
+                "group": ind.headline_group or "Headline indicators",
+                "indicator": ind.id,
+                "workstream": ind.workstream,
+                "name": ind.display_name,
+                "value": formatting.with_unit(row["actual"], ind.unit.value, ind.decimals),
+                "comparator": comparator_text(ind, row["target"], row["last_year"]),
+                "rag": row["rag_target"] if against_target else row["rag_last_year"],
+                "rag_basis": "target" if against_target else "last year",
+                "trend": row["trend"],
+                "period_label": row["period_label"] if isinstance(row["period_label"], str) else "no data",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "group",
+            "indicator",
+            "workstream",
+            "name",
+            "value",
+            "comparator",
+            "rag",
+            "rag_basis",
+            "trend",
+            "period_label",
+        ],
+    )
+
+
+def summary_wide(summary: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The RAG summary as one row per workstream: target and last-year counts side by side."""
+    names = {w.id: w.name for w in catalogue.workstreams}
+    wide = summary.pivot(index="workstream", columns="comparison", values=list(RAG_WORDS))
+    out = pd.DataFrame({"Workstream": [names[w] for w in names]}, index=list(names))
+    for comparison, label in (("target", "Target"), ("last_year", "Last year")):
+        for word in RAG_WORDS:
+            out[f"{label}: {word}"] = wide[(word, comparison)].reindex(out.index).astype(int)
+    return out.reset_index(names="workstream")
+
+
+def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Indicators whose RAG moved between two KPI tables: ``indicator, name, workstream,
+    comparison, from, to`` (comparison ``target`` or ``last year``)."""
+    merged = now.merge(before[["indicator", "rag_target", "rag_last_year"]], on="indicator", suffixes=("", "_before"))
+    frames = []
+    for column, comparison in (("rag_target", "target"), ("rag_last_year", "last year")):
+        moved = merged[merged[column] != merged[f"{column}_before"]]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "indicator": moved["indicator"],
+                    "name": moved["name"],
+                    "workstream": moved["workstream"],
+                    "comparison": comparison,
+                    "from": moved[f"{column}_before"],
+                    "to": moved[column],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def revision_notes(history: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
+    """Every stored value of one indicator, newest period first, each with its revisions
+    spelled out: ``changed from 52 to 54 on 12 Nov 2020 by extract 17 (file.csv)``."""
+    if history.empty:
+        return pd.DataFrame(columns=["Period", "Value", "Revision", "Loaded", "By", "Note", "History"])
+    h = history.sort_values(["period", "revision"]).reset_index(drop=True)
+    previous = h.groupby("period")["value"].shift()
+    same_period = h["period"].eq(h["period"].shift())
+    when = pd.to_datetime(h["loaded_at"], utc=True).dt.strftime("%-d %b %Y")
+    value_text = [formatting.number(v, indicator.decimals) for v in h["value"]]
+    prev_text = [formatting.number(v, indicator.decimals) for v in previous]
+    change = [
+        f"changed from {p} to {v} on {w} by extract {e} ({f})" if s else f"first loaded on {w} by extract {e} ({f})"
+        for p, v, w, e, f, s in zip(
+            prev_text, value_text, when, h["extract_id"], h["file_name"], same_period, strict=True
+        )
+    ]
+    h = h.assign(change=change, value_text=value_text, when=when)
+    history_text = h.groupby("period")["change"].agg("; ".join)
+    latest = h.groupby("period").tail(1).set_index("period")
+    month = pd.Series([periods.from_text(p) for p in latest.index], index=latest.index)
+    quarterly = pd.Series(indicator.frequency.value == "quarterly", index=latest.index)
+    out = pd.DataFrame(
+        {
+            "Period": periods.labels(month, quarterly).to_numpy(),
+            "Value": latest["value_text"].to_numpy(),
+            "Revision": latest["revision"].astype(int).to_numpy(),
+            "Loaded": latest["when"].to_numpy(),
+            "By": latest["loaded_by"].to_numpy(),
+            "Note": latest["note"].fillna("").to_numpy(),
+            "History": history_text.reindex(latest.index).to_numpy(),
+            "month": month.to_numpy(),
+        }
+    )
+    return out.sort_values("month", ascending=False).drop(columns="month").reset_index(drop=True)

@@ -1,0 +1,227 @@
+"""The dashboard through Streamlit's AppTest: every page renders, the tiles and tables
+show what the engine computes, the pages follow the catalogue, and bad states are
+friendly. Each test runs the real app on its own SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from app.shell import AS_AT_KEY
+from kpis import formatting, periods, presentation, store
+from kpis.catalogue import DEFAULT_PATH, load_catalogue
+from kpis.palette import rag_label
+from kpis.performance import build_kpi_table
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+
+
+def open_page(at: AppTest, url_path: str) -> AppTest:
+    """Go to a page registered by st.navigation under ``url_path``. AppTest.switch_page
+    only finds file pages; ours are made from the catalogue, so select the page the way a
+    browser does, by its URL path (Streamlit hashes it)."""
+    matches = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path]
+    assert matches, f"no page at /{url_path}; pages: {[i.get('url_pathname') for i in at._registered_pages.values()]}"
+    at._page_hash = matches[0]
+    return at.run()
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'kpis.sqlite'}"
+    monkeypatch.setenv(store.DATABASE_ENV, url)
+    monkeypatch.delenv("KPIS_CONFIG", raising=False)
+    monkeypatch.delenv("KPIS_LOAD_SAMPLE", raising=False)
+    return url
+
+
+@pytest.fixture
+def app(app_env) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def dataframe_with(at: AppTest, column: str):
+    """The first table on the page that has ``column`` (AppTest does not expose the
+    keys of non-widget dataframes)."""
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with a {column!r} column"
+    return frames[0]
+
+
+def _texts(at: AppTest) -> str:
+    parts = [h.proto.body for h in at.get("html")] + [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def test_every_page_renders_without_an_exception(app, catalogue):
+    paths = ["", "indicator", *[w.id for w in catalogue.workstreams]]
+    for path in paths:
+        open_page(app, path)
+        assert not app.exception, f"/{path}: {app.exception}"
+        assert app.title, f"/{path} has no title"
+
+
+def test_first_start_loads_the_sample_and_defaults_to_the_latest_month(app, app_env):
+    assert app.sidebar.selectbox(key=AS_AT_KEY).value == periods.parse_period("2020-11")
+    assert "illustrative sample data" in "\n".join(w.value for w in app.sidebar.warning)
+    assert store.data_version(store.connect(app_env)) == 3
+
+
+def test_tiles_show_the_reports_headline_figures(app):
+    text = _texts(app)
+    for value, comparator, badge in [
+        ("16%", "Target ≤ 4%", ":red-badge[✖ Red · against target]"),
+        ("10,318", "Target ≤ 13,140", ":green-badge[✔ Green · against target]"),
+        ("1,251", "Prev Yr = 1,692", ":green-badge[✔ Green · against last year]"),
+        ("37.8%", "Prev 12 mths = 31.7%", ":green-badge[✔ Green · against last year]"),
+        ("33%", "Target ≥ 80%", ":red-badge[✖ Red · against target]"),
+    ]:
+        assert f"<div class='tile-value'>{value}</div>" in text
+        assert f"<div class='tile-comparator'>{comparator}</div>" in text
+        assert badge in text
+
+
+def test_tiles_follow_the_as_at_month(app, app_env, catalogue):
+    month = periods.parse_period("2020-08")
+    app.sidebar.selectbox(key=AS_AT_KEY).set_value(month).run()
+    assert not app.exception
+    table = build_kpi_table(store.current_observations(store.connect(app_env)), catalogue, month)
+    expected = presentation.tiles(table, catalogue)
+    nel = expected.set_index("indicator").loc["nel_admissions"]
+    assert nel["period_label"] == "M5 2020/21"
+    text = _texts(app)
+    for row in expected.itertuples():
+        assert f"<div class='tile-value'>{row.value}</div>" in text
+        assert f"[{rag_label(row.rag)} · against {row.rag_basis}]" in text
+    assert "As at M5 2020/21 (Aug 2020)" in app.caption[0].value
+    # M5: year to date to August, against that month's trajectory.
+    assert nel["value"] == formatting.number(table.set_index("indicator").at["nel_admissions", "actual"])
+    assert nel["comparator"] == "Target ≤ 9,386"
+
+
+def test_overview_rag_summary_and_changes(app):
+    summary = dataframe_with(app, "Target: Green")
+    row = summary.set_index("Workstream").loc["Prevention and Early Intervention"]
+    assert [row[f"Target: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [4, 0, 0, 5]
+    assert [row[f"Last year: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [7, 2, 0, 0]
+    changes = dataframe_with(app, "Against")
+    assert {"Workstream", "Indicator", "Against", "From", "To"} <= set(changes.columns)
+
+
+@pytest.mark.parametrize("workstream", ["integrated_care", "prevention", "safe_quality", "market"])
+def test_workstream_table_equals_the_engines_kpi_table(app, app_env, catalogue, workstream):
+    open_page(app, workstream)
+    shown = dataframe_with(app, "RAG")
+    table = build_kpi_table(
+        store.current_observations(store.connect(app_env)), catalogue, periods.parse_period("2020-11")
+    )
+    expected = presentation.board_table(table[table["workstream"] == workstream].reset_index(drop=True), catalogue)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    assert len(shown) == len(catalogue.in_workstream(workstream))
+
+
+def test_workstream_page_shows_the_board_figures(app):
+    open_page(app, "integrated_care")
+    shown = dataframe_with(app, "RAG").set_index("indicator")
+    nel = shown.loc["nel_admissions"]
+    assert (nel["Period"], nel["Actual"], nel["Last year"], nel["Last year +/-"], nel["Last year %"]) == (
+        "M7",
+        "10,318",
+        "13,267",
+        "-2,949",
+        "-22%",
+    )
+    assert (nel["Target"], nel["Target +/-"], nel["Target %"], nel["RAG"], nel["Trend"]) == (
+        "13,140",
+        "-2,822",
+        "-21%",
+        "✔ Green",
+        "↑ better",
+    )
+    mofd = shown.loc["mofd_bed_occupancy"]
+    assert (mofd["Target"], mofd["Target +/-"], mofd["Target %"], mofd["RAG"]) == ("4", "13", "357%", "✖ Red")
+    assert len(app.get("plotly_chart")) == 14
+
+
+def test_indicator_page_shows_definition_and_revisions(app):
+    app.query_params["id"] = "nel_admissions"
+    open_page(app, "indicator")
+    assert not app.exception
+    assert app.title[0].value == "Total non-elective admissions"
+    assert [m.value for m in app.metric][:3] == ["10,318", "13,140", "13,267"]
+    definition = "\n".join(m.value for m in app.markdown)
+    assert "| Aggregation | ytd sum |" in definition and "| Direction | lower is better |" in definition
+    values = dataframe_with(app, "History")
+    assert values.iloc[0]["Period"] == "M7 2020/21" and values.iloc[0]["Value"] == "1,748"
+    assert values.iloc[0]["History"].startswith("first loaded on ")
+
+
+def test_indicator_page_lists_a_revision_with_its_old_and_new_value(app, app_env, catalogue):
+    from kpis import ingest
+
+    engine = store.connect(app_env)
+    ingest.ingest(
+        engine, b"indicator,period,value\nnel_admissions,2020-10,1800\n", "correction.csv", catalogue, "officer"
+    )
+    app.query_params["id"] = "nel_admissions"
+    open_page(app, "indicator")
+    values = dataframe_with(app, "History")
+    latest = values.iloc[0]
+    assert (latest["Value"], latest["Revision"], latest["By"]) == ("1,800", 2, "officer")
+    assert (
+        "changed from 1,748 to 1,800 on " in latest["History"] and "by extract 4 (correction.csv)" in latest["History"]
+    )
+    assert [m.value for m in app.metric][0] == "10,370"  # the new year to date, after a rerun picks up version 4
+
+
+def test_a_new_workstream_in_the_catalogue_is_a_new_page(app_env, tmp_path, monkeypatch):
+    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw["workstreams"].append(
+        {"id": "inequalities", "name": "Health Inequalities", "description": "Added for the test."}
+    )
+    raw["indicators"].append(
+        {
+            "id": "gap_in_checks",
+            "name": "Gap in health checks between most and least deprived",
+            "workstream": "inequalities",
+            "unit": "percent",
+            "direction": "lower",
+            "target": 5,
+        }
+    )
+    path = tmp_path / "kpis.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("KPIS_CONFIG", str(path))
+    assert len(load_catalogue(path).workstreams) == 5
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    open_page(at, "inequalities")
+    assert not at.exception
+    assert at.title[0].value == "Health Inequalities"
+    shown = dataframe_with(at, "RAG")
+    assert shown["indicator"].tolist() == ["gap_in_checks"] and shown["Period"].tolist() == ["no data"]
+
+
+def test_an_empty_store_explains_how_to_load_data(app_env, monkeypatch):
+    monkeypatch.setenv("KPIS_LOAD_SAMPLE", "0")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "No data yet" in at.info[0].value and "python -m kpis ingest" in at.info[0].value
+    open_page(at, "integrated_care")
+    assert not at.exception and "No data yet" in at.info[0].value
+
+
+def test_an_invalid_catalogue_is_a_message_not_a_traceback(app_env, tmp_path, monkeypatch):
+    path = tmp_path / "kpis.yaml"
+    path.write_text("workstreams: []\nindicators:\n  - id: x\n    unit: percnt\n", encoding="utf-8")
+    monkeypatch.setenv("KPIS_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "catalogue of indicators is not valid" in at.error[0].value
+    assert "indicators[0].unit" in at.code[0].value
