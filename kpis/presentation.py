@@ -31,7 +31,8 @@ def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The KPI table as the board reads it: one row per indicator, display text, plus the
     ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring."""
     decimals = _decimals(catalogue, table["indicator"])
-    period = table["period_label"].fillna("").str.split().str[0].fillna("")
+    labels = table["period_label"].astype(object)
+    period = labels.where(labels.notna(), "").str.split().str[0].fillna("")
     return pd.DataFrame(
         {
             "Period": period.replace("", "no data"),
