@@ -31,11 +31,10 @@ def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The KPI table as the board reads it: one row per indicator, display text, plus the
     ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring."""
     decimals = _decimals(catalogue, table["indicator"])
-    labels = table["period_label"].astype(object)
-    period = labels.where(labels.notna(), "").str.split().str[0].fillna("")
+    period = [label.split()[0] if isinstance(label, str) else "no data" for label in table["period_label"]]
     return pd.DataFrame(
         {
-            "Period": period.replace("", "no data"),
+            "Period": period,
             "Indicator": table["name"],
             "Actual": _format(table["actual"], decimals),
             "Last year": _format(table["last_year"], decimals),
