@@ -58,7 +58,7 @@ def render(view: state.View, pages: dict) -> None:
             height=420,
             range_selector=True,
         )
-        st.plotly_chart(figure, key=f"history-{indicator_id}")
+        st.plotly_chart(figure, key=f"history-{indicator_id}", config={"displayModeBar": False})
 
     st.subheader("Definition")
     owner = view.catalogue.owners.get(indicator.owner or "", indicator.owner or "not set")

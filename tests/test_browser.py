@@ -1,0 +1,111 @@
+"""The dashboard end to end in headless Chromium (Debian's), driven by Playwright:
+the real ``streamlit run dashboard.py`` on a temporary database. Screenshots of every
+page go to ``artifacts/screenshots/`` (``KPIS_ARTIFACTS`` to change), kept by CI."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser import ROOT, chromium, chromium_path, running_app, wait_rendered
+from tests.conftest import require
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(os.environ.get("KPIS_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
+VIEWPORT = {"width": 1440, "height": 1100}
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    require(
+        "Chromium", chromium_path(), "install Debian's chromium (apt-get install chromium) to run the browser tests"
+    )
+    require("Playwright", importlib.util.find_spec("playwright"), "pip install playwright (requirements-dev.txt)")
+    database = tmp_path_factory.mktemp("browser") / "kpis.sqlite"
+    with running_app(f"sqlite:///{database}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base_url):
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shoot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']"
+    ).first.inner_text()
+
+
+def test_every_page_opens_without_an_exception(base_url, page, catalogue):
+    paths = {
+        "overview": "/",
+        "indicator": "/indicator?id=nel_admissions",
+        **{w.id: f"/{w.id}" for w in catalogue.workstreams},
+    }
+    for name, path in paths.items():
+        page.goto(base_url + path)
+        wait_rendered(page)
+        assert_no_exception(page)
+        assert page.locator("h1").count() >= 1, name
+        assert shoot(page, name).stat().st_size > 10_000
+
+
+def test_overview_shows_the_headline_tiles(base_url, page):
+    page.goto(base_url + "/")
+    wait_rendered(page)
+    main = page.locator("[data-testid='stMain']")
+    assert main.get_by_text("10,318", exact=True).count() == 1
+    assert main.get_by_text("Target ≤ 13,140", exact=True).count() == 1
+    assert main.get_by_text("✔ Green · against target").count() >= 1
+    assert "As at M8 2020/21" in main.inner_text()
+
+
+def test_changing_the_as_at_month_changes_every_page(base_url, page):
+    page.goto(base_url + "/")
+    wait_rendered(page)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="M5 2020/21 (Aug 2020)").click()
+    wait_rendered(page)
+    assert_no_exception(page)
+    main = page.locator("[data-testid='stMain']")
+    assert "As at M5 2020/21 (Aug 2020)" in main.inner_text()
+    assert "as_at=2020-08" in page.url
+    shoot(page, "overview-as-at-2020-08")
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Prevention and Early Intervention").click()
+    wait_rendered(page)
+    assert "As at M5 2020/21" in page.locator("[data-testid='stMain']").inner_text()
+
+
+def test_a_tile_leads_to_its_indicator_page(base_url, page):
+    page.goto(base_url + "/")
+    wait_rendered(page)
+    tile = page.locator("[class*='st-key-tile-'][class*='-nel_admissions']")
+    tile.get_by_text("Trend and definition").click()
+    page.wait_for_url(re.compile(r".*/indicator\?.*id=nel_admissions.*"))
+    wait_rendered(page)
+    assert_no_exception(page)
+    main = page.locator("[data-testid='stMain']")
+    assert main.locator("h1").first.inner_text().strip() == "Total non-elective admissions"
+    assert "Values and revisions" in main.inner_text()
+    shoot(page, "indicator-from-tile")
