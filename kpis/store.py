@@ -10,6 +10,8 @@ lock), so concurrent ingests are serialised and never interleave.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +34,12 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from kpis import periods
 
@@ -90,7 +94,6 @@ def _sqlite_setup(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, open transactions.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -102,8 +105,27 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _use_wal(engine: Engine, attempts: int = 100) -> None:
+    """Switch a SQLite file to write-ahead logging (it persists in the file). A brand-new
+    file opened by several processes at once can refuse the switch while another holds
+    it ("database is locked", which the busy timeout does not cover): retry."""
+    for attempt in range(attempts):
+        try:
+            raw = engine.raw_connection()  # outside any transaction, as the pragma needs
+            try:
+                raw.cursor().execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
+            return
+        except (OperationalError, sqlite3.OperationalError) as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def connect(url: str | None = None) -> Engine:
-    """An engine on the store, with the schema created if absent."""
+    """An engine on the store, with the schema created if absent. Safe to call from
+    several processes at once on a new, empty database."""
     url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -111,10 +133,17 @@ def connect(url: str | None = None) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_setup(engine)
+        _use_wal(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
+    if not _has_schema(engine):
+        with write_transaction(engine) as conn:  # serialised with other creators
+            metadata.create_all(conn)
     return engine
+
+
+def _has_schema(engine: Engine) -> bool:
+    return {t.name for t in metadata.sorted_tables} <= set(inspect(engine).get_table_names())
 
 
 @contextmanager

@@ -5,6 +5,7 @@ extract, the extract log and its exact content, and the constraints the database
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -63,7 +64,8 @@ EXTRACT_3 = (
 def loaded(engine, catalogue):
     """The store after the three extracts, with their ingest results."""
     return engine, [
-        ingest.ingest(engine, content, name, catalogue, loaded_by=user) for name, user, content in (EXTRACT_1, EXTRACT_2, EXTRACT_3)
+        ingest.ingest(engine, content, name, catalogue, loaded_by=user)
+        for name, user, content in (EXTRACT_1, EXTRACT_2, EXTRACT_3)
     ]
 
 
@@ -136,6 +138,70 @@ def test_connect_again_keeps_the_data(database_url, catalogue):
         assert store.data_version(again) == 1
     finally:
         again.dispose()
+
+
+def _at_once(task, count: int = 8) -> list[str]:
+    """Run ``task`` in ``count`` threads released together; the errors they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            task()
+        except Exception as error:
+            errors.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_concurrent_first_connects_to_an_empty_database_all_succeed(database_url, tmp_path):
+    """The dashboard and the command line may open a new store at the same moment: every
+    ``connect`` must succeed and the schema be made once. (The schema is created outside
+    the store's write lock: on SQLite the CREATE TABLE upgrades a deferred transaction
+    and fails at once with "database is locked" despite busy_timeout; on PostgreSQL two
+    CREATE TABLEs race and one fails with a unique violation on pg_type. Less often, on a
+    SQLite file not yet in WAL mode, the connect hook's ``PRAGMA journal_mode=WAL`` fails
+    with "database is locked" too.)"""
+
+    # Several fresh SQLite files (the race is lost most of the time, not always); the
+    # PostgreSQL database is fresh once.
+    urls = [database_url]
+    if database_url.startswith("sqlite"):
+        urls += [f"sqlite:///{tmp_path / f'fresh-{n}.sqlite'}" for n in range(4)]
+    for url in urls:
+
+        def open_store(url: str = url) -> None:
+            engine = store.connect(url)
+            try:
+                assert store.data_version(engine) == 0
+            finally:
+                engine.dispose()
+
+        assert _at_once(open_store) == [], url
+
+
+def test_concurrent_ingests_are_serialised(engine, catalogue):
+    """Eight loads of a new value for the same cell at once: each gets its own revision."""
+    counter = iter(range(1, 9))
+    lock = threading.Lock()
+
+    def load() -> None:
+        with lock:
+            value = next(counter)
+        ingest.ingest(engine, csv_bytes(f"larc_uptake,2020-10,{value}"), f"f{value}.csv", catalogue, loaded_by="t")
+
+    assert _at_once(load) == []
+    history = store.observation_history(engine, "larc_uptake")
+    assert list(history["revision"]) == list(range(1, 9))
+    assert list(history["extract_id"]) == list(range(1, 9))
+    assert sorted(history["value"]) == [float(v) for v in range(1, 9)]
+    assert store.current_observations(engine)["revision"].tolist() == [8]
 
 
 def test_connect_creates_missing_directories_for_a_sqlite_file(tmp_path):
@@ -272,7 +338,9 @@ def test_observation_history_lists_every_revision_with_its_extract(loaded):
         "loaded_at",
     ]
     rows = list(
-        history[["period", "revision", "value", "extract_id", "file_name", "loaded_by"]].itertuples(index=False, name=None)
+        history[["period", "revision", "value", "extract_id", "file_name", "loaded_by"]].itertuples(
+            index=False, name=None
+        )
     )
     assert rows == [
         ("2020-09", 1, 10.0, 1, "extract-1.csv", "alice"),
