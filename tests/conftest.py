@@ -73,7 +73,9 @@ def store_snapshot(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Everything stored, to assert that a rejected operation changed nothing."""
     with engine.connect() as conn:
         extracts = pd.DataFrame(conn.execute(select(store.extracts).order_by(store.extracts.c.id)).fetchall())
-        observations = pd.DataFrame(conn.execute(select(store.observations).order_by(store.observations.c.id)).fetchall())
+        observations = pd.DataFrame(
+            conn.execute(select(store.observations).order_by(store.observations.c.id)).fetchall()
+        )
     return extracts, observations
 
 
