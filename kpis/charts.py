@@ -117,3 +117,121 @@ def indicator_figure(
             rangeslider={"visible": True, "thickness": 0.08},
         )
     return fig
+
+
+def _wrap(text: str, width: int = 58) -> str:
+    """Break a long indicator name over lines (plotly titles do not wrap)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line][:3])
+
+
+def small_multiples(
+    series: dict[str, pd.DataFrame],
+    catalogue: Catalogue,
+    rags: dict[str, str],
+    as_at: int,
+    months: int = 24,
+    columns: int = 2,
+    row_height: int = 250,
+) -> go.Figure:
+    """One figure with a small chart per indicator (in the order of ``series``): the last
+    ``months`` months, target, last year and the latest point by RAG. One figure rather
+    than one per indicator, so a workstream page draws its charts in a single pass."""
+    from plotly.subplots import make_subplots
+
+    ids = list(series)
+    rows = max(1, -(-len(ids) // columns))
+    fig = make_subplots(
+        rows=rows, cols=columns,
+        subplot_titles=[_wrap(catalogue.indicator(i).name) for i in ids],
+        vertical_spacing=min(0.6 / rows, 0.12), horizontal_spacing=0.08,
+    )  # fmt: skip
+    seen: set[str] = set()
+
+    def legend(name: str) -> dict:
+        first = name not in seen
+        seen.add(name)
+        return {"name": name, "legendgroup": name, "showlegend": first}
+
+    palette = rag_palette()
+    for position, indicator_id in enumerate(ids):
+        row, col = position // columns + 1, position % columns + 1
+        indicator = catalogue.indicator(indicator_id)
+        shown = series[indicator_id]
+        shown = shown[(shown["period"] <= as_at) & (shown["period"] > as_at - months)]
+        d, unit = indicator.decimals, indicator.unit.value
+        mode = "lines+markers" if indicator.frequency is Frequency.QUARTERLY or len(shown) < 13 else "lines"
+        number = f"%{{y:,.{d}f}}{'%' if unit == 'percent' else ''}"
+        fig.add_scatter(
+            x=shown["month"],
+            y=shown["actual"],
+            mode=mode,
+            line={"color": ACTUAL_COLOUR, "width": 2.2},
+            hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Actual</extra>",
+            row=row,
+            col=col,
+            **legend("Actual"),
+        )
+        if shown["last_year"].notna().any():
+            fig.add_scatter(
+                x=shown["month"],
+                y=shown["last_year"],
+                mode=mode,
+                line={"color": LAST_YEAR_COLOUR, "width": 1.4, "dash": "dash"},
+                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Last year</extra>",
+                row=row,
+                col=col,
+                **legend("Last year"),
+            )
+        if shown["target"].notna().any():
+            fig.add_scatter(
+                x=shown["month"],
+                y=shown["target"],
+                mode="lines",
+                line={"color": TARGET_COLOUR, "width": 1.4, "dash": "dot", "shape": "hv"},
+                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Target</extra>",
+                row=row,
+                col=col,
+                **legend("Target"),
+            )
+        latest = shown.dropna(subset=["actual"]).tail(1)
+        if len(latest):
+            rag = rags.get(indicator_id, "n/a")
+            fig.add_scatter(
+                x=latest["month"], y=latest["actual"], mode="markers",
+                marker={"color": palette[rag].strong, "size": 12, "symbol": MARKER_SYMBOL[rag], "line": {"color": TARGET_COLOUR, "width": 1}},
+                hovertemplate=f"Latest: {number} — {rag} against target<extra></extra>",
+                row=row, col=col, **legend(f"{SYMBOL[rag]} {rag} (latest, against target)"),
+            )  # fmt: skip
+        fig.update_yaxes(
+            ticksuffix="%" if unit == "percent" else "",
+            tickformat=",",
+            rangemode="tozero",
+            gridcolor="#E5E5E5",
+            row=row,
+            col=col,
+        )
+    fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
+    fig.update_annotations(font={"size": 12, "color": "#1a1a1a"}, xanchor="left", align="left")
+    for annotation, position in zip(fig.layout.annotations, range(len(ids)), strict=False):
+        annotation.x = 0 if position % columns == 0 else 0.54
+    fig.update_layout(
+        height=rows * row_height + 60,
+        margin={"l": 8, "r": 8, "t": 70, "b": 8},
+        plot_bgcolor="white",
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0 + 40 / (rows * row_height),
+            "xanchor": "left",
+            "x": 0,
+        },
+        hovermode="closest",
+    )
+    return fig

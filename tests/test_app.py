@@ -4,6 +4,7 @@ friendly. Each test runs the real app on its own SQLite file."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -147,7 +148,17 @@ def test_workstream_page_shows_the_board_figures(app):
     )
     mofd = shown.loc["mofd_bed_occupancy"]
     assert (mofd["Target"], mofd["Target +/-"], mofd["Target %"], mofd["RAG"]) == ("4", "13", "357%", "✖ Red")
-    assert len(app.get("plotly_chart")) == 14
+    (chart,) = app.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    titles = [a["text"].replace("<br>", " ") for a in spec["layout"]["annotations"]]
+    assert titles == [i.name for i in load_catalogue().in_workstream("integrated_care")]
+    markers = [t for t in spec["data"] if t.get("mode") == "markers"]
+    assert [m["legendgroup"] for m in markers][:4] == [
+        "✖ Red (latest, against target)",
+        "▲ Amber (latest, against target)",
+        "✖ Red (latest, against target)",
+        "✖ Red (latest, against target)",
+    ]
 
 
 def test_indicator_page_shows_definition_and_revisions(app):

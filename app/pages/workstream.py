@@ -61,22 +61,33 @@ def render(view: state.View, pages: dict, workstream_id: str) -> None:
         )
 
     st.subheader("Trends")
-    observations = view.observations()
-    columns = st.columns(2)
-    for position, row in own.iterrows():
-        with columns[position % 2], st.container(border=True):
-            st.markdown(f"**{row['name']}**")
-            series = charts.indicator_series(observations, view.catalogue, row["indicator"])
-            if series.empty:
-                st.caption("No data yet.")
-            else:
-                figure = charts.indicator_figure(
-                    series, view.catalogue, row["indicator"], view.as_at, row["rag_target"]
-                )
-                st.plotly_chart(figure, key=f"chart-{row['indicator']}", config={"displayModeBar": False})
-            st.page_link(
-                pages["indicator"],
-                label="Details",
-                icon=":material/arrow_forward:",
-                query_params={"id": row["indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
-            )
+    st.caption(
+        "The last 24 months: actual (solid), last year (dashed), target (dotted); the latest point marked by its rating against target."
+    )
+    st.plotly_chart(_trends(view, workstream_id), key=f"trends-{workstream_id}", config={"displayModeBar": False})
+
+
+def _trends(view: state.View, workstream_id: str):
+    table = view.table()
+    own = table[table["workstream"] == workstream_id]
+    return trends_figure(
+        view.url,
+        view.version,
+        str(state.config_path()),
+        state.config_path().stat().st_mtime,
+        workstream_id,
+        view.as_at,
+        tuple(own["rag_target"]),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def trends_figure(
+    url: str, version: int, config: str, modified: float, workstream_id: str, as_at: int, rags: tuple[str, ...]
+):
+    """The workstream's small multiples, cached per data version and month."""
+    catalogue = state.catalogue()
+    observations = state.observations(url, version)
+    ids = [i.id for i in catalogue.in_workstream(workstream_id)]
+    series = {i: charts.indicator_series(observations, catalogue, i) for i in ids}
+    return charts.small_multiples(series, catalogue, dict(zip(ids, rags, strict=True)), as_at)
