@@ -32,7 +32,7 @@ PAGES = {
 MEASURED = ("overview", "workstream (Integrated Care, 14 charts)")
 
 
-def time_page(browser, url: str, runs: int, warm: bool) -> list[float]:  # noqa: ANN001
+def time_page(browser, url: str, runs: int, warm: bool) -> list[float]:
     """Seconds from navigation start to rendered content; one warm-up run first, not
     counted. Every run is a new page, so a new Streamlit session. ``warm``: the runs
     share one browser context, so its HTTP cache (a returning user); otherwise each run
