@@ -553,7 +553,12 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
-    return store.current_observations(conn, indicators=sorted(rows["indicator"].unique()))
+    # Only the cells the extract touches: planning a month's file must not read years of history.
+    return store.current_observations(
+        conn,
+        indicators=sorted(rows["indicator"].unique()),
+        periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
+    )
 
 
 def check_extract(

@@ -155,51 +155,62 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _latest_revisions(as_of_extract: int | None = None):
+def _latest_revisions(
+    as_of_extract: int | None = None,
+    indicators: list[str] | None = None,
+    periods_in: list[str] | None = None,
+):
     """Subquery: the latest revision of each (indicator, period), optionally as it stood
-    right after extract ``as_of_extract``."""
-    query = select(
-        observations.c.indicator,
-        observations.c.period,
-        func.max(observations.c.revision).label("revision"),
-    )
+    right after extract ``as_of_extract``, and only for some indicators or periods."""
+    o = observations.c
+    query = select(o.indicator, o.period, func.max(o.revision).label("revision"))
     if as_of_extract is not None:
-        query = query.where(observations.c.extract_id <= as_of_extract)
-    return query.group_by(observations.c.indicator, observations.c.period).subquery("latest")
+        query = query.where(o.extract_id <= as_of_extract)
+    if indicators is not None:
+        query = query.where(o.indicator.in_(indicators))
+    if periods_in is not None:
+        query = query.where(o.period.in_(periods_in))
+    return query.group_by(o.indicator, o.period).subquery("latest")
 
 
 def current_observations(
     connectable: Engine | Connection,
     indicators: list[str] | None = None,
     as_of_extract: int | None = None,
+    periods_in: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The value in force for every (indicator, period): columns ``indicator, period``
-    (month index), ``value, numerator, denominator, note, revision, extract_id``."""
-    latest = _latest_revisions(as_of_extract)
+    """The value in force for every (indicator, period), sorted by indicator and period:
+    columns ``indicator`` (categorical), ``period`` (month index), ``value, numerator,
+    denominator, note, revision, extract_id``. ``indicators`` and ``periods_in``
+    (``YYYY-MM``) narrow it down."""
+    latest = _latest_revisions(as_of_extract, indicators, periods_in)
     o = observations.c
     query = select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id).join(
         latest,
         (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
     )
-    if indicators is not None:
-        query = query.where(o.indicator.in_(indicators))
-    frame = _read(connectable, query)
-    return _typed(frame)
+    return _typed(_read(connectable, query.order_by(o.indicator, o.period)))
 
 
 def _read(connectable: Engine | Connection, query) -> pd.DataFrame:
     if isinstance(connectable, Engine):
         with connectable.connect() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    result = connectable.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            return _frame(conn.execute(query))
+    return _frame(connectable.execute(query))
+
+
+def _frame(result) -> pd.DataFrame:
+    # Plain tuples: given SQLAlchemy Row objects, pandas takes a slow path per row
+    # (seconds per million rows).
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stored text to working types: periods as month indices, indicators categorical."""
     out = frame.astype({"value": float, "numerator": float, "denominator": float})
+    out["indicator"] = out["indicator"].astype(str).astype("category")
     out["period"] = periods.from_texts(out["period"].astype(str)) if len(out) else pd.Series(dtype=int)
-    return out.sort_values(["indicator", "period"], kind="stable").reset_index(drop=True)
+    return out.reset_index(drop=True)
 
 
 def observation_history(connectable: Engine | Connection, indicator: str) -> pd.DataFrame:
