@@ -65,7 +65,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kpis import ingest, performance, periods, store  # noqa: E402
-from kpis.aggregation import aggregate_grid  # noqa: E402
+from kpis.aggregation import prepare  # noqa: E402
 from kpis.catalogue import Catalogue, Target, parse_catalogue  # noqa: E402
 from kpis.performance import build_kpi_table  # noqa: E402
 
@@ -890,9 +890,9 @@ def kpi_steps(observations: pd.DataFrame, catalogue: Catalogue, as_at: int) -> d
         times[name] = seconds
         return out
 
-    grid = step("aggregate_grid", lambda: aggregate_grid(observations, catalogue))
-    table = step("latest_periods", lambda: performance.latest_periods(catalogue, grid, as_at))
-    table = step("add_actuals", lambda: performance.add_actuals(table, grid))
+    observed = step("prepare", lambda: prepare(observations, catalogue))
+    table = step("latest_periods", lambda: performance.latest_periods(catalogue, observed, as_at))
+    table = step("add_actuals", lambda: performance.add_actuals(table, observed, catalogue))
     table = step("add_targets", lambda: performance.add_targets(table, catalogue))
     table = step("add_variances", lambda: performance.add_variances(table))
     table = step("add_ratings", lambda: performance.add_ratings(table))

@@ -1,10 +1,11 @@
 """From extract values to reported figures: in month, year to date, rolling 12 months.
 
-Observations (one row per indicator and month) are laid on a dense grid, indicators ×
-months, so that every aggregation is a handful of array operations over prefix sums.
-A year-to-date or rolling figure is only given when its window is complete (every
-month, or every quarter for a quarterly indicator); a gap gives no figure rather than
-a wrong one.
+Observations are sorted by (indicator, month) into flat arrays; the figure for any
+(indicator, month) is a sum over its window (at most twelve observations), found by binary
+search: the work is proportional to the number of figures asked for, not to the history
+stored, and each window is summed exactly as written, month by month. A
+year-to-date or rolling figure is only given when its window is complete (every month,
+or every quarter for a quarterly indicator); a gap gives no figure rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -15,131 +16,177 @@ import numpy as np
 import pandas as pd
 
 from kpis import periods
-from kpis.catalogue import Aggregation, Catalogue, Frequency
+from kpis.catalogue import Aggregation, Catalogue, Frequency, derived
 
 OBSERVATION_COLUMNS = ["indicator", "period", "value", "numerator", "denominator"]
+STRIDE = 1 << 20  # key = catalogue row × STRIDE + month index (months stay far below 2**20)
+_KINDS = list(Aggregation)
 
 
 @dataclass(frozen=True)
-class SeriesGrid:
-    """Reported figures for every catalogue indicator (rows, in catalogue order) and
-    every month from ``first_month`` (columns)."""
+class IndicatorArrays:
+    """The catalogue's indicators as arrays, in catalogue order."""
 
-    indicators: tuple[str, ...]
-    first_month: int
-    actual: np.ndarray  # float, NaN where no figure
-    observed: np.ndarray  # bool, an observation exists for that month
-
-    @property
-    def last_month(self) -> int:
-        return self.first_month + self.actual.shape[1] - 1
-
-    def values_at(self, months: np.ndarray) -> np.ndarray:
-        """One value per indicator row at the given month index (NaN outside the grid)."""
-        cols = np.asarray(months, dtype=float) - self.first_month
-        inside = np.isfinite(cols) & (cols >= 0) & (cols < self.actual.shape[1])
-        out = np.full(len(self.indicators), np.nan)
-        rows = np.flatnonzero(inside)
-        out[rows] = self.actual[rows, cols[rows].astype(int)]
-        return out
+    ids: pd.Index
+    kind: np.ndarray  # position in Aggregation
+    quarterly: np.ndarray
+    scale: np.ndarray
 
 
-def _window_sums(grid: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sum and count of non-missing cells in the window of ``lengths[j]`` months ending at
-    each column j (a window reaching before the grid counts short)."""
-    n_cols = grid.shape[1]
-    present = ~np.isnan(grid)
-    sums = np.zeros((grid.shape[0], n_cols + 1))
-    counts = np.zeros((grid.shape[0], n_cols + 1))
-    np.cumsum(np.where(present, grid, 0.0), axis=1, out=sums[:, 1:])
-    np.cumsum(present, axis=1, out=counts[:, 1:])
-    end = np.arange(n_cols) + 1
-    start = np.maximum(end - lengths, 0)
-    return sums[:, end] - sums[:, start], counts[:, end] - counts[:, start]
-
-
-def _expected(lengths: np.ndarray, quarterly: np.ndarray) -> np.ndarray:
-    """Observations a complete window holds: one a month, or one a quarter."""
-    return np.where(quarterly[:, None], lengths[None, :] // 3, lengths[None, :])
-
-
-def _layout(observations: pd.DataFrame, ids: list[str]) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray]:
-    rows = pd.Index(ids).get_indexer(observations["indicator"])
-    keep = rows >= 0  # observations of indicators no longer in the catalogue are ignored
-    months = observations["period"].to_numpy(dtype=int)
-    first = int(months[keep].min()) if keep.any() else 0
-    last = int(months[keep].max()) if keep.any() else 0
-    return first, last - first + 1, rows[keep], (months[keep] - first), keep
-
-
-def aggregate_grid(observations: pd.DataFrame, catalogue: Catalogue) -> SeriesGrid:
-    """Reported figures for every indicator and month, after each indicator's aggregation."""
-    ids = catalogue.indicator_ids
-    first, n_months, rows, cols, keep = _layout(observations, ids)
-    shape = (len(ids), n_months)
-
-    def lay(column: str) -> np.ndarray:
-        grid = np.full(shape, np.nan)
-        grid[rows, cols] = observations[column].to_numpy(dtype=float)[keep]
-        return grid
-
-    value, numerator, denominator = lay("value"), lay("numerator"), lay("denominator")
-    observed = np.zeros(shape, dtype=bool)
-    observed[rows, cols] = True
-
-    month = first + np.arange(n_months)
-    ytd_len = periods.fy_months(month)
-    rolling_len = np.full(n_months, 12)
-    quarterly = np.array([i.frequency is Frequency.QUARTERLY for i in catalogue.indicators])
-    scale = np.array([i.ratio_scale for i in catalogue.indicators])[:, None]
-    kind = np.array([i.aggregation.value for i in catalogue.indicators])[:, None]
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ytd_sum, ytd_n = _window_sums(value, ytd_len)
-        ytd_num, ytd_num_n = _window_sums(numerator, ytd_len)
-        ytd_den, ytd_den_n = _window_sums(denominator, ytd_len)
-        r12_sum, r12_n = _window_sums(value, rolling_len)
-        r12_num, r12_num_n = _window_sums(numerator, rolling_len)
-        r12_den, r12_den_n = _window_sums(denominator, rolling_len)
-        ytd_full = _expected(ytd_len, quarterly)
-        r12_full = _expected(rolling_len, quarterly)
-        ytd_ratio_ok = (ytd_num_n == ytd_full) & (ytd_den_n == ytd_full) & (ytd_den > 0)
-        r12_ratio_ok = (r12_num_n == r12_full) & (r12_den_n == r12_full) & (r12_den > 0)
-        actual = np.select(
-            [
-                kind == Aggregation.AS_REPORTED.value,
-                kind == Aggregation.YTD_SUM.value,
-                kind == Aggregation.YTD_MEAN.value,
-                kind == Aggregation.YTD_RATIO.value,
-                kind == Aggregation.ROLLING_12M_SUM.value,
-                kind == Aggregation.ROLLING_12M_RATIO.value,
-            ],
-            [
-                value,
-                np.where(ytd_n == ytd_full, ytd_sum, np.nan),
-                np.where(ytd_n == ytd_full, ytd_sum / ytd_n, np.nan),
-                np.where(ytd_ratio_ok, ytd_num / ytd_den * scale, np.nan),
-                np.where(r12_n == r12_full, r12_sum, np.nan),
-                np.where(r12_ratio_ok, r12_num / r12_den * scale, np.nan),
-            ],
-            np.nan,
+def indicator_arrays(catalogue: Catalogue) -> IndicatorArrays:
+    def build(c: Catalogue) -> IndicatorArrays:
+        return IndicatorArrays(
+            ids=pd.Index(c.indicator_ids),
+            kind=np.array([_KINDS.index(i.aggregation) for i in c.indicators], dtype=int),
+            quarterly=np.array([i.frequency is Frequency.QUARTERLY for i in c.indicators], dtype=bool),
+            scale=np.array([i.ratio_scale for i in c.indicators], dtype=float),
         )
-    return SeriesGrid(tuple(ids), first, np.where(observed, actual, np.nan), observed)
+
+    return derived(catalogue, "indicator_arrays", build)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Observations sorted by ``key`` = series code × STRIDE + month. A series code numbers
+    the indicators as they come (a categorical's codes: sorted ids, so a store's output is
+    already in order); ``code_of_row`` maps each catalogue row to its code (-1: no data)
+    and ``row_of_code`` back (-1: not in the catalogue)."""
+
+    key: np.ndarray
+    code: np.ndarray
+    month: np.ndarray
+    columns: dict[str, np.ndarray]  # value, numerator, denominator
+    code_of_row: np.ndarray
+    row_of_code: np.ndarray
+
+
+def _series_codes(indicators: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    if isinstance(indicators.dtype, pd.CategoricalDtype):
+        return indicators.cat.codes.to_numpy().astype(np.int64), pd.Index(indicators.cat.categories.astype(str))
+    codes, names = pd.factorize(indicators, sort=True)
+    return codes.astype(np.int64), pd.Index(names)
+
+
+def prepare(observations: pd.DataFrame, catalogue: Catalogue) -> Observed:
+    """Lay observations out for lookups (sorting only if they are not sorted already)."""
+    ids = indicator_arrays(catalogue).ids
+    codes, names = _series_codes(observations["indicator"])
+    months = observations["period"].to_numpy(dtype=np.int64)
+    columns = {c: observations[c].to_numpy(dtype=float) for c in ("value", "numerator", "denominator")}
+    key = codes * STRIDE + months
+    if len(key) and not (key[1:] > key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        key, codes, months = key[order], codes[order], months[order]
+        columns = {c: v[order] for c, v in columns.items()}
+    return Observed(
+        key=key,
+        code=codes,
+        month=months,
+        columns=columns,
+        code_of_row=names.get_indexer(ids),
+        row_of_code=ids.get_indexer(names),
+    )
+
+
+def _search(keys: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+    """np.searchsorted with the needles sorted first: far fewer cache misses on a large
+    array than needles in catalogue order."""
+    order = np.argsort(needles, kind="stable")
+    found = np.empty(len(needles), dtype=np.int64)
+    found[order] = np.searchsorted(keys, needles[order], side=side)
+    return found
+
+
+def latest_months(observed: Observed, n_rows: int, as_at: int) -> np.ndarray:
+    """For each catalogue row, its latest observed month up to ``as_at`` (NaN: none)."""
+    if not len(observed.key):
+        return np.full(n_rows, np.nan)
+    code = observed.code_of_row[:n_rows]
+    position = _search(observed.key, code * STRIDE + as_at, side="right") - 1
+    safe = np.clip(position, 0, None)
+    found = (code >= 0) & (position >= 0) & (observed.code[safe] == code)
+    return np.where(found, observed.month[safe], np.nan)
+
+
+def figures_at(observed: Observed, catalogue: Catalogue, rows: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The reported figure of each (catalogue row, month) after the indicator's
+    aggregation; NaN where the month has no observation or its window is incomplete."""
+    arrays = indicator_arrays(catalogue)
+    rows = np.asarray(rows, dtype=np.int64)
+    figure = np.full(len(rows), np.nan)
+    if not len(observed.key) or not len(rows):
+        return figure
+    valid = ~np.isnan(months)
+    month = np.where(valid, months, 0).astype(np.int64)
+    code = observed.code_of_row[rows]
+    point = code * STRIDE + month
+    end = _search(observed.key, point, side="right")
+    last = np.clip(end - 1, 0, None)
+    exact = valid & (code >= 0) & (end > 0) & (observed.key[last] == point)
+    kind = arrays.kind[rows]
+
+    reported = exact & (kind == _KINDS.index(Aggregation.AS_REPORTED))
+    figure[reported] = observed.columns["value"][last[reported]]
+    windowed = exact & ~reported
+    if not windowed.any():
+        return figure
+    # Year to date and rolling figures: sum each window, only where one is needed.
+    at = np.flatnonzero(windowed)
+    kind_w = kind[at]
+    ytd = np.isin(kind_w, [_KINDS.index(a) for a in Aggregation if a.is_ytd])
+    length = np.where(ytd, periods.fy_months(month[at]), 12)
+    expected = np.where(arrays.quarterly[rows[at]], length // 3, length)
+    start = _search(observed.key, point[at] - length + 1, side="left")
+    uses_ratio = np.isin(kind_w, [_KINDS.index(a) for a in Aggregation if a.uses_ratio])
+    end_w = end[at]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        summed = ~uses_ratio  # ytd_sum, ytd_mean, rolling_12m_sum: the values
+        if summed.any():
+            sums, counts = _window_sums(observed, ["value"], start[summed], end_w[summed])
+            total = np.where(counts["value"] == expected[summed], sums["value"], np.nan)
+            mean = kind_w[summed] == _KINDS.index(Aggregation.YTD_MEAN)
+            figure[at[summed]] = np.where(mean, total / counts["value"], total)
+        if uses_ratio.any():  # ytd_ratio, rolling_12m_ratio: summed numerators over denominators
+            sums, counts = _window_sums(observed, ["numerator", "denominator"], start[uses_ratio], end_w[uses_ratio])
+            complete = (
+                (counts["numerator"] == expected[uses_ratio])
+                & (counts["denominator"] == expected[uses_ratio])
+                & (sums["denominator"] > 0)
+            )
+            ratio = sums["numerator"] / sums["denominator"] * arrays.scale[rows[at[uses_ratio]]]
+            figure[at[uses_ratio]] = np.where(complete, ratio, np.nan)
+    return figure
+
+
+MAX_WINDOW = 12  # observations in the longest window: twelve months
+
+
+def _window_sums(observed: Observed, columns: list[str], start: np.ndarray, end: np.ndarray) -> tuple[dict, dict]:
+    """Sum and count of the non-missing values of ``columns`` over positions
+    ``[start, end)``, a window of at most MAX_WINDOW observations, added in month order."""
+    sums = {c: np.zeros(len(start)) for c in columns}
+    counts = {c: np.zeros(len(start), dtype=np.int64) for c in columns}
+    last = len(observed.key) - 1
+    for offset in range(MAX_WINDOW):
+        position = start + offset
+        inside = position < end
+        if not inside.any():
+            break
+        at = np.minimum(position, last)
+        for column in columns:
+            picked = observed.columns[column][at]
+            present = inside & ~np.isnan(picked)
+            sums[column] += np.where(present, picked, 0.0)
+            counts[column] += present
+    return sums, counts
 
 
 def aggregate(observations: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """Long form of :func:`aggregate_grid`: ``indicator, period, actual`` for every
-    observed month (``actual`` is NaN where a window is incomplete)."""
-    if observations.empty:
-        return pd.DataFrame(
-            {"indicator": pd.Series(dtype=str), "period": pd.Series(dtype=int), "actual": pd.Series(dtype=float)}
-        )
-    grid = aggregate_grid(observations, catalogue)
-    rows, cols = np.nonzero(grid.observed)
-    return pd.DataFrame(
-        {
-            "indicator": np.asarray(grid.indicators, dtype=object)[rows],
-            "period": grid.first_month + cols,
-            "actual": grid.actual[rows, cols],
-        }
-    )
+    """``indicator, period, actual`` for every observed (indicator, month) of catalogue
+    indicators (``actual`` is NaN where a window is incomplete)."""
+    observed = prepare(observations, catalogue)
+    rows = observed.row_of_code[observed.code] if len(observed.code) else np.zeros(0, dtype=np.int64)
+    listed = rows >= 0
+    actual = figures_at(observed, catalogue, rows[listed], observed.month[listed].astype(float))
+    ids = indicator_arrays(catalogue).ids
+    return pd.DataFrame({"indicator": ids.to_numpy()[rows[listed]], "period": observed.month[listed], "actual": actual})

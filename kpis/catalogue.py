@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import weakref
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -489,3 +491,19 @@ def _default_text(field: Any) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     return f"`{value}`"
+
+
+_DERIVED: dict[int, dict[str, Any]] = {}
+
+
+def derived(catalogue: Catalogue, name: str, factory: Callable[[Catalogue], Any]) -> Any:
+    """``factory(catalogue)``, computed once per catalogue object (models are frozen, so
+    what is derived from one never changes). Dropped when the catalogue is."""
+    key = id(catalogue)
+    cache = _DERIVED.get(key)
+    if cache is None:
+        cache = _DERIVED[key] = {}
+        weakref.finalize(catalogue, _DERIVED.pop, key, None)
+    if name not in cache:
+        cache[name] = factory(catalogue)
+    return cache[name]

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from kpis import periods
-from kpis.aggregation import SeriesGrid, aggregate_grid
-from kpis.catalogue import Catalogue, Direction, Frequency
+from kpis.aggregation import STRIDE, Observed, figures_at, indicator_arrays, latest_months, prepare
+from kpis.catalogue import Catalogue, Direction, Frequency, derived
 
 GREEN, AMBER, RED, NA = "Green", "Amber", "Red", "n/a"
 RAG_WORDS = (GREEN, AMBER, RED, NA)
@@ -49,17 +49,21 @@ def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def catalogue_frame(catalogue: Catalogue) -> pd.DataFrame:
     """One row per indicator with the catalogue fields the table needs, in report order."""
-    return pd.DataFrame(
-        {
-            "workstream": [i.workstream for i in catalogue.indicators],
-            "indicator": catalogue.indicator_ids,
-            "name": [i.name for i in catalogue.indicators],
-            "unit": [i.unit.value for i in catalogue.indicators],
-            "direction": [i.direction.value for i in catalogue.indicators],
-            "frequency": [i.frequency.value for i in catalogue.indicators],
-            "tolerance": [catalogue.tolerance_for(i) for i in catalogue.indicators],
-        }
-    )
+
+    def build(c: Catalogue) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "workstream": [i.workstream for i in c.indicators],
+                "indicator": c.indicator_ids,
+                "name": [i.name for i in c.indicators],
+                "unit": [i.unit.value for i in c.indicators],
+                "direction": [i.direction.value for i in c.indicators],
+                "frequency": [i.frequency.value for i in c.indicators],
+                "tolerance": [c.tolerance_for(i) for i in c.indicators],
+            }
+        )
+
+    return derived(catalogue, "catalogue_frame", build)  # callers assign(): never mutated
 
 
 def targets_frame(catalogue: Catalogue) -> pd.DataFrame:
@@ -76,41 +80,46 @@ def targets_frame(catalogue: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["indicator", "level", "key", "target"]).astype({"key": int, "target": float})
 
 
-def latest_periods(catalogue: Catalogue, grid: SeriesGrid, as_at: int) -> pd.DataFrame:
-    """Every catalogue indicator with its latest observed month up to ``as_at``
-    (NaN where it has none)."""
-    table = catalogue_frame(catalogue)
-    upto = min(as_at, grid.last_month) - grid.first_month + 1
-    seen = grid.observed[:, : max(upto, 0)]
-    has = seen.any(axis=1)
-    last = seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1) if seen.shape[1] else np.zeros(len(has), int)
-    return table.assign(period=np.where(has, grid.first_month + last, np.nan))
-
-
-def add_actuals(table: pd.DataFrame, grid: SeriesGrid) -> pd.DataFrame:
-    """The reported figure at the period, and at the same period of the previous year."""
-    period = table["period"].to_numpy(dtype=float)
-    return table.assign(actual=grid.values_at(period), last_year=grid.values_at(period - 12))
+def _target_lookups(catalogue: Catalogue) -> dict[str, pd.Series]:
+    """Per level, the targets keyed by catalogue row × STRIDE + key, for fast lookups."""
+    entries = targets_frame(catalogue)
+    rows = indicator_arrays(catalogue).ids.get_indexer(entries["indicator"]).astype(np.int64)
+    keys = rows * STRIDE + entries["key"].to_numpy(dtype=np.int64)
+    return {
+        level: pd.Series(entries["target"].to_numpy()[mask], index=keys[mask])
+        for level in ("month", "year", "constant")
+        for mask in [entries["level"].to_numpy() == level]
+    }
 
 
 def target_values(catalogue: Catalogue, indicators: pd.Series, months: pd.Series) -> pd.Series:
     """The target of each (indicator, month): the month's trajectory value, else its
     financial year's, else the constant; NaN where there is none or no month."""
-    entries = targets_frame(catalogue)
-    valid = months.notna()
-    month = months.fillna(-999).astype(int)
-    keys = {
-        "month": month,
-        "year": pd.Series(periods.fy_start_years(month), index=months.index),
-        "constant": pd.Series(-1, index=months.index),
-    }
-    target = pd.Series(np.nan, index=months.index)
+    lookups = derived(catalogue, "target_lookups", _target_lookups)
+    rows = indicator_arrays(catalogue).ids.get_indexer(indicators).astype(np.int64)
+    valid = months.notna().to_numpy()
+    month = months.fillna(0).to_numpy(dtype=np.int64)
+    keys = {"month": month, "year": periods.fy_start_years(month), "constant": np.full(len(month), -1)}
+    target = np.full(len(month), np.nan)
     for level in ("month", "year", "constant"):
-        level_entries = entries[entries["level"] == level].set_index(["indicator", "key"])["target"]
-        lookup = pd.MultiIndex.from_arrays([indicators, keys[level]])
-        found = pd.Series(level_entries.reindex(lookup).to_numpy(), index=months.index)
-        target = target.fillna(found)
-    return target.where(valid)
+        found = lookups[level].reindex(rows * STRIDE + keys[level]).to_numpy()
+        target = np.where(np.isnan(target), found, target)
+    return pd.Series(np.where(valid & (rows >= 0), target, np.nan), index=months.index)
+
+
+def latest_periods(catalogue: Catalogue, observed: Observed, as_at: int) -> pd.DataFrame:
+    """Every catalogue indicator with its latest observed month up to ``as_at``
+    (NaN where it has none)."""
+    table = catalogue_frame(catalogue)
+    return table.assign(period=latest_months(observed, len(table), as_at))
+
+
+def add_actuals(table: pd.DataFrame, observed: Observed, catalogue: Catalogue) -> pd.DataFrame:
+    """The reported figure at the period, and at the same period of the previous year."""
+    rows = np.arange(len(table))
+    period = table["period"].to_numpy(dtype=float)
+    both = figures_at(observed, catalogue, np.concatenate([rows, rows]), np.concatenate([period, period - 12]))
+    return table.assign(actual=both[: len(rows)], last_year=both[len(rows) :])
 
 
 def add_targets(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -138,42 +147,71 @@ def add_variances(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def rag(actual: pd.Series, comparator: pd.Series, direction: pd.Series, tolerance: pd.Series) -> np.ndarray:
+def _directions(direction: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    return (direction == Direction.HIGHER.value).to_numpy(dtype=bool), (direction == Direction.NONE.value).to_numpy(
+        dtype=bool
+    )
+
+
+def _rag_codes(actual: pd.Series, comparator: pd.Series, direction: pd.Series, tolerance: pd.Series) -> np.ndarray:
+    a, c = actual.to_numpy(dtype=float), comparator.to_numpy(dtype=float)
+    higher, none = _directions(direction)
+    shortfall = np.where(higher, c - a, a - c)
+    band = tolerance.to_numpy(dtype=float) * np.abs(c)
+    missing = np.isnan(a) | np.isnan(c) | none
+    met = (shortfall <= 0) | _close(a, c)
+    within = shortfall <= band + 1e-9 * np.maximum(1.0, np.abs(c))
+    return np.select(
+        [missing, met, within],
+        [RAG_WORDS.index(NA), RAG_WORDS.index(GREEN), RAG_WORDS.index(AMBER)],
+        RAG_WORDS.index(RED),
+    )
+
+
+def rag(actual: pd.Series, comparator: pd.Series, direction: pd.Series, tolerance: pd.Series) -> pd.Categorical:
     """Green: comparator met (direction-aware, equality counts); Amber: missed by no more
     than ``tolerance`` × |comparator|; Red: otherwise, so any miss of zero is Red;
     n/a: no actual, no comparator, or direction ``none``."""
-    a, c = actual.to_numpy(dtype=float), comparator.to_numpy(dtype=float)
-    d = direction.to_numpy()
-    shortfall = np.where(d == Direction.HIGHER.value, c - a, a - c)
-    band = tolerance.to_numpy(dtype=float) * np.abs(c)
-    missing = np.isnan(a) | np.isnan(c) | (d == Direction.NONE.value)
-    met = (shortfall <= 0) | _close(a, c)
-    within = shortfall <= band + 1e-9 * np.maximum(1.0, np.abs(c))
-    return np.select([missing, met, within], [NA, GREEN, AMBER], RED)
+    return pd.Categorical.from_codes(_rag_codes(actual, comparator, direction, tolerance), categories=list(RAG_WORDS))
 
 
-def trend(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> np.ndarray:
-    """better / same / worse than the same period last year, direction-aware."""
+def _trend_codes(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> np.ndarray:
     a, ly = actual.to_numpy(dtype=float), last_year.to_numpy(dtype=float)
-    d = direction.to_numpy()
-    missing = np.isnan(a) | np.isnan(ly) | (d == Direction.NONE.value)
-    improved = np.where(d == Direction.HIGHER.value, a > ly, a < ly)
-    return np.select([missing, _close(a, ly), improved], [NA, SAME, BETTER], WORSE)
+    higher, none = _directions(direction)
+    missing = np.isnan(a) | np.isnan(ly) | none
+    improved = np.where(higher, a > ly, a < ly)
+    return np.select(
+        [missing, _close(a, ly), improved],
+        [TREND_WORDS.index(NA), TREND_WORDS.index(SAME), TREND_WORDS.index(BETTER)],
+        TREND_WORDS.index(WORSE),
+    )
+
+
+def trend(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> pd.Categorical:
+    """better / same / worse than the same period last year, direction-aware."""
+    return pd.Categorical.from_codes(_trend_codes(actual, last_year, direction), categories=list(TREND_WORDS))
 
 
 def add_ratings(table: pd.DataFrame) -> pd.DataFrame:
-    """``rag_target``, ``trend`` and ``rag_last_year``.
+    """``rag_target``, ``trend`` and ``rag_last_year`` (categoricals of the RAG and
+    trend words).
 
     Against last year, "same" counts as Green, except for a zero target (a "never
     event" such as MRSA): while the indicator misses its zero target, standing still
     rates Red. This is how the 2020/21 edition rates MRSA (1 case, as last year: Red).
     """
-    rag_target = rag(table["actual"], table["target"], table["direction"], table["tolerance"])
-    trends = trend(table["actual"], table["last_year"], table["direction"])
-    rag_last_year = rag(table["actual"], table["last_year"], table["direction"], table["tolerance"])
-    failing_zero_target = (table["target"].to_numpy() == 0) & (rag_target == RED)
-    rag_last_year = np.where(failing_zero_target & (trends == SAME), RED, rag_last_year)
-    return table.assign(rag_target=rag_target, trend=trends, rag_last_year=rag_last_year)
+    rag_target = _rag_codes(table["actual"], table["target"], table["direction"], table["tolerance"])
+    trends = _trend_codes(table["actual"], table["last_year"], table["direction"])
+    rag_last_year = _rag_codes(table["actual"], table["last_year"], table["direction"], table["tolerance"])
+    failing_zero_target = (table["target"].to_numpy() == 0) & (rag_target == RAG_WORDS.index(RED))
+    rag_last_year = np.where(
+        failing_zero_target & (trends == TREND_WORDS.index(SAME)), RAG_WORDS.index(RED), rag_last_year
+    )
+    return table.assign(
+        rag_target=pd.Categorical.from_codes(rag_target, categories=list(RAG_WORDS)),
+        trend=pd.Categorical.from_codes(trends, categories=list(TREND_WORDS)),
+        rag_last_year=pd.Categorical.from_codes(rag_last_year, categories=list(RAG_WORDS)),
+    )
 
 
 def add_labels(table: pd.DataFrame) -> pd.DataFrame:
@@ -192,9 +230,9 @@ def build_kpi_table(observations: pd.DataFrame, catalogue: Catalogue, as_at: int
     ``observations`` holds the current value of each (indicator, month): columns
     ``indicator, period`` (month index), ``value, numerator, denominator``.
     """
-    grid = aggregate_grid(observations, catalogue)
-    table = latest_periods(catalogue, grid, as_at)
-    table = add_actuals(table, grid)
+    observed = prepare(observations, catalogue)
+    table = latest_periods(catalogue, observed, as_at)
+    table = add_actuals(table, observed, catalogue)
     table = add_targets(table, catalogue)
     table = add_variances(table)
     table = add_ratings(table)

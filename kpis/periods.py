@@ -141,11 +141,16 @@ def fy_months(indices: pd.Series | np.ndarray) -> np.ndarray:
     return (np.asarray(indices) - APRIL) % 12 + 1
 
 
+def _per_unique(indices: pd.Series, make) -> pd.Series:
+    """Apply ``make`` once per distinct month (a table holds few) and spread the result."""
+    codes, uniques = pd.factorize(np.asarray(indices, dtype=np.int64))
+    made = np.array([make(int(u)) for u in uniques], dtype=object)
+    return pd.Series(made[codes] if len(codes) else [], index=indices.index, dtype=object)
+
+
 def texts(indices: pd.Series) -> pd.Series:
     """``YYYY-MM`` for a series of month indices."""
-    years = (indices // 12).astype(int).astype(str).str.zfill(4)
-    months = (indices % 12 + 1).astype(int).astype(str).str.zfill(2)
-    return years + "-" + months
+    return _per_unique(indices, to_text)
 
 
 def from_texts(values: pd.Series) -> pd.Series:
@@ -157,9 +162,6 @@ def from_texts(values: pd.Series) -> pd.Series:
 
 def labels(indices: pd.Series, quarterly: pd.Series) -> pd.Series:
     """Board labels (``M7 2020/21``/``Q2 2020/21``) for month indices and a quarterly flag."""
-    idx = np.asarray(indices, dtype=int)
-    fy = fy_start_years(idx)
-    fm = fy_months(idx)
-    short = np.where(np.asarray(quarterly, dtype=bool), "Q" + ((fm - 1) // 3 + 1).astype(str), "M" + fm.astype(str))
-    year = pd.Series(fy).astype(str) + "/" + pd.Series((fy + 1) % 100).astype(str).str.zfill(2)
-    return pd.Series(short, index=indices.index) + " " + pd.Series(year.to_numpy(), index=indices.index)
+    monthly = _per_unique(indices, label)
+    quarters = _per_unique(indices, lambda m: label(m, "quarterly"))
+    return monthly.where(~np.asarray(quarterly, dtype=bool), quarters)
