@@ -7,13 +7,14 @@ the marker's symbol, so no reading depends on colour alone.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpis import formatting, periods
+from kpis import periods
 from kpis.aggregation import aggregate
-from kpis.catalogue import Catalogue, Frequency
+from kpis.catalogue import Catalogue, Frequency, Indicator, Unit
 from kpis.palette import SYMBOL, rag_palette
 from kpis.performance import target_values
 
@@ -41,12 +42,66 @@ def indicator_series(observations: pd.DataFrame, catalogue: Catalogue, indicator
     return series[["period", "month", "actual", "last_year", "target"]]
 
 
+def _window(series: pd.DataFrame, as_at: int, months: int | None) -> pd.DataFrame:
+    shown = series[series["period"] <= as_at]
+    return shown if months is None else shown[shown["period"] > as_at - months]
+
+
+def _add_traces(
+    fig: go.Figure,
+    shown: pd.DataFrame,
+    indicator: Indicator,
+    rating: tuple[str, str],
+    legend: Callable[[str], dict],
+    **cell: int,
+) -> None:
+    """One indicator's lines: actual (solid), last year (dashed), target (dotted steps),
+    and the latest point marked by its RAG rating (colour, symbol and name)."""
+    mode = "lines+markers" if indicator.frequency is Frequency.QUARTERLY or len(shown) < 13 else "lines"
+    number = f"%{{y:,.{indicator.decimals}f}}{'%' if indicator.unit is Unit.PERCENT else ''}"
+    lines = [
+        ("Actual", "actual", mode, {"color": ACTUAL_COLOUR, "width": 2.4}),
+        ("Last year", "last_year", mode, {"color": LAST_YEAR_COLOUR, "width": 1.4, "dash": "dash"}),
+        ("Target", "target", "lines", {"color": TARGET_COLOUR, "width": 1.4, "dash": "dot", "shape": "hv"}),
+    ]
+    for name, column, line_mode, line in lines:
+        if shown[column].notna().any():
+            fig.add_scatter(
+                x=shown["month"],
+                y=shown[column],
+                mode=line_mode,
+                line=line,
+                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>{name}</extra>",
+                **legend(name),
+                **cell,
+            )
+    latest = shown.dropna(subset=["actual"]).tail(1)
+    rag, basis = rating
+    if len(latest):
+        fig.add_scatter(
+            x=latest["month"], y=latest["actual"], mode="markers",
+            marker={"color": rag_palette()[rag].strong, "size": 12, "symbol": MARKER_SYMBOL[rag], "line": {"color": TARGET_COLOUR, "width": 1}},
+            hovertemplate=f"Latest: {number}, {rag} against {basis}<extra></extra>",
+            **legend(f"{SYMBOL[rag]} {rag} (latest, against {basis})"), **cell,
+        )  # fmt: skip
+
+
+def _axes(fig: go.Figure, indicator: Indicator, **cell: int) -> None:
+    fig.update_yaxes(
+        ticksuffix="%" if indicator.unit is Unit.PERCENT else "",
+        tickformat=",",
+        rangemode="tozero",
+        gridcolor="#E5E5E5",
+        **cell,
+    )
+
+
 def indicator_figure(
     series: pd.DataFrame,
     catalogue: Catalogue,
     indicator_id: str,
     as_at: int,
-    rag: str = "n/a",
+    rating: tuple[str, str] = ("n/a", "target"),
     months: int | None = 24,
     height: int = 260,
     range_selector: bool = False,
@@ -54,53 +109,16 @@ def indicator_figure(
     """The figure for one indicator up to ``as_at``: the last ``months`` months (all
     history when None), with a range selector and slider on request."""
     indicator = catalogue.indicator(indicator_id)
-    shown = series[series["period"] <= as_at]
-    if months is not None:
-        shown = shown[shown["period"] > as_at - months]
-    d = indicator.decimals
-    unit = indicator.unit.value
-    label = [periods.label(int(p), indicator.frequency.value) for p in shown["period"]]
     fig = go.Figure()
-    mode = "lines+markers" if indicator.frequency is Frequency.QUARTERLY or len(shown) < 13 else "lines"
-    fig.add_scatter(
-        x=shown["month"], y=shown["actual"], name="Actual", mode=mode,
-        line={"color": ACTUAL_COLOUR, "width": 2.5},
-        customdata=np.column_stack([label, [formatting.with_unit(v, unit, d) for v in shown["actual"]]]) if len(shown) else None,
-        hovertemplate="%{customdata[0]}: %{customdata[1]}<extra>Actual</extra>",
-    )  # fmt: skip
-    if shown["last_year"].notna().any():
-        fig.add_scatter(
-            x=shown["month"], y=shown["last_year"], name="Last year", mode=mode,
-            line={"color": LAST_YEAR_COLOUR, "width": 1.5, "dash": "dash"},
-            hovertemplate="%{x|%b %Y} last year: %{y:,.{d}f}<extra></extra>".replace("{d}", str(d)),
-        )  # fmt: skip
-    if shown["target"].notna().any():
-        fig.add_scatter(
-            x=shown["month"], y=shown["target"], name="Target", mode="lines",
-            line={"color": TARGET_COLOUR, "width": 1.5, "dash": "dot", "shape": "hv"},
-            hovertemplate="%{x|%b %Y} target: %{y:,.{d}f}<extra></extra>".replace("{d}", str(d)),
-        )  # fmt: skip
-    latest = shown.dropna(subset=["actual"]).tail(1)
-    if len(latest):
-        swatch = rag_palette()[rag]
-        fig.add_scatter(
-            x=latest["month"], y=latest["actual"], name=f"{SYMBOL[rag]} {rag}", mode="markers",
-            marker={"color": swatch.strong, "size": 13, "symbol": MARKER_SYMBOL[rag], "line": {"color": TARGET_COLOUR, "width": 1}},
-            hovertemplate=f"Latest: %{{y:,.{d}f}} — {rag} against target<extra></extra>",
-        )  # fmt: skip
+    _add_traces(fig, _window(series, as_at, months), indicator, rating, lambda name: {"name": name})
+    _axes(fig, indicator)
+    fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
     fig.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 36 if range_selector else 8, "b": 8},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1, "font": {"size": 11}},
         hovermode="x unified" if range_selector else "closest",
         plot_bgcolor="white",
-        yaxis={
-            "gridcolor": "#E5E5E5",
-            "ticksuffix": "%" if unit == "percent" else "",
-            "tickformat": ",",
-            "rangemode": "tozero",
-        },
-        xaxis={"gridcolor": "#F0F0F0", "tickformat": "%b %y"},
     )
     if range_selector:
         fig.update_xaxes(
@@ -134,7 +152,7 @@ def _wrap(text: str, width: int = 58) -> str:
 def small_multiples(
     series: dict[str, pd.DataFrame],
     catalogue: Catalogue,
-    rags: dict[str, str],
+    ratings: dict[str, tuple[str, str]],
     as_at: int,
     months: int = 24,
     columns: int = 2,
@@ -159,64 +177,18 @@ def small_multiples(
         seen.add(name)
         return {"name": name, "legendgroup": name, "showlegend": first}
 
-    palette = rag_palette()
     for position, indicator_id in enumerate(ids):
-        row, col = position // columns + 1, position % columns + 1
+        cell = {"row": position // columns + 1, "col": position % columns + 1}
         indicator = catalogue.indicator(indicator_id)
-        shown = series[indicator_id]
-        shown = shown[(shown["period"] <= as_at) & (shown["period"] > as_at - months)]
-        d, unit = indicator.decimals, indicator.unit.value
-        mode = "lines+markers" if indicator.frequency is Frequency.QUARTERLY or len(shown) < 13 else "lines"
-        number = f"%{{y:,.{d}f}}{'%' if unit == 'percent' else ''}"
-        fig.add_scatter(
-            x=shown["month"],
-            y=shown["actual"],
-            mode=mode,
-            line={"color": ACTUAL_COLOUR, "width": 2.2},
-            hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Actual</extra>",
-            row=row,
-            col=col,
-            **legend("Actual"),
+        _add_traces(
+            fig,
+            _window(series[indicator_id], as_at, months),
+            indicator,
+            ratings.get(indicator_id, ("n/a", "target")),
+            legend,
+            **cell,
         )
-        if shown["last_year"].notna().any():
-            fig.add_scatter(
-                x=shown["month"],
-                y=shown["last_year"],
-                mode=mode,
-                line={"color": LAST_YEAR_COLOUR, "width": 1.4, "dash": "dash"},
-                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Last year</extra>",
-                row=row,
-                col=col,
-                **legend("Last year"),
-            )
-        if shown["target"].notna().any():
-            fig.add_scatter(
-                x=shown["month"],
-                y=shown["target"],
-                mode="lines",
-                line={"color": TARGET_COLOUR, "width": 1.4, "dash": "dot", "shape": "hv"},
-                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>Target</extra>",
-                row=row,
-                col=col,
-                **legend("Target"),
-            )
-        latest = shown.dropna(subset=["actual"]).tail(1)
-        if len(latest):
-            rag = rags.get(indicator_id, "n/a")
-            fig.add_scatter(
-                x=latest["month"], y=latest["actual"], mode="markers",
-                marker={"color": palette[rag].strong, "size": 12, "symbol": MARKER_SYMBOL[rag], "line": {"color": TARGET_COLOUR, "width": 1}},
-                hovertemplate=f"Latest: {number} — {rag} against target<extra></extra>",
-                row=row, col=col, **legend(f"{SYMBOL[rag]} {rag} (latest, against target)"),
-            )  # fmt: skip
-        fig.update_yaxes(
-            ticksuffix="%" if unit == "percent" else "",
-            tickformat=",",
-            rangemode="tozero",
-            gridcolor="#E5E5E5",
-            row=row,
-            col=col,
-        )
+        _axes(fig, indicator, **cell)
     fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
     fig.update_annotations(font={"size": 12, "color": "#1a1a1a"}, xanchor="left", align="left")
     for annotation, position in zip(fig.layout.annotations, range(len(ids)), strict=False):

@@ -64,6 +64,14 @@ def comparator_text(indicator: Indicator, target: float, last_year: float) -> st
     return f"{'Prev 12 mths' if rolling else 'Prev Yr'} = {formatting.with_unit(last_year, unit, d)}"
 
 
+def headline_rating(row: pd.Series) -> tuple[str, str]:
+    """The rating that colours a tile or a chart's latest point, and what it is against:
+    the target where there is one, otherwise last year."""
+    if row["rag_target"] != "n/a" or pd.notna(row["target"]):
+        return row["rag_target"], "target"
+    return row["rag_last_year"], "last year"
+
+
 def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The headline tiles, in catalogue order, with their group. A tile is rated against
     its target; one without a target is rated against last year (``rag_basis``)."""
@@ -73,7 +81,7 @@ def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
         if not ind.headline:
             continue
         row = by_id.loc[ind.id]
-        against_target = row["rag_target"] != "n/a" or pd.notna(row["target"])
+        rating, basis = headline_rating(row)
         rows.append(
             {
                 "group": ind.headline_group or "Headline indicators",
@@ -82,8 +90,8 @@ def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                 "name": ind.display_name,
                 "value": formatting.with_unit(row["actual"], ind.unit.value, ind.decimals),
                 "comparator": comparator_text(ind, row["target"], row["last_year"]),
-                "rag": row["rag_target"] if against_target else row["rag_last_year"],
-                "rag_basis": "target" if against_target else "last year",
+                "rag": rating,
+                "rag_basis": basis,
                 "trend": row["trend"],
                 "period_label": row["period_label"] if isinstance(row["period_label"], str) else "no data",
             }

@@ -53,7 +53,7 @@ def render(view: state.View, pages: dict) -> None:
             view.catalogue,
             indicator_id,
             view.as_at,
-            row["rag_target"],
+            presentation.headline_rating(row),
             months=None,
             height=420,
             range_selector=True,

@@ -77,17 +77,23 @@ def _trends(view: state.View, workstream_id: str):
         state.config_path().stat().st_mtime,
         workstream_id,
         view.as_at,
-        tuple(own["rag_target"]),
+        tuple(presentation.headline_rating(row) for _, row in own.iterrows()),
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def trends_figure(
-    url: str, version: int, config: str, modified: float, workstream_id: str, as_at: int, rags: tuple[str, ...]
+    url: str,
+    version: int,
+    config: str,
+    modified: float,
+    workstream_id: str,
+    as_at: int,
+    ratings: tuple[tuple[str, str], ...],
 ):
     """The workstream's small multiples, cached per data version and month."""
     catalogue = state.catalogue()
     observations = state.observations(url, version)
     ids = [i.id for i in catalogue.in_workstream(workstream_id)]
     series = {i: charts.indicator_series(observations, catalogue, i) for i in ids}
-    return charts.small_multiples(series, catalogue, dict(zip(ids, rags, strict=True)), as_at)
+    return charts.small_multiples(series, catalogue, dict(zip(ids, ratings, strict=True)), as_at)
