@@ -26,10 +26,11 @@ VIEWPORT = {"width": 1440, "height": 1100}
 PAGES = {
     "blank page (one st.write)": ("blank", "/"),
     "overview": ("app", "/"),
-    "workstream (Integrated Care, 14 charts)": ("app", "/integrated_care"),
-    "indicator (whole history)": ("app", "/indicator?id=nel_admissions"),
+    "workstream (Integrated Care, KPI table)": ("app", "/integrated_care"),
+    "workstream, Trends tab (one Plotly figure)": ("app", "/integrated_care?tab=Trends"),
+    "indicator (whole history, one Plotly figure)": ("app", "/indicator?id=nel_admissions"),
 }
-MEASURED = ("overview", "workstream (Integrated Care, 14 charts)")
+MEASURED = ("overview", "workstream (Integrated Care, KPI table)")
 
 
 def time_page(browser, url: str, runs: int, warm: bool) -> list[float]:

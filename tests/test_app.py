@@ -12,6 +12,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from app.pages.workstream import TAB_KEY, TRENDS_TAB
 from app.shell import AS_AT_KEY
 from kpis import formatting, periods, presentation, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue
@@ -148,17 +149,26 @@ def test_workstream_page_shows_the_board_figures(app):
     )
     mofd = shown.loc["mofd_bed_occupancy"]
     assert (mofd["Target"], mofd["Target +/-"], mofd["Target %"], mofd["RAG"]) == ("4", "13", "357%", "✖ Red")
+    assert not app.get("plotly_chart"), "the charts wait for their tab"
+
+
+def test_workstream_trends_tab_draws_a_chart_per_indicator(app):
+    open_page(app, "integrated_care")
+    app.session_state[TAB_KEY] = TRENDS_TAB
+    app.run()
+    assert not app.exception
     (chart,) = app.get("plotly_chart")
     spec = json.loads(chart.proto.spec)
     titles = [a["text"].replace("<br>", " ") for a in spec["layout"]["annotations"]]
     assert titles == [i.name for i in load_catalogue().in_workstream("integrated_care")]
-    markers = [t for t in spec["data"] if t.get("mode") == "markers"]
-    assert [m["legendgroup"] for m in markers][:4] == [
+    markers = [t["legendgroup"] for t in spec["data"] if t.get("mode") == "markers"]
+    assert markers[:4] == [
         "✖ Red (latest, against target)",
         "▲ Amber (latest, against target)",
         "✖ Red (latest, against target)",
         "✖ Red (latest, against target)",
     ]
+    assert "✔ Green (latest, against last year)" in markers  # no target: rated against last year
 
 
 def test_indicator_page_shows_definition_and_revisions(app):

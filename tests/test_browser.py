@@ -62,13 +62,27 @@ def test_every_page_opens_without_an_exception(base_url, page, catalogue):
         "overview": "/",
         "indicator": "/indicator?id=nel_admissions",
         **{w.id: f"/{w.id}" for w in catalogue.workstreams},
+        **{f"{w.id}-trends": f"/{w.id}?tab=Trends" for w in catalogue.workstreams},
     }
     for name, path in paths.items():
         page.goto(base_url + path)
         wait_rendered(page)
         assert_no_exception(page)
         assert page.locator("h1").count() >= 1, name
+        if name.endswith("-trends"):
+            page.locator("[data-testid='stPlotlyChart']").wait_for(timeout=30_000)
+            wait_rendered(page)
         assert shoot(page, name).stat().st_size > 10_000
+
+
+def test_the_trends_tab_opens_on_click(base_url, page):
+    page.goto(base_url + "/market")
+    wait_rendered(page)
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 0
+    page.get_by_role("tab", name="Trends").click()
+    page.locator("[data-testid='stPlotlyChart']").wait_for(timeout=30_000)
+    wait_rendered(page)
+    assert_no_exception(page)
 
 
 def test_overview_shows_the_headline_tiles(base_url, page):

@@ -26,6 +26,7 @@ BOARD_COLUMNS_CONFIG = {
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),
 }
 ROW_HEIGHT = 35
+TAB_KEY, TABLE_TAB, TRENDS_TAB = "tab", "KPI table", "Trends"  # ?tab=Trends opens the charts
 
 
 def render(view: state.View, pages: dict, workstream_id: str) -> None:
@@ -41,6 +42,23 @@ def render(view: state.View, pages: dict, workstream_id: str) -> None:
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")
     ui.summary_metrics(view.summary(), workstream_id)
 
+    table_tab, trends_tab = st.tabs([TABLE_TAB, TRENDS_TAB], key=TAB_KEY, on_change="rerun", bind="query-params")
+    # Lazy tabs: the trend charts (and Plotly's script bundle) load only when opened.
+    if table_tab.open:
+        with table_tab:
+            _kpi_table(view, pages, workstream_id, own)
+    if trends_tab.open:
+        with trends_tab:
+            st.caption(
+                "The last 24 months: actual (solid), last year (dashed), target (dotted steps); the latest point "
+                "marked by its rating, against target or, without one, against last year."
+            )
+            st.plotly_chart(
+                _trends(view, workstream_id), key=f"trends-{workstream_id}", config={"displayModeBar": False}
+            )
+
+
+def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
     board = presentation.board_table(own, view.catalogue)
     st.caption("Select a row to open the indicator. RAG: against target; Trend: against the same period last year.")
     event = st.dataframe(
@@ -59,12 +77,6 @@ def render(view: state.View, pages: dict, workstream_id: str) -> None:
             pages["indicator"],
             query_params={"id": board.loc[selected[0], "indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
         )
-
-    st.subheader("Trends")
-    st.caption(
-        "The last 24 months: actual (solid), last year (dashed), target (dotted); the latest point marked by its rating against target."
-    )
-    st.plotly_chart(_trends(view, workstream_id), key=f"trends-{workstream_id}", config={"displayModeBar": False})
 
 
 def _trends(view: state.View, workstream_id: str):
