@@ -29,6 +29,8 @@ RENDERED = (
     '() => document.querySelectorAll(\'[data-testid="stMain"] [data-testid="stElementContainer"]\').length > 0'
     " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
     " && document.querySelector('[data-testid=\"stStatusWidget\"] button') === null"
+    # and every Plotly chart drawn, not just placed
+    " && [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')].every(c => c.querySelector('.main-svg'))"
 )
 
 
