@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
+from itertools import compress, islice
+from operator import itemgetter, methodcaller
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
-from kpis.catalogue import Catalogue, Frequency, Unit
+from kpis.catalogue import Catalogue, Frequency, Unit, derived
 from kpis.errors import PROBLEM_COLUMNS, ExtractError
 
 REQUIRED_COLUMNS = ["indicator", "period", "value"]
@@ -222,8 +223,101 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _read_plain(text: str) -> tuple[int, list[str], list[int], list[list[str]]] | None:
+    """The header's line and cells, the line numbers of the other non-blank lines and
+    their cells column by column (short rows padded with blanks, cells not stripped),
+    read by pandas' C parser. Only for files with one record per line and nothing the
+    ``csv`` module would treat differently: no quote, NUL, BOM or lone carriage return,
+    no cell over its field size limit, at most ``MAX_ROWS`` rows and none wider than the
+    header. ``None`` otherwise: then :func:`_records` reads the file, and reports what is
+    wrong with it, as it always has."""
+    if '"' in text or "\x00" in text or "\ufeff" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.split("\n")  # with no lone "\r", the csv module's lines too
+    if max(map(len, lines)) > csv.field_size_limit():
+        return None
+    content = list(map(str.strip, map(methodcaller("replace", ",", ""), lines)))  # "": a blank line
+    numbers = list(compress(range(1, len(lines) + 1), content))
+    if not numbers or len(numbers) > MAX_ROWS + 1:
+        return None
+    body = list(compress(lines, content))
+    header = body[0].removesuffix("\r").split(",")
+    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
+        header = header[:-1]
+    width = len(header)
+    body = body[1:]
+    if not body:
+        return numbers[0], header, [], [[] for _ in range(width)]
+    cells = pd.read_csv(
+        io.StringIO("\n".join(body)),
+        header=None,
+        names=range(max(width, max(map(methodcaller("count", ","), body)) + 1)),
+        dtype=object,
+        na_filter=False,  # a missing cell of a short row is "" too
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        low_memory=False,
+    )
+    if len(cells) != len(body):
+        return None
+    columns = [cells[k].tolist() for k in range(cells.shape[1])]
+    if any(any(map(str.strip, column)) for column in columns[width:]):  # a row wider than the header
+        return None
+    return numbers[0], header, numbers[1:], columns[:width]
+
+
+def _may_need_strip(text: str) -> bool:
+    """False only when no cell of a file without quotes can start or end with whitespace:
+    the file is ASCII, its only whitespace besides line breaks is the space, and no space
+    touches a comma or a line's ends."""
+    if not text.isascii() or any(c in text for c in "\t\x0b\x0c\x1c\x1d\x1e\x1f"):
+        return True
+    return text.startswith(" ") or text.endswith(" ") or any(s in text for s in (" ,", ", ", " \r", " \n", "\n "))
+
+
+_CHUNK = 65_536
+
+
 def _records(text: str, file_name: str) -> tuple[int, list[str], list[int], list[list[str]]]:
     """The header's line and cells, and every non-blank row's line number and cells."""
+    found = _records_in_chunks(text)
+    if found is None:
+        found = _records_row_by_row(text, file_name)
+    header_line, header, lines, rows = found
+    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
+        header = header[:-1]
+    return header_line, header, lines, rows
+
+
+def _records_in_chunks(text: str) -> tuple[int, list[str], list[int], list[list[str]]] | None:
+    """:func:`_records_row_by_row` without a Python step per row, for files where every
+    record is one line (no quoted line breaks), so that the n-th record is on line n.
+    ``None`` when that does not hold or the file has a problem: the row-by-row reader
+    then finds the line numbers, or reports the problem as it always has."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    while True:
+        start = reader.line_num
+        try:
+            chunk = list(islice(reader, _CHUNK))
+        except csv.Error:
+            return None
+        if not chunk:
+            break
+        if reader.line_num - start != len(chunk):  # a record spans lines
+            return None
+        blank = list(map(str.strip, map("".join, chunk)))  # "" where no cell holds anything but whitespace
+        rows.extend(compress(chunk, blank))
+        lines.extend(compress(range(start + 1, reader.line_num + 1), blank))
+        if len(rows) > MAX_ROWS + 1:
+            return None
+    if not rows:
+        return None
+    return lines[0], rows[0], lines[1:], rows[1:]
+
+
+def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list[int], list[list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header_line, header = 0, None
     lines: list[int] = []
@@ -253,8 +347,6 @@ def _records(text: str, file_name: str) -> tuple[int, list[str], list[int], list
         ) from None
     if header is None:
         raise _file_problem(file_name, "the file is empty", _EXPORT_AGAIN)
-    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
-        header = header[:-1]
     return header_line, header, lines, rows
 
 
@@ -263,7 +355,11 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
     line number in the file (the header is normally row 1). Raises for file-level problems."""
     text = decode(content, file_name)
     with _gc_paused():
-        header_line, header, lines, rows = _records(text, file_name)
+        plain = _read_plain(text)
+        if plain is not None:
+            header_line, header, lines, columns = plain
+        else:
+            header_line, header, lines, rows = _records(text, file_name)
         if catalogue is not None and header[0].strip().lower() in catalogue.indicator_ids:
             raise _reject(
                 file_name,
@@ -280,37 +376,53 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
         problems = _header_problems(header, header_line)
         if problems:
             raise _reject(file_name, problems)
-        if not rows:
+        if not lines:
             raise _file_problem(file_name, "the file has a header but no rows", _EXPORT_AGAIN)
         names = [h.strip().lower() for h in header]
         width = len(names)
-        too_wide = [k for k, cells in enumerate(rows) if len(cells) > width and "".join(cells[width:]).strip()]
-        if too_wide:
-            raise _reject(
-                file_name,
-                [
-                    _problem(
-                        lines[k],
-                        "",
-                        ",".join(rows[k]),
-                        f"this row has {len(rows[k])} cells, the header has {width}",
-                        'quote values that contain commas ("7,039"), or write them without the comma',
-                    )
-                    for k in too_wide
-                ],
-            )
-        # A short row is padded: its missing cells are blank, and blank required cells are reported.
-        if min(map(len, rows)) < width:
-            rows = [cells if len(cells) >= width else cells + [""] * (width - len(cells)) for cells in rows]
-        # Column by column (a list per column, not a frame of row lists): 10x faster.
+        if plain is None:
+            columns = _columns(file_name, lines, rows, width)
+        position = {name: k for k, name in enumerate(names)}
+        strip = plain is None or _may_need_strip(text)
         frame = pd.DataFrame(
-            {name: list(map(str.strip, map(itemgetter(k), rows))) for k, name in enumerate(names)}, dtype=object
+            {
+                name: list(map(str.strip, columns[position[name]])) if strip else columns[position[name]]
+                for name in COLUMNS
+                if name in position
+            },
+            dtype=object,
         )
-    frame.insert(0, "row", lines)
-    for name in OPTIONAL_COLUMNS:
-        if name not in frame:
-            frame[name] = ""
-    return frame[["row", *COLUMNS]].reset_index(drop=True)
+    frame.insert(0, "row", np.array(lines, dtype=np.int64))
+    for k, name in enumerate(COLUMNS):
+        if name not in position:
+            frame.insert(k + 1, name, "")
+    return frame
+
+
+def _columns(file_name: str, lines: list[int], rows: list[list[str]], width: int) -> list[list[str]]:
+    """The cells of ``rows`` column by column; a row wider than the header is refused, a
+    short row is padded with blanks (and its blank required cells are reported later)."""
+    lengths = list(map(len, rows))
+    too_wide = []
+    if max(lengths) > width:
+        too_wide = [k for k, cells in enumerate(rows) if len(cells) > width and "".join(cells[width:]).strip()]
+    if too_wide:
+        raise _reject(
+            file_name,
+            [
+                _problem(
+                    lines[k],
+                    "",
+                    ",".join(rows[k]),
+                    f"this row has {len(rows[k])} cells, the header has {width}",
+                    'quote values that contain commas ("7,039"), or write them without the comma',
+                )
+                for k in too_wide
+            ],
+        )
+    if min(lengths) < width:
+        rows = [cells if len(cells) >= width else cells + [""] * (width - len(cells)) for cells in rows]
+    return [list(map(itemgetter(k), rows)) for k in range(width)]
 
 
 # Step 2: cells → typed rows, or every problem ------------------------------------------
@@ -378,7 +490,9 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Each row's code and the distinct cells of a column. Checks run once per distinct
     cell, then are spread to the rows: an extract repeats its indicators, periods and
     many of its numbers, and per-cell Python work costs seconds per million rows."""
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    codes, uniques = pd.factorize(cells)
+    if len(codes) and codes.min() < 0:  # missing cells (read_extract gives none): one more distinct value
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     return codes, pd.Series(uniques)
 
 
@@ -412,6 +526,17 @@ def _repeats(rows: np.ndarray, indicator: np.ndarray, period: np.ndarray, value:
     return first_row, same, repeat & ~same
 
 
+def _indicator_facts(catalogue: Catalogue) -> dict:
+    """What validation looks up per indicator, made once per catalogue."""
+    return {
+        "ids": catalogue.indicator_ids,
+        "unit": {i.id: i.unit.value for i in catalogue.indicators},
+        "ratio": {i.id for i in catalogue.indicators if i.aggregation.uses_ratio},
+        "scale": {i.id: i.ratio_scale for i in catalogue.indicators},
+        "quarterly": {i.id for i in catalogue.indicators if i.frequency is Frequency.QUARTERLY},
+    }
+
+
 def validate_extract(
     raw: pd.DataFrame, catalogue: Catalogue, file_name: str, today: pd.Timestamp | None = None
 ) -> pd.DataFrame:
@@ -428,7 +553,8 @@ def validate_extract(
         if mask.any():
             found.append(_frame_problems(raw, mask, column, problem, hint))
 
-    ids = catalogue.indicator_ids
+    facts = derived(catalogue, "ingest.indicator_facts", _indicator_facts)
+    ids = facts["ids"]
     indicator_codes, indicator_cells = _distinct(raw["indicator"])
     lowered = indicator_cells.str.lower()
     indicator = _spread(lowered, indicator_codes, index)
@@ -480,7 +606,7 @@ def validate_extract(
         ),
     )
 
-    percent_unit = per_indicator(lowered.map({i.id: i.unit.value for i in catalogue.indicators}) == Unit.PERCENT.value)
+    percent_unit = per_indicator(lowered.map(facts["unit"]) == Unit.PERCENT.value)
     values: dict[str, pd.Series] = {}
     blank: dict[str, np.ndarray] = {}
     for column in ("value", "numerator", "denominator"):
@@ -496,11 +622,10 @@ def validate_extract(
             check(bad, column, described.str[0].reindex(index), described.str[1].reindex(index))
 
     known = ~unknown
-    ratio_ids = {i.id for i in catalogue.indicators if i.aggregation.uses_ratio}
-    needs_ratio = per_indicator(lowered.isin(ratio_ids))
+    needs_ratio = per_indicator(lowered.isin(facts["ratio"]))
     num, den = values["numerator"], values["denominator"]
     has_ratio = num.notna() & den.notna()
-    scale = _spread(lowered.map({i.id: i.ratio_scale for i in catalogue.indicators}), indicator_codes, index)
+    scale = _spread(lowered.map(facts["scale"]), indicator_codes, index)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = values["value"].fillna((num / den * scale).where(has_ratio & (den > 0)))
     blank_value = blank["value"] & ~(has_ratio & (den > 0))
@@ -550,10 +675,9 @@ def validate_extract(
         "is in the future",
         f"periods run up to the current month, {periods.to_text(month)}; check the year",
     )
-    quarterly_ids = {i.id for i in catalogue.indicators if i.frequency is Frequency.QUARTERLY}
     not_quarter_end = (
         period.notna()
-        & per_indicator(lowered.isin(quarterly_ids))
+        & per_indicator(lowered.isin(facts["quarterly"]))
         & (periods.fy_months(period.fillna(3).astype(int)) % 3 != 0)
     )
     check(
@@ -562,9 +686,8 @@ def validate_extract(
         "this indicator is quarterly and the period is not a quarter's last month",
         "give quarters as 2020/21 Q2 or on their last month (June, September, December, March)",
     )
-    note_codes, note_cells = _distinct(raw["note"])
     check(
-        (note_cells.str.len() > MAX_NOTE).to_numpy()[note_codes],
+        raw["note"].str.len() > MAX_NOTE,
         "note",
         f"the note is longer than {MAX_NOTE} characters",
         "shorten it; longer commentary belongs in the narrative",
@@ -634,13 +757,41 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return both_missing | (np.abs(a.astype(float) - b.astype(float)) <= 1e-9 * np.maximum(1.0, np.abs(b.astype(float))))
 
 
+def _in_force_at(rows: pd.DataFrame, current: pd.DataFrame) -> np.ndarray | None:
+    """Each row's position in ``current`` (same indicator and period), -1 where there is
+    none; ``None`` when a key repeats on either side (the merge then says so)."""
+    stored = current["indicator"]
+    if isinstance(stored.dtype, pd.CategoricalDtype):
+        stored_codes, names = stored.cat.codes.to_numpy(np.int64), stored.cat.categories
+    else:
+        stored_codes, names = pd.factorize(stored)
+    indicators = rows["indicator"].to_numpy(object)
+    row_codes = pd.Index(names.to_numpy(object)).get_indexer(indicators)
+    unstored = np.flatnonzero(row_codes < 0)
+    if len(unstored):  # indicators with nothing stored get codes of their own
+        row_codes[unstored] = len(names) + pd.factorize(indicators[unstored])[0]
+    months, _ = pd.factorize(np.concatenate([current["period"].to_numpy(np.int64), rows["period"].to_numpy(np.int64)]))
+    span = int(months.max()) + 1 if len(months) else 1
+    stored_keys = pd.Index(stored_codes * span + months[: len(current)])
+    row_keys = pd.Index(row_codes * span + months[len(current) :])
+    if not (stored_keys.is_unique and row_keys.is_unique):
+        return None
+    return stored_keys.get_indexer(row_keys)
+
+
 def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Each row with ``status`` (new / revised / unchanged), the value in force
     (``previous_value``, ``previous_revision``) and the ``revision`` it would get."""
     previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
         columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
     )
-    plan = rows.merge(previous, on=["indicator", "period"], how="left", validate="one_to_one")
+    at = _in_force_at(rows, current)
+    if at is None:
+        plan = rows.merge(previous, on=["indicator", "period"], how="left", validate="one_to_one")
+    else:  # the same frame as the merge, by position
+        plan = rows.reset_index(drop=True)
+        for column in previous.columns[2:]:
+            plan[column] = previous[column].array.take(at, allow_fill=True)
     exists = plan["previous_revision"].notna()
     unchanged = (
         exists
@@ -656,7 +807,7 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     # Only the cells the extract touches: planning a month's file must not read years of history.
-    return store.current_observations(
+    return store.current_cells(
         conn,
         indicators=sorted(rows["indicator"].unique()),
         periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
@@ -682,6 +833,33 @@ def preview(
 # Step 4: write ------------------------------------------------------------------------
 
 
+OBSERVATION_COLUMNS = ["indicator", "period", "revision", "value", "numerator", "denominator", "note", "extract_id"]
+
+
+def _nullable(values: pd.Series) -> list:
+    """Plain Python values, ``None`` where missing."""
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
+    """Parameter tuples (:data:`OBSERVATION_COLUMNS`) for the new and revised rows of a
+    plan, in file order, made column by column (not a dict per row)."""
+    with _gc_paused():
+        return list(
+            zip(
+                changed["indicator"].astype(object).tolist(),
+                periods.texts(changed["period"]).tolist(),
+                changed["revision"].astype(int).tolist(),
+                _nullable(changed["value"]),
+                _nullable(changed["numerator"]),
+                _nullable(changed["denominator"]),
+                _nullable(changed["note"]),
+                [extract_id] * len(changed),
+                strict=True,
+            )
+        )
+
+
 def ingest(
     engine: Engine,
     content: bytes,
@@ -697,7 +875,9 @@ def ingest(
     rows = check_extract(content, file_name, catalogue, today)
     digest = sha256(content)
     with store.write_transaction(engine) as conn:
-        plan = plan_extract(rows, _current_for(conn, rows))
+        with _gc_paused():  # the read makes a tuple per row
+            current = _current_for(conn, rows)
+        plan = plan_extract(rows, current)
         counts = plan["status"].value_counts()
         same_file = conn.execute(
             select(store.extracts.c.id).where(store.extracts.c.sha256 == digest).order_by(store.extracts.c.id.desc())
@@ -727,18 +907,5 @@ def ingest(
             )
         ).inserted_primary_key[0]
         changed = plan[plan["status"] != UNCHANGED]
-        records = pd.DataFrame(
-            {
-                "indicator": changed["indicator"],
-                "period": periods.texts(changed["period"]),
-                "revision": changed["revision"].astype(int),
-                "value": changed["value"],
-                "numerator": changed["numerator"],
-                "denominator": changed["denominator"],
-                "note": changed["note"],
-                "extract_id": extract_id,
-            }
-        )
-        records = records.astype(object).where(records.notna(), None)
-        conn.execute(insert(store.observations), records.to_dict("records"))
+        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, _observation_rows(changed, int(extract_id)))
     return IngestResult(extract_id=int(extract_id), **result)
