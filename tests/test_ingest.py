@@ -891,3 +891,141 @@ def test_preview_plans_the_changes_without_writing(loaded, catalogue):
         [3, "mofd_bed_occupancy", "unchanged", 5.2, 1],
         [4, "larc_uptake", "new", None, 1],
     ]
+
+
+# Fast paths: the same results as the general ones -----------------------------------------
+
+PLAIN_FILES = [
+    pytest.param(
+        b"\nindicator,period,value\n\nnel_admissions,2020-10,7039\n\n\n,,\n  , \nmofd_bed_occupancy,2020-10,5.2\n\n",
+        id="blank-lines",
+    ),
+    pytest.param(
+        b"indicator,period,value,numerator,denominator,note\r\n"
+        b"alcohol_treatment_success,2020-10,,30,120\r\nnel_admissions,2020-10,7039\r\n",
+        id="crlf-and-short-rows",
+    ),
+    pytest.param(
+        b" INDICATOR , Period ,VALUE,,\n  NEL_Admissions ,  2020-10 , 7039  ,,\n\tmofd_bed_occupancy\t,2020-10, 5.2\n",
+        id="spaces-tabs-and-trailing-empty-cells",
+    ),
+    pytest.param(
+        "indicator,period,value,note\nnel_admissions,2020-10,7039,\u00a0a b\u3000\nmofd_bed_occupancy,2020-10,5.2,x\x1f".encode(),
+        id="unicode-whitespace-and-no-final-newline",
+    ),
+    pytest.param(b"indicator,period,value\nnel_admissions,2020-10,7039,,x\n", id="a-row-wider-than-the-header"),
+    pytest.param(
+        b"indicator,period,value\nnel_admissions,2020-10,7039\rmofd_bed_occupancy,2020-10,5.2\r", id="cr-only"
+    ),
+]
+
+
+def _read(content: bytes, catalogue) -> pd.DataFrame:
+    try:
+        return ingest.read_extract(content, "extract.csv", catalogue)
+    except ExtractError as error:
+        return error.problems
+
+
+@pytest.mark.parametrize("content", PLAIN_FILES)
+def test_a_file_without_quotes_reads_the_same_with_or_without_the_fast_reader(catalogue, monkeypatch, content):
+    fast = _read(content, catalogue)
+    monkeypatch.setattr(ingest, "_read_plain", lambda text: None)  # the csv module, line by line
+    assert_frame_equal(fast, _read(content, catalogue))
+
+
+def test_the_fast_reader_takes_files_without_quotes_and_leaves_the_rest_to_the_csv_module():
+    assert ingest._read_plain("indicator,period,value\r\n\r\nnel_admissions,2020-10,7039\r\n") is not None
+    for text in (
+        'indicator,period,value\nnel_admissions,2020-10,"7,039"\n',  # a quote
+        "indicator,period,value\rnel_admissions,2020-10,7039\r",  # lone carriage returns
+        "indicator,period,value\nnel_admissions,2020-10,7039,x\n",  # wider than the header
+        "indicator,period,value\nnel_admissions,2020-10," + "9" * 200_000 + "\n",  # over csv's field limit
+    ):
+        assert ingest._read_plain(text) is None
+
+
+def test_a_quoted_cell_over_two_lines_numbers_its_row_by_the_line_it_ends_on(catalogue):
+    content = (
+        b'indicator,period,value,note\nnel_admissions,2020-10,7039,"two\nlines"\n\nmofd_bed_occupancy,2020-10,5.2,\n'
+    )
+    raw = ingest.read_extract(content, "extract.csv", catalogue)
+    assert raw[["row", "note"]].values.tolist() == [[3, "two\nlines"], [5, ""]]
+
+
+def test_the_plan_reads_what_current_observations_gives_for_the_extracts_cells(engine, catalogue):
+    load(
+        engine,
+        catalogue,
+        extract("nel_admissions,2020-09,6000", "nel_admissions,2020-10,7039", "mofd_bed_occupancy,2020-10,5.2"),
+        "one.csv",
+    )
+    load(engine, catalogue, extract("nel_admissions,2020-10,7040,checked", header="indicator,period,value,note"))
+    load(engine, catalogue, extract("nel_admissions,2020-10,7041", "larc_uptake,2020-08,30"), "three.csv")
+    ids = ["larc_uptake", "mofd_bed_occupancy", "nel_admissions", "not_stored"]
+    with engine.connect() as conn:
+        for months in (
+            ["2020-09", "2020-10"],
+            ["2020-10", "2020-08", "2020-09"],
+            ["2020-08", "2020-10"],
+            ["2020-10"],
+            ["2021-01"],
+            [],
+        ):
+            assert_frame_equal(
+                store.current_cells(conn, ids, months),
+                store.current_observations(conn, indicators=ids, periods_in=months),
+            )
+
+
+def _many_rows(months: list[int], bump: float = 0.0) -> tuple[bytes, list[tuple]]:
+    """An extract of a count, a percentage and a ratio for each month (month by month, as
+    officers' files run), and the (indicator, period, value, numerator, denominator, note)
+    it should store."""
+    lines, expected = [], []
+    for k, month in enumerate(months):
+        period = periods.to_text(month)
+        den = 100 + k
+        cells = [
+            ("nel_admissions", 7000 + k + bump, None, None, "a note" if k % 7 == 0 else None),
+            ("mofd_bed_occupancy", round(k % 97 + 0.5 + bump, 1), None, None, None),
+            ("alcohol_treatment_success", 25 / den * 100 + bump, 25.0, float(den), None),
+        ]
+        for indicator, value, num, den_, note in cells:
+            lines.append(
+                f"{indicator},{period},{value!r},{'' if num is None else repr(num)},"
+                f"{'' if den_ is None else repr(den_)},{note or ''}"
+            )
+            expected.append((indicator, period, value, num, den_, note))
+    return extract(*lines, header="indicator,period,value,numerator,denominator,note"), expected
+
+
+def test_a_large_extract_stores_exact_values_in_file_order_then_revises_and_reloads(engine, catalogue):
+    months = list(range(periods.from_text("2004-01"), periods.from_text("2020-11")))  # 202 months, 606 rows
+    content, expected = _many_rows(months)
+    result = load(engine, catalogue, content, "history.csv")
+    assert (result.extract_id, result.new, result.revised, result.unchanged) == (1, 606, 0, 0)
+    assert stored(engine) == sorted((*row, 1) for row in expected)
+    _, observations = store_snapshot(engine)
+    assert observations[["indicator", "period"]].values.tolist() == [[i, p] for i, p, *_ in expected]
+
+    revised, expected_revised = _many_rows(months, bump=1.0)
+    result = load(engine, catalogue, revised, "revised.csv")
+    assert (result.extract_id, result.new, result.revised, result.unchanged) == (2, 0, 606, 0)
+    assert stored(engine) == sorted((*row, 2) for row in expected_revised)
+    assert stored(engine, as_of_extract=1) == sorted((*row, 1) for row in expected)
+
+    again = load(engine, catalogue, revised, "again.csv")
+    assert (again.extract_id, again.same_file_as, again.unchanged) == (None, 2, 606)
+
+
+def test_an_ingest_leaves_the_sqlite_page_cache_as_it_was(sqlite_url, catalogue):
+    engine = store.connect(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        load(engine, catalogue, BASE)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+    finally:
+        engine.dispose()
