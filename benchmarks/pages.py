@@ -64,10 +64,20 @@ def main() -> int:
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         database = f"sqlite:///{Path(tmp) / 'kpis.sqlite'}"
-        with chromium() as browser, running_app(database) as app, running_app(database, script="benchmarks/blank_page.py") as blank:
+        with (
+            chromium() as browser,
+            running_app(database) as app,
+            running_app(database, script="benchmarks/blank_page.py") as blank,
+        ):
             bases = {"app": app, "blank": blank}
-            for warm, title in ((True, "Returning visit (browser cache warm)"), (False, "First visit (fresh browser context, cold cache)")):
-                results = {name: time_page(browser, bases[server] + path, args.runs, warm) for name, (server, path) in PAGES.items()}
+            for warm, title in (
+                (True, "Returning visit (browser cache warm)"),
+                (False, "First visit (fresh browser context, cold cache)"),
+            ):
+                results = {
+                    name: time_page(browser, bases[server] + path, args.runs, warm)
+                    for name, (server, path) in PAGES.items()
+                }
                 failed |= report(title, results, args.runs)
     return 1 if failed else 0
 
