@@ -26,6 +26,13 @@ LOCAL_ROLE_ENV = "KPIS_LOCAL_ROLE"
 AS_AT_PARAM = "as_at"
 
 
+def config_key() -> tuple[str, float]:
+    """The catalogue file and its modification time: the cache key of everything derived
+    from the catalogue, so an edited catalogue is picked up without a restart."""
+    path = config_path()
+    return str(path), path.stat().st_mtime
+
+
 def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_PATH)
 
@@ -37,8 +44,7 @@ def _catalogue(path: str, modified: float) -> Catalogue:
 
 def catalogue() -> Catalogue:
     """The catalogue, reloaded when its file changes."""
-    path = config_path()
-    return _catalogue(str(path), path.stat().st_mtime)
+    return _catalogue(*config_key())
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -90,10 +96,7 @@ class View:
     months: tuple[int, ...]  # the months that can be chosen, oldest first
 
     def table(self, as_at: int | None = None) -> pd.DataFrame:
-        path = config_path()
-        return kpi_table(
-            self.url, self.version, str(path), path.stat().st_mtime, self.as_at if as_at is None else as_at
-        )
+        return kpi_table(self.url, self.version, *config_key(), self.as_at if as_at is None else as_at)
 
     def summary(self, as_at: int | None = None) -> pd.DataFrame:
         return rag_summary(self.table(as_at), self.catalogue)

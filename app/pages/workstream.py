@@ -85,8 +85,7 @@ def _trends(view: state.View, workstream_id: str):
     return trends_figure(
         view.url,
         view.version,
-        str(state.config_path()),
-        state.config_path().stat().st_mtime,
+        *state.config_key(),
         workstream_id,
         view.as_at,
         tuple(presentation.headline_rating(row) for _, row in own.iterrows()),
