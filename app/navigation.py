@@ -1,5 +1,7 @@
-"""The pages, made from the catalogue: the overview, one page per workstream (a new
-workstream in the YAML is a new page), and the indicator page."""
+"""The pages, made from the catalogue and the user's role: the overview, one page per
+workstream (a new workstream in the YAML is a new page), the indicator page, and the
+officers' pages. A page the role may not use is left out of the menu; its URL still
+answers, with a refusal (and the page itself checks the right again)."""
 
 from __future__ import annotations
 
@@ -7,17 +9,28 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from app import state
-from app.pages import indicator, overview, workstream
+from app import access, state
+from app.pages import data_status, indicator, overview, upload, workstream
+from kpis.access import Right
 
 INDICATOR_PATH = "indicator"
+UPLOAD_PATH = "upload"
+DATA_STATUS_PATH = "data-status"
 
 
 def _page(render: Callable[[], None], **options: object) -> st.Page:
     return st.Page(render, **options)
 
 
-def build(view: state.View) -> dict[str, list[st.Page]]:
+def _guarded(user: state.User, right: Right, render: Callable[[], None], **options: object) -> st.Page:
+    """The page for a user with ``right``; for anyone else a hidden page at the same URL
+    that refuses."""
+    if user.can(right):
+        return _page(render, **options)
+    return _page(lambda: access.allowed(user, right), **{**options, "visibility": "hidden"})
+
+
+def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
     """The navigation, by section. Each page renders from ``view``."""
     pages: dict[str, st.Page] = {}
     pages["indicator"] = _page(
@@ -37,8 +50,26 @@ def build(view: state.View) -> dict[str, list[st.Page]]:
             icon=":material/table_chart:",
             url_path=ws.id,
         )
-    return {
+    pages["upload"] = _guarded(
+        user,
+        Right.UPLOAD,
+        lambda: upload.render(view, pages, user),
+        title="Load an extract",
+        icon=":material/upload_file:",
+        url_path=UPLOAD_PATH,
+    )
+    pages["data_status"] = _guarded(
+        user,
+        Right.DATA_STATUS,
+        lambda: data_status.render(view, pages, user),
+        title="Data status",
+        icon=":material/fact_check:",
+        url_path=DATA_STATUS_PATH,
+    )
+    sections = {
         "Report": [pages["overview"]],
         "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
         "Explore": [pages["indicator"]],
+        "Data": [pages["upload"], pages["data_status"]],
     }
+    return sections

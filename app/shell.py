@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import state
 from kpis import periods
+from kpis.access import AccessPolicy
 
 AS_AT_KEY = "as_at_month"
 
@@ -34,7 +35,7 @@ def as_at_selector(months: tuple[int, ...]) -> int:
     return as_at
 
 
-def status(view: state.View, user: state.User) -> None:
+def status(view: state.View, user: state.User, policy: AccessPolicy) -> None:
     """Financial year, data freshness and the signed-in user."""
     sidebar = st.sidebar
     if not view.empty:
@@ -49,3 +50,5 @@ def status(view: state.View, user: state.User) -> None:
         if (view.extracts()["loaded_by"] == "sample data (illustrative)").all():
             sidebar.warning("Showing the **illustrative sample data**, not real figures.", icon=":material/info:")
     sidebar.caption(f"Signed in: **{user.name}** ({user.role}, {user.how})")
+    if policy.authentication == "oidc":
+        sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)

@@ -1,5 +1,5 @@
-"""What every page shares: the store, the catalogue, the data version, the as-at month and
-the signed-in user, with the engine's results cached per data version.
+"""What every page shares: the store, the catalogue, the access policy, the data version,
+the as-at month and the user, with the engine's results cached per data version.
 
 A page never recomputes from raw rows on a widget change: the observations and each
 month's KPI table are cached under the data version (the latest extract id), so a new
@@ -8,7 +8,6 @@ extract invalidates them and nothing else does.
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpis import periods, sample, store
+from kpis import access, periods, sample, store
+from kpis.access import AccessPolicy, Right, Role
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
 from kpis.performance import build_kpi_table, rag_summary
 
 CONFIG_ENV = "KPIS_CONFIG"
 LOAD_SAMPLE_ENV = "KPIS_LOAD_SAMPLE"
-LOCAL_ROLE_ENV = "KPIS_LOCAL_ROLE"
 AS_AT_PARAM = "as_at"
 
 
@@ -123,17 +122,23 @@ def available_months(obs: pd.DataFrame) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class User:
-    name: str
-    role: str
-    how: str  # "signed in" or "local"
+    name: str  # the email of a signed-in user, or the OS user
+    role: Role | None  # None: signed in, but no access
+    how: str  # "signed in", "signed in at the proxy" or "local"
+
+    def can(self, right: Right) -> bool:
+        return access.can(self.role, right)
 
 
-def current_user() -> User:
-    """The signed-in user; without authentication configured, the local user with the
-    role from KPIS_LOCAL_ROLE (default officer)."""
-    if getattr(st.user, "is_logged_in", False):
-        return User(str(st.user.get("email") or st.user.get("name")), "viewer", "signed in")
-    return User(getpass.getuser(), os.environ.get(LOCAL_ROLE_ENV, "officer"), "local")
+@st.cache_resource(show_spinner=False)
+def _policy(path: str, modified: float | None) -> AccessPolicy:
+    return access.load_policy(path)
+
+
+def access_policy() -> AccessPolicy:
+    """The access configuration (``config/access.yaml``), reloaded when its file changes."""
+    path = access.access_path()
+    return _policy(str(path), path.stat().st_mtime if path.exists() else None)
 
 
 def month_option(month: int) -> str:

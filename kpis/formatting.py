@@ -38,3 +38,11 @@ def percent(value: float | None) -> str:
     """A variance as a % of its comparator: ``-22%``; ``-`` where undefined."""
     text = number(value, 0)
     return text if text == "-" else text + "%"
+
+
+def exact(value: float | None) -> str:
+    """A value as given, without rounding to the report's precision: ``7,039``, ``5.25``
+    (at most six decimals); ``-`` for no value. For officers checking what a file holds."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")

@@ -781,7 +781,8 @@ def _in_force_at(rows: pd.DataFrame, current: pd.DataFrame) -> np.ndarray | None
 
 def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Each row with ``status`` (new / revised / unchanged), the value in force
-    (``previous_value``, ``previous_revision``) and the ``revision`` it would get."""
+    (``previous_value``, ``previous_revision``) and the ``revision`` it would get. A value
+    where the stored one was withdrawn (a rollback) is new, with the next revision."""
     previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
         columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
     )
@@ -792,7 +793,7 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
         plan = rows.reset_index(drop=True)
         for column in previous.columns[2:]:
             plan[column] = previous[column].array.take(at, allow_fill=True)
-    exists = plan["previous_revision"].notna()
+    exists = plan["previous_revision"].notna() & plan["previous_value"].notna()
     unchanged = (
         exists
         & _same(plan["value"], plan["previous_value"])
@@ -803,6 +804,23 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     plan["status"] = np.select([~exists, unchanged], [NEW, UNCHANGED], REVISED)
     plan["revision"] = plan["previous_revision"].fillna(0).astype(int) + (plan["status"] != UNCHANGED)
     return plan
+
+
+def applied(observations: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """The observations as they would be after loading the plan's new and revised values
+    (``extract_id`` 0: not loaded yet): what a preview computes the KPI table from."""
+    changed = plan[plan["status"] != UNCHANGED]
+    if changed.empty:
+        return observations
+    keys = pd.MultiIndex.from_arrays([changed["indicator"].astype(str), changed["period"]])
+    stored = pd.MultiIndex.from_arrays([observations["indicator"].astype(str), observations["period"]])
+    kept = observations[~stored.isin(keys)]
+    added = changed[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].assign(
+        extract_id=0
+    )
+    out = pd.concat([kept.assign(indicator=kept["indicator"].astype(str)), added], ignore_index=True)
+    out["indicator"] = out["indicator"].astype("category")
+    return out.sort_values(["indicator", "period"], kind="stable").reset_index(drop=True)
 
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:

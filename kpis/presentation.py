@@ -146,6 +146,44 @@ def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def move_texts(moves: pd.DataFrame) -> pd.Series:
+    """Each RAG change of :func:`rag_changes` as ``Amber → Green``."""
+    return moves["from"].astype(str).map(rag_label) + " → " + moves["to"].astype(str).map(rag_label)
+
+
+PLANNED_COLUMNS = ["Change", "Indicator", "Period", "Stored", "In the file", "RAG as at"]
+
+
+def planned_changes(plan: pd.DataFrame, catalogue: Catalogue, moves: pd.DataFrame) -> pd.DataFrame:
+    """An extract's plan for the officer's preview: each new or revised value (revised
+    first) with the value stored now, the value in the file and the RAG change its
+    indicator shows in ``moves`` (from :func:`rag_changes`), ``Green → Red (target)``.
+    Values are shown as given, not rounded to the report's precision."""
+    changed = plan[plan["status"] != "unchanged"].copy()
+    changed["order"] = changed["status"].map({"revised": 0, "new": 1})
+    changed = changed.sort_values(["order", "indicator", "period"], kind="stable")
+    by_id = {i.id: i for i in catalogue.indicators}
+    quarterly = changed["indicator"].map(lambda i: by_id[i].frequency.value == "quarterly")
+    moved = moves.assign(text=move_texts(moves) + " (" + moves["comparison"].astype(str) + ")")
+    moved = moved.groupby("indicator")["text"].agg("; ".join)
+    return pd.DataFrame(
+        {
+            "Change": changed["status"].to_numpy(),
+            "Indicator": changed["indicator"].map(lambda i: by_id[i].name).to_numpy(),
+            "Period": periods.labels(changed["period"], quarterly).to_numpy(),
+            "Stored": [
+                "withdrawn" if s == "new" and pd.notna(r) else ("" if pd.isna(v) else formatting.exact(v))
+                for v, s, r in zip(
+                    changed["previous_value"], changed["status"], changed["previous_revision"], strict=True
+                )
+            ],
+            "In the file": [formatting.exact(v) for v in changed["value"]],
+            "RAG as at": changed["indicator"].map(moved).fillna("no change").to_numpy(),
+        },
+        columns=PLANNED_COLUMNS,
+    )
+
+
 def revision_notes(history: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     """Every stored value of one indicator, newest period first, each with its revisions
     spelled out: ``changed from 52 to 54 on 12 Nov 2020 by extract 17 (file.csv)``."""
@@ -155,8 +193,8 @@ def revision_notes(history: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     previous = h.groupby("period")["value"].shift()
     same_period = h["period"].eq(h["period"].shift())
     when = pd.to_datetime(h["loaded_at"], utc=True).dt.strftime("%-d %b %Y")
-    value_text = [formatting.number(v, indicator.decimals) for v in h["value"]]
-    prev_text = [formatting.number(v, indicator.decimals) for v in previous]
+    value_text = ["withdrawn" if pd.isna(v) else formatting.number(v, indicator.decimals) for v in h["value"]]
+    prev_text = ["withdrawn" if pd.isna(v) else formatting.number(v, indicator.decimals) for v in previous]
     change = [
         f"changed from {p} to {v} on {w} by extract {e} ({f})" if s else f"first loaded on {w} by extract {e} ({f})"
         for p, v, w, e, f, s in zip(

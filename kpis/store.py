@@ -2,7 +2,10 @@
 
 Observations are append-only. A corrected value for an (indicator, period) is a new
 row with the next ``revision``; the old row stays, so the report as it stood after any
-extract can be rebuilt (``current_observations(..., as_of_extract=N)``). Writers take
+extract can be rebuilt (``current_observations(..., as_of_extract=N)``). Rolling back an
+extract is an extract too (``reverts``): it writes the values it restores as new
+revisions, and a value that extract had brought for the first time as a withdrawn one
+(``value`` NULL), so nothing is ever deleted. Writers take
 a lock for the whole transaction (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
 lock), so concurrent ingests are serialised and never interleave.
 """
@@ -65,6 +68,7 @@ extracts = Table(
     Column("rows_revised", Integer, nullable=False),
     Column("rows_unchanged", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),  # the file exactly as loaded
+    Column("reverts", Integer, ForeignKey("extracts.id")),  # a rollback: the extract it rolled back
 )
 
 observations = Table(
@@ -74,7 +78,7 @@ observations = Table(
     Column("indicator", String(64), nullable=False),
     Column("period", String(7), nullable=False),  # YYYY-MM
     Column("revision", Integer, nullable=False),  # 1 for the first value, then 2, 3, ...
-    Column("value", Double, nullable=False),
+    Column("value", Double),  # NULL: withdrawn (a rollback took away the value)
     Column("numerator", Double),
     Column("denominator", Double),
     Column("note", Text),
@@ -142,11 +146,39 @@ def connect(url: str | None = None) -> Engine:
     if not _has_schema(engine):
         with write_transaction(engine) as conn:  # serialised with other creators
             metadata.create_all(conn)
+    if _needs_migration(engine):
+        with write_transaction(engine) as conn:
+            if _needs_migration(conn):  # another process may have done it meanwhile
+                _migrate_to_rollbacks(conn)
     return engine
 
 
 def _has_schema(engine: Engine) -> bool:
     return {t.name for t in metadata.sorted_tables} <= set(inspect(engine).get_table_names())
+
+
+def _needs_migration(connectable: Engine | Connection) -> bool:
+    """A store made before rollbacks: ``extracts`` has no ``reverts`` column."""
+    return "reverts" not in {c["name"] for c in inspect(connectable).get_columns("extracts")}
+
+
+def _migrate_to_rollbacks(conn: Connection) -> None:
+    """Bring a store made by the first schema up to date, keeping every row: add
+    ``extracts.reverts`` and let ``observations.value`` be NULL (withdrawn). SQLite cannot
+    drop a NOT NULL constraint, so there the table is rebuilt and its rows copied."""
+    conn.exec_driver_sql("ALTER TABLE extracts ADD COLUMN reverts INTEGER REFERENCES extracts(id)")
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("ALTER TABLE observations ALTER COLUMN value DROP NOT NULL")
+        return
+    columns = ", ".join(c.name for c in observations.columns)
+    conn.exec_driver_sql("ALTER TABLE observations RENAME TO observations_first_schema")
+    for index in observations.indexes:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+    observations.create(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO observations ({columns}) SELECT {columns} FROM observations_first_schema ORDER BY id"
+    )
+    conn.exec_driver_sql("DROP TABLE observations_first_schema")
 
 
 @contextmanager
@@ -230,15 +262,20 @@ def current_observations(
     (``YYYY-MM``) narrow it down."""
     latest = _latest_revisions(as_of_extract, indicators, periods_in)
     o = observations.c
-    query = select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id).join(
-        latest,
-        (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
+    query = (
+        select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id)
+        .join(
+            latest,
+            (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
+        )
+        .where(o.value.is_not(None))  # a withdrawn value: none in force
     )
     return _typed(_read(connectable, query.order_by(o.indicator, o.period)))
 
 
 def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]) -> pd.DataFrame:
     """The same frame as ``current_observations(conn, indicators, periods_in=periods_in)``,
+    but with withdrawn values too (``value`` NaN: the next value gets the next revision),
     read the way an ingest plan needs it (the cells of an extract: a few periods of many
     indicators): the rows with no later revision, found along the unique (indicator,
     period, revision) index (each indicator's periods as one range when they are
@@ -345,8 +382,9 @@ def extract_log(connectable: Engine | Connection) -> pd.DataFrame:
         e.rows_new,
         e.rows_revised,
         e.rows_unchanged,
+        e.reverts,
     ).order_by(e.id.desc())
-    return _read(connectable, query)
+    return _read(connectable, query).astype({"reverts": "Int64"})
 
 
 def extract_content(connectable: Engine | Connection, extract_id: int) -> bytes:

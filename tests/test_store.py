@@ -101,6 +101,7 @@ def test_connect_creates_the_schema_on_an_empty_database(database_url, tmp_path)
             "rows_revised",
             "rows_unchanged",
             "content",
+            "reverts",
         }
         assert {c["name"] for c in inspector.get_columns("observations")} == {
             "id",

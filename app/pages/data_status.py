@@ -1,0 +1,154 @@
+"""The officers' data status: which values are in, late or missing (by owner), the history
+of extracts with each file exactly as loaded, and (for admins) rolling an extract back."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import access, state
+from kpis import periods, rollback, status, store
+from kpis.access import Right
+from kpis.palette import rag_palette
+from kpis.spreadsheet import safe_file_name
+
+EXTRACT_KEY = "status_extract"
+ROLLBACK_KEY = "rollback_extract"
+ROLLBACK_CONFIRM_KEY = "rollback_confirm"
+_DONE = "rollback_done"
+STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green", status.REVISED: "Green"}
+
+
+def _style_grid(frame: pd.DataFrame):
+    palette = rag_palette()
+    fills = {
+        symbol: f"background-color: {palette[STATE_RAG[state_]].background}; color: {palette[STATE_RAG[state_]].text}"
+        for state_, symbol in status.SYMBOL.items()
+        if state_ in STATE_RAG
+    }
+    months = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
+    return frame.style.map(lambda v: fills.get(v, ""), subset=months)
+
+
+def _coverage(view: state.View) -> None:
+    cover = status.coverage(view.observations(), view.catalogue, view.as_at)
+    owners = status.late_by_owner(cover)
+    late = int((cover["state"] == status.LATE).sum())
+    missing = int((cover["state"] == status.MISSING).sum())
+    st.subheader(f"Values for {periods.month_name(view.as_at)} and the 11 months before")
+    left, right = st.columns(2)
+    left.metric(f"Late for {periods.month_name(view.as_at)}", late, help="Due for the report month and not loaded yet.")
+    right.metric("Missing from earlier months", missing, help="Due in an earlier month and never loaded.")
+    if not owners.empty:
+        st.dataframe(
+            owners.rename(
+                columns={
+                    "owner": "Owner",
+                    "owner_title": "Role",
+                    "late": "Late",
+                    "missing": "Missing",
+                    "late_indicators": "Late this month",
+                }
+            ),
+            hide_index=True,
+            key="status_owners",
+        )
+    st.caption(
+        "✓ loaded · ✓ rev. loaded and revised since · LATE due for the report month, not loaded · "
+        "missing: due, never loaded · “·” not due (quarterly) · blank: before the indicator's first value."
+    )
+    st.dataframe(_style_grid(status.grid(cover)), hide_index=True, key="status_grid", column_config={"id": None})
+
+
+def _history(view: state.View) -> None:
+    st.subheader("Extracts loaded")
+    log = view.extracts()
+    shown = log.assign(
+        loaded_at=pd.to_datetime(log["loaded_at"], utc=True).dt.strftime("%-d %b %Y %H:%M"),
+        reverts=log["reverts"].map(lambda r: "" if pd.isna(r) else f"rolls back extract {int(r)}"),
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="status_extracts",
+        column_config={
+            "id": st.column_config.NumberColumn("Extract", format="%d"),
+            "file_name": "File",
+            "sha256": st.column_config.TextColumn("SHA-256", width="small"),
+            "loaded_by": "Loaded by",
+            "loaded_at": "Loaded (UTC)",
+            "rows_total": st.column_config.NumberColumn("Rows", format="%d"),
+            "rows_new": st.column_config.NumberColumn("New", format="%d"),
+            "rows_revised": st.column_config.NumberColumn("Revised", format="%d"),
+            "rows_unchanged": st.column_config.NumberColumn("Unchanged", format="%d"),
+            "reverts": "Rollback",
+        },
+    )
+    names = dict(zip(log["id"], log["file_name"], strict=True))
+    chosen = st.selectbox(
+        "Download an extract exactly as it was loaded",
+        list(log["id"]),
+        format_func=lambda i: f"Extract {i}: {names[i]}",
+        key=EXTRACT_KEY,
+    )
+    st.download_button(
+        f"Download extract {chosen}",
+        store.extract_content(state.engine(view.url), int(chosen)),
+        file_name=f"extract-{int(chosen)}-{safe_file_name(names[chosen], 'extract.csv')}",
+        mime="text/csv",
+        icon=":material/download:",
+        key="status_download",
+    )
+
+
+def _rollback(view: state.View, user: state.User) -> None:
+    st.subheader("Roll back an extract")
+    done = st.session_state.pop(_DONE, None)
+    if done:
+        st.success(done, icon=":material/undo:")
+    if not user.can(Right.ROLLBACK):
+        st.caption("An admin can roll back an extract: its values go back to what they were before it.")
+        return
+    st.caption(
+        "Values the extract brought go back to the revision before it, as new revisions; values it "
+        "brought for the first time are withdrawn; values revised since by a later extract stay. "
+        "Nothing is deleted: the rollback is itself an extract in the history."
+    )
+    log = view.extracts()
+    chosen = st.selectbox(
+        "Extract to roll back",
+        list(log["id"]),
+        index=None,
+        placeholder="Choose an extract",
+        format_func=lambda i: f"Extract {i}: {log.set_index('id').loc[i, 'file_name']}",
+        key=ROLLBACK_KEY,
+    )
+    if chosen is None:
+        return
+    plan = rollback.plan_rollback(state.engine(view.url), int(chosen))
+    counts = plan["action"].value_counts()
+    restore, withdraw, keep = (int(counts.get(a, 0)) for a in (rollback.RESTORE, rollback.WITHDRAW, rollback.KEEP))
+    st.write(
+        f"Rolling back extract {chosen} would restore **{restore}** values to their earlier revision, "
+        f"withdraw **{withdraw}** values it brought first, and keep **{keep}** revised since."
+    )
+    if restore + withdraw == 0:
+        st.info("Nothing to roll back: every value of this extract has been revised since.")
+        return
+    if st.button(f"Roll back extract {chosen}", type="primary", icon=":material/undo:", key=ROLLBACK_CONFIRM_KEY):
+        result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
+        st.session_state[_DONE] = result.message + "."
+        del st.session_state[ROLLBACK_KEY]
+        st.rerun()
+
+
+def render(view: state.View, pages: dict, user: state.User) -> None:
+    if not access.allowed(user, Right.DATA_STATUS):
+        return
+    st.title("Data status")
+    if view.empty:
+        st.info("No extract has been loaded yet.", icon=":material/info:")
+        return
+    _coverage(view)
+    _history(view)
+    _rollback(view, user)

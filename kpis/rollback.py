@@ -1,0 +1,192 @@
+"""Rolling back an extract: its values still in force go back to what they were before it,
+written as new revisions by a new extract that records which one it reverts. History is
+never deleted: a value the extract brought for the first time is withdrawn (a revision
+with no value), and a value revised since by a later extract is kept as it is.
+
+``plan_rollback`` says what a rollback would do (for the screen); ``rollback`` does it in
+one transaction, planned inside the write lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.engine import Connection
+
+from kpis import periods, store
+from kpis.ingest import OBSERVATION_COLUMNS, sha256
+
+RESTORE, WITHDRAW, KEEP = "restore", "withdraw", "keep"
+PLAN_COLUMNS = [
+    "indicator",
+    "period",
+    "action",
+    "value",  # the value in force now
+    "restore_value",  # what it goes back to (NaN: withdrawn)
+    "restore_numerator",
+    "restore_denominator",
+    "restore_note",
+    "revision",  # the revision the rollback would write
+    "revised_by",  # for KEEP: the extract whose later value stays
+]
+
+
+class RollbackError(ValueError):
+    """The rollback cannot be made (no such extract); nothing was written."""
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    reverts: int
+    extract_id: int | None  # None: nothing to roll back, nothing written
+    restored: int
+    withdrawn: int
+    kept: int
+
+    @property
+    def message(self) -> str:
+        if self.extract_id is None:
+            return (
+                f"Extract {self.reverts}: nothing to roll back: all {self.kept} of its values have been "
+                "revised since by later extracts; nothing written"
+            )
+        kept = f"; {self.kept} kept, revised since by later extracts" if self.kept else ""
+        return (
+            f"Extract {self.reverts} rolled back as extract {self.extract_id}: {self.restored} values restored "
+            f"to their earlier revision, {self.withdrawn} withdrawn (they were new in extract {self.reverts}){kept}"
+        )
+
+
+def _revisions_of_keys(conn: Connection, extract_id: int) -> pd.DataFrame:
+    """Every revision of every (indicator, period) that extract ``extract_id`` wrote."""
+    o = store.observations
+    mine = select(o.c.indicator, o.c.period).where(o.c.extract_id == extract_id).subquery("mine")
+    result = conn.execute(
+        select(
+            o.c.indicator,
+            o.c.period,
+            o.c.revision,
+            o.c.value,
+            o.c.numerator,
+            o.c.denominator,
+            o.c.note,
+            o.c.extract_id,
+        )
+        .join(mine, (o.c.indicator == mine.c.indicator) & (o.c.period == mine.c.period))
+        .order_by(o.c.indicator, o.c.period, o.c.revision)
+    )
+    frame = pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
+    return frame.astype({"value": float, "numerator": float, "denominator": float})
+
+
+def _plan(revisions: pd.DataFrame, extract_id: int) -> pd.DataFrame:
+    key = ["indicator", "period"]
+    ours = revisions.loc[revisions["extract_id"] == extract_id, [*key, "revision"]]
+    latest = revisions.groupby(key, sort=False).tail(1)[[*key, "revision", "value", "extract_id"]]
+    before = revisions[[*key, "revision", "value", "numerator", "denominator", "note"]].assign(
+        revision=revisions["revision"] + 1  # each row as "the one before revision r + 1"
+    )
+    plan = ours.merge(latest, on=key, suffixes=("", "_latest"), validate="one_to_one").merge(
+        before.rename(columns={c: f"restore_{c}" for c in ("value", "numerator", "denominator", "note")}),
+        on=[*key, "revision"],
+        how="left",
+        validate="one_to_one",
+    )
+    in_force = plan["revision_latest"] == plan["revision"]
+    plan["action"] = np.select([~in_force, plan["restore_value"].notna()], [KEEP, RESTORE], WITHDRAW)
+    plan["revised_by"] = plan["extract_id"].where(~in_force).astype("Int64")
+    plan["revision"] = plan["revision_latest"] + 1
+    plan["period"] = periods.from_texts(plan["period"].astype(object)).to_numpy() if len(plan) else plan["period"]
+    return plan[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def _require_extract(conn: Connection, extract_id: int) -> None:
+    found = conn.execute(select(func.count()).where(store.extracts.c.id == extract_id)).scalar()
+    if not found:
+        raise RollbackError(f"there is no extract {extract_id}; see the extract history for the ids")
+
+
+def plan_rollback(engine: Engine, extract_id: int) -> pd.DataFrame:
+    """What rolling back extract ``extract_id`` would do to each of its values
+    (:data:`PLAN_COLUMNS`), without writing anything."""
+    with engine.connect() as conn:
+        _require_extract(conn, extract_id)
+        return _plan(_revisions_of_keys(conn, extract_id), extract_id)
+
+
+def _record(plan: pd.DataFrame) -> bytes:
+    """The rollback as a file (what it wrote; a blank value is a withdrawn one), kept as the
+    new extract's content."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["indicator", "period", "value", "numerator", "denominator", "note"])
+    for row in plan.itertuples(index=False):
+        writer.writerow(
+            [
+                row.indicator,
+                periods.to_text(int(row.period)),
+                *(
+                    "" if pd.isna(v) else repr(float(v))
+                    for v in (row.restore_value, row.restore_numerator, row.restore_denominator)
+                ),
+                "" if pd.isna(row.restore_note) else row.restore_note,
+            ]
+        )
+    return out.getvalue().encode()
+
+
+def _nullable(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else value
+
+
+def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackResult:
+    """Roll back extract ``extract_id`` in one transaction (see the module docstring)."""
+    with store.write_transaction(engine) as conn:
+        _require_extract(conn, extract_id)
+        plan = _plan(_revisions_of_keys(conn, extract_id), extract_id)
+        writes = plan[plan["action"] != KEEP]
+        counts = plan["action"].value_counts()
+        result = dict(
+            reverts=extract_id,
+            restored=int(counts.get(RESTORE, 0)),
+            withdrawn=int(counts.get(WITHDRAW, 0)),
+            kept=int(counts.get(KEEP, 0)),
+        )
+        if writes.empty:
+            return RollbackResult(extract_id=None, **result)
+        content = _record(writes)
+        new_id = conn.execute(
+            insert(store.extracts).values(
+                sha256=sha256(content),
+                file_name=f"rollback-of-extract-{extract_id}.csv",
+                loaded_by=rolled_back_by[:255],
+                loaded_at=datetime.now(UTC),
+                rows_total=len(plan),
+                rows_new=0,
+                rows_revised=len(writes),
+                rows_unchanged=result["kept"],
+                content=content,
+                reverts=extract_id,
+            )
+        ).inserted_primary_key[0]
+        rows = [
+            (
+                r.indicator,
+                periods.to_text(int(r.period)),
+                int(r.revision),
+                _nullable(r.restore_value),
+                _nullable(r.restore_numerator),
+                _nullable(r.restore_denominator),
+                _nullable(r.restore_note),
+                int(new_id),
+            )
+            for r in writes.itertuples(index=False)
+        ]
+        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, rows)
+    return RollbackResult(extract_id=int(new_id), **result)
