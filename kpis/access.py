@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from kpis.errors import CatalogueError, CatalogueProblem
 
@@ -58,6 +58,21 @@ def can(role: Role | None, right: Right) -> bool:
     return role is not None and role.rank >= NEEDS[right].rank
 
 
+def _entry(text: str) -> str:
+    """An email (one person) or an ``@domain`` (everyone there), lower case."""
+    entry = text.strip().lower()
+    _, at, domain = entry.rpartition("@")
+    if not at or "." not in domain or domain.startswith(".") or " " in entry:
+        raise ValueError(
+            f"{text!r} is not an email or an @domain; write ann@council.gov.uk for one person "
+            "or @council.gov.uk for everyone there"
+        )
+    return entry
+
+
+Entry = Annotated[str, AfterValidator(_entry)]
+
+
 class AccessPolicy(BaseModel):
     """``config/access.yaml``."""
 
@@ -69,22 +84,9 @@ class AccessPolicy(BaseModel):
     proxy_header: str = Field("X-Forwarded-Email", description="With proxy: the header holding the user's email.")
     oidc_provider: str | None = Field(None, description="With oidc: the provider name under [auth] in secrets.toml.")
     default_role: Role | None = Field(None, description="The role of a signed-in user matched by no entry (none).")
-    roles: dict[Role, list[str]] = Field(
+    roles: dict[Role, list[Entry]] = Field(
         default_factory=dict, description="Role → emails (``ann@council.gov.uk``) and domains (``@council.gov.uk``)."
     )
-
-    @field_validator("roles")
-    @classmethod
-    def _entries(cls, roles: dict[Role, list[str]]) -> dict[Role, list[str]]:
-        for role, entries in roles.items():
-            for entry in entries:
-                _, at, domain = str(entry).strip().rpartition("@")
-                if not at or not domain or "." not in domain or " " in entry:
-                    raise ValueError(
-                        f"roles.{role.value}: {entry!r} is not an email or an @domain; "
-                        "write ann@council.gov.uk for one person or @council.gov.uk for everyone there"
-                    )
-        return {role: [e.strip().lower() for e in entries] for role, entries in roles.items()}
 
     def role_for(self, email: str | None) -> Role | None:
         """The role of a signed-in user (see the module docstring)."""

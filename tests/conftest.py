@@ -81,3 +81,14 @@ def store_snapshot(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def reference_path(name: str = "icu-report-2020-21-nov.csv") -> str:
     return os.path.normpath(os.path.join(REFERENCE_DIR, name))
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch) -> str:
+    """The environment of an app under test: its own SQLite file (the sample loads at first
+    start), the shipped catalogue and access configuration, the local user as officer."""
+    url = f"sqlite:///{tmp_path / 'kpis.sqlite'}"
+    monkeypatch.setenv(store.DATABASE_ENV, url)
+    for name in ("KPIS_CONFIG", "KPIS_LOAD_SAMPLE", "KPIS_ACCESS_CONFIG", "KPIS_LOCAL_ROLE"):
+        monkeypatch.delenv(name, raising=False)
+    return url

@@ -34,15 +34,6 @@ def open_page(at: AppTest, url_path: str) -> AppTest:
 
 
 @pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'kpis.sqlite'}"
-    monkeypatch.setenv(store.DATABASE_ENV, url)
-    monkeypatch.delenv("KPIS_CONFIG", raising=False)
-    monkeypatch.delenv("KPIS_LOAD_SAMPLE", raising=False)
-    return url
-
-
-@pytest.fixture
 def app(app_env) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
     assert not at.exception

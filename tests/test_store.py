@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Index, MetaData, Table, UniqueConstraint, create_engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from kpis import ingest, periods, store
+from kpis import ingest, periods, rollback, store
 from tests.conftest import store_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +122,53 @@ def test_connect_creates_the_schema_on_an_empty_database(database_url, tmp_path)
         ]
         assert store.data_version(engine) == 0
         assert store.current_observations(engine).empty
+    finally:
+        engine.dispose()
+
+
+def _first_schema() -> MetaData:
+    """The store's tables as the first release made them: no ``extracts.reverts`` and a
+    value in every observation."""
+    legacy = MetaData()
+    Table("extracts", legacy, *(c._copy() for c in store.extracts.columns if c.name != "reverts"))
+    columns = [c._copy() for c in store.observations.columns]
+    for column in columns:
+        column.nullable = column.nullable and column.name != "value"
+    Table(
+        "observations",
+        legacy,
+        *columns,
+        UniqueConstraint("indicator", "period", "revision", name="uq_observation_revision"),
+        Index("ix_observations_extract", "extract_id"),
+    )
+    return legacy
+
+
+def test_a_store_made_by_the_first_schema_is_migrated_keeping_every_row(database_url, catalogue):
+    first, legacy = create_engine(database_url), _first_schema()
+    legacy.create_all(first)
+    for name, user, content in (EXTRACT_1, EXTRACT_2):  # loaded by the first release
+        ingest.ingest(first, content, name, catalogue, loaded_by=user)
+    with pytest.raises(IntegrityError), first.begin() as conn:  # there, every observation needs a value
+        conn.execute(insert(store.observations).values(indicator="a", period="2020-10", revision=1, extract_id=1))
+    with first.connect() as conn:
+        extracts_before, observations_before = (
+            pd.DataFrame(conn.execute(select(legacy.tables[name]).order_by(legacy.tables[name].c.id)).fetchall())
+            for name in ("extracts", "observations")
+        )
+    first.dispose()
+
+    engine = store.connect(database_url)
+    try:
+        columns = {c["name"]: c for c in inspect(engine).get_columns("observations")}
+        assert columns["value"]["nullable"]
+        assert "reverts" in {c["name"] for c in inspect(engine).get_columns("extracts")}
+        extracts_after, observations_after = store_snapshot(engine)
+        pd.testing.assert_frame_equal(observations_after, observations_before)
+        pd.testing.assert_frame_equal(extracts_after.drop(columns="reverts"), extracts_before)
+        assert extracts_after["reverts"].isna().all()
+        assert rollback.rollback(engine, 2, "admin").withdrawn == 1  # a withdrawn value can now be stored
+        assert not store._needs_migration(store.connect(database_url))  # done once
     finally:
         engine.dispose()
 

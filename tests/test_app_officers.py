@@ -1,0 +1,235 @@
+"""The officers' pages through AppTest, on the real app and its own SQLite file: loading an
+extract (rejected with every problem and nothing written; previewed with its counts and
+RAG changes; written only on confirmation), the data status page, rolling back, and who
+may reach which page."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.pages import data_status, upload
+from kpis import access, ingest, periods, presentation, sample, store
+from kpis.performance import build_kpi_table
+from tests.conftest import store_snapshot
+from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
+from tests.test_ingest import assert_store_unchanged
+
+NOV = periods.parse_period("2020-11")
+# Revises October's total non-elective admissions (1,748 in the sample) and adds November's.
+GOOD = b"indicator,period,value\r\nnel_admissions,2020-10,9000\r\nnel_admissions,2020-11,9100\r\nmofd_bed_occupancy,2020-10,16\r\n"
+BAD = b"indicator,period,value\nnel_admissions,2020-10,=1+2\nnel_admision,2020-10,5\nmofd_bed_occupancy,2020-13,n/a\n"
+
+
+def start(role: str | None = None, monkeypatch=None) -> AppTest:
+    if role is not None:
+        monkeypatch.setenv(access.LOCAL_ROLE_ENV, role)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def upload_file(at: AppTest, name: str, content: bytes) -> AppTest:
+    open_page(at, "upload")
+    at.get("file_uploader")[0].set_value((name, content, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def test_a_rejected_file_shows_every_problem_and_writes_nothing(app_env, catalogue):
+    at = start()
+    engine = store.connect(app_env)
+    before = store_snapshot(engine)
+    upload_file(at, "bad.csv", BAD)
+    assert_store_unchanged(engine, before)
+    assert texts(at, "error")[0].startswith("**bad.csv was rejected; nothing was written.** 4 problems below")
+    with pytest.raises(ingest.ExtractError) as expected:
+        ingest.check_extract(BAD, "bad.csv", catalogue)
+    shown = dataframe_with(at, "hint")
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.value.problems, check_dtype=False)
+    assert shown["row"].tolist() == [2, 3, 4, 4]
+    assert shown["column"].tolist() == ["value", "indicator", "period", "value"]
+    assert shown.loc[1, "hint"] == "did you mean 'nel_admissions'?"
+    assert [b.label for b in at.get("download_button")][-1] == "Download the problems (CSV)"
+    assert not [b for b in at.button if b.key == upload.CONFIRM_KEY]
+
+
+def _expected_moves(tmp_path: Path, catalogue) -> pd.DataFrame:
+    """The RAG changes the file causes as at November, from two real stores: the sample
+    alone, and the sample with the file loaded."""
+    engine = store.connect(f"sqlite:///{tmp_path / 'expected.sqlite'}")
+    sample.load_sample(engine, catalogue)
+    before = build_kpi_table(store.current_observations(engine), catalogue, NOV)
+    ingest.ingest(engine, GOOD, "good.csv", catalogue, "expected")
+    after = build_kpi_table(store.current_observations(engine), catalogue, NOV)
+    return presentation.rag_changes(after, before)
+
+
+def test_a_good_file_is_previewed_then_written_only_on_confirmation(app_env, catalogue, tmp_path):
+    at = start()
+    engine = store.connect(app_env)
+    before = store_snapshot(engine)
+    upload_file(at, "November.csv", GOOD)
+    assert_store_unchanged(engine, before)  # a preview writes nothing
+    assert [m.value for m in at.metric] == ["3", "1", "1", "1"]  # rows, new, revised, unchanged
+    moves = _expected_moves(tmp_path, catalogue)
+    assert not moves.empty
+    shown = dataframe_with(at, "Rating")
+    assert shown["Change"].tolist() == presentation.move_texts(moves).tolist()
+    assert shown["Indicator"].tolist() == moves["name"].tolist()
+    changes = dataframe_with(at, "In the file")
+    assert changes[["Change", "Period", "Stored", "In the file"]].values.tolist() == [
+        ["revised", "M7 2020/21", "1,748", "9,000"],
+        ["new", "M8 2020/21", "", "9,100"],
+    ]
+    assert "revised" in texts(at, "warning")[0]
+
+    at.button(key=upload.CONFIRM_KEY).click().run()
+    assert not at.exception
+    assert texts(at, "success") == [
+        "November.csv: loaded as extract 4: 3 rows, 1 new, 1 revised, 1 unchanged. Every page now shows the new data."
+    ]
+    log = store.extract_log(engine)
+    assert (log.loc[0, "id"], log.loc[0, "file_name"], log.loc[0, "loaded_by"]) == (
+        4,
+        "November.csv",
+        getpass.getuser(),
+    )
+    assert store.extract_content(engine, 4) == GOOD
+    assert at.get("file_uploader")[0].value is None  # a fresh uploader for the next file
+    # The other pages show the new data: the indicator's value history has the revision.
+    at.query_params["id"] = "nel_admissions"
+    open_page(at, "indicator")
+    history = at.dataframe[0].value
+    assert "changed from 1,748 to 9,000" in " ".join(history["History"])
+
+
+def test_a_file_that_changes_nothing_offers_nothing_to_load(app_env, catalogue):
+    at = start()
+    engine = store.connect(app_env)
+    ingest.ingest(engine, GOOD, "first.csv", catalogue, "someone")
+    upload_file(at, "again.csv", GOOD)
+    assert [m.value for m in at.metric] == ["3", "0", "0", "3"]
+    assert texts(at, "info") == ["Nothing to load: every row matches the value already stored."]
+    assert not [b for b in at.button if b.key == upload.CONFIRM_KEY]
+
+
+def test_an_oversized_file_gets_the_engines_message_not_a_crash(app_env):
+    at = start()
+    engine = store.connect(app_env)
+    before = store_snapshot(engine)
+    upload_file(at, "huge.csv", b"indicator,period,value\n" + b"x" * ingest.MAX_BYTES)
+    assert_store_unchanged(engine, before)
+    problems = dataframe_with(at, "hint")
+    assert problems.loc[0, "problem"] == "the file is larger than the limit of 8 MB"
+    assert upload.UPLOAD_LIMIT_MB * 1024 * 1024 > ingest.MAX_BYTES  # the browser lets it through to say so
+
+
+def test_the_template_is_offered_for_the_month_after_the_latest_data(app_env):
+    at = start()
+    open_page(at, "upload")
+    assert at.selectbox(key=upload.TEMPLATE_MONTH_KEY).value == NOV + 1
+    assert "Download the template for Dec 2020" in [b.label for b in at.get("download_button")]
+
+
+def test_data_status_shows_the_grid_the_extracts_and_downloads(app_env, catalogue):
+    at = start()
+    open_page(at, data_status.__name__.rsplit(".", 1)[-1].replace("_", "-"))
+    assert not at.exception
+    assert at.title[0].value == "Data status"
+    grid = dataframe_with(at, "Indicator")
+    assert len(grid) == len(catalogue.indicators)
+    assert grid.columns[-1] == "Nov 2020"
+    extracts = dataframe_with(at, "sha256")
+    assert extracts["file_name"].tolist() == [p.name for p in reversed(sample.sample_files())]
+    assert at.selectbox(key=data_status.EXTRACT_KEY).value == 3
+    assert "Download extract 3" in [b.label for b in at.get("download_button")]
+    # An officer may not roll back: the section says who can.
+    assert not [s for s in at.selectbox if s.key == data_status.ROLLBACK_KEY]
+    assert any("An admin can roll back" in c for c in texts(at, "caption"))
+
+
+def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue, monkeypatch):
+    engine = store.connect(app_env)
+    at = start("admin", monkeypatch)
+    ingest.ingest(engine, GOOD, "good.csv", catalogue, "officer")
+    open_page(at, "data-status")
+    at.selectbox(key=data_status.ROLLBACK_KEY).set_value(4).run()
+    before = store_snapshot(engine)
+    assert "would restore **1** values to their earlier revision, withdraw **1** values" in " ".join(
+        m.value for m in at.markdown
+    )
+    assert_store_unchanged(engine, before)
+    at.button(key=data_status.ROLLBACK_CONFIRM_KEY).click().run()
+    assert not at.exception
+    assert texts(at, "success")[0].startswith("Extract 4 rolled back as extract 5: 1 values restored")
+    current = store.current_observations(engine).set_index(["indicator", "period"])["value"]
+    assert current[("nel_admissions", periods.parse_period("2020-10"))] == 1748
+    assert ("nel_admissions", NOV) not in current.index
+
+
+@pytest.mark.parametrize("path", ["upload", "data-status"])
+def test_a_viewer_is_refused_the_officer_pages_by_url(app_env, monkeypatch, path):
+    at = start("viewer", monkeypatch)
+    open_page(at, path)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Not available"]
+    assert texts(at, "error")[0].startswith("You need the officer role to ")
+    assert not at.get("file_uploader") and not at.dataframe
+
+
+def test_an_officer_may_not_roll_back_by_any_route(app_env, monkeypatch):
+    at = start("officer", monkeypatch)
+    open_page(at, "data-status")
+    assert data_status.ROLLBACK_CONFIRM_KEY not in [b.key for b in at.button]
+
+
+def test_an_unknown_local_role_is_a_message(app_env, monkeypatch):
+    monkeypatch.setenv(access.LOCAL_ROLE_ENV, "superuser")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert texts(at, "error") == ["KPIS_LOCAL_ROLE='superuser' is not a role; use one of viewer, officer, admin."]
+
+
+def _oidc_config(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "access.yaml"
+    path.write_text("authentication: oidc\nroles:\n  officer: ['@perf.example.org']\n  viewer: ['@example.org']\n")
+    monkeypatch.setenv(access.ACCESS_ENV, str(path))
+
+
+def test_with_oidc_a_signed_out_user_sees_only_the_sign_in(app_env, tmp_path, monkeypatch):
+    _oidc_config(tmp_path, monkeypatch)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize(
+    ("email", "role"),
+    [("sam@perf.example.org", "officer"), ("director@example.org", "viewer"), ("someone@elsewhere.org", None)],
+)
+def test_with_oidc_the_role_comes_from_the_signed_in_email(app_env, catalogue, tmp_path, monkeypatch, email, role):
+    _oidc_config(tmp_path, monkeypatch)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception
+    if role is None:
+        assert [t.value for t in at.title] == ["No access"]
+        assert texts(at, "error")[0].startswith(f"You are signed in as {email}, who has no access")
+        return
+    assert at.title[0].value == catalogue.title
+    assert f"Signed in: **{email}** ({role}, signed in)" in " ".join(texts(at.sidebar, "caption"))
+    open_page(at, "upload")
+    assert bool(at.get("file_uploader")) is (role == "officer")
