@@ -241,9 +241,7 @@ def _read_plain(text: str) -> tuple[int, list[str], list[int], list[list[str]]] 
     if not numbers or len(numbers) > MAX_ROWS + 1:
         return None
     body = list(compress(lines, content))
-    header = body[0].removesuffix("\r").split(",")
-    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
-        header = header[:-1]
+    header = _without_trailing_blanks(body[0].removesuffix("\r").split(","))
     width = len(header)
     body = body[1:]
     if not body:
@@ -281,15 +279,18 @@ _CHUNK = 65_536
 def _records(text: str, file_name: str) -> tuple[int, list[str], list[int], list[list[str]]]:
     """The header's line and cells, and every non-blank row's line number and cells."""
     found = _records_in_chunks(text)
+    one_line_records = found is not None
     if found is None:
         found = _records_row_by_row(text, file_name)
-    header_line, header, lines, rows = found
-    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
-        header = header[:-1]
+    header_line, header, lines, rows, last_start = found
+    header = _without_trailing_blanks(header)
+    if '"' in text:
+        last_record = _last_line(text) if one_line_records else _from_line(text, last_start)
+        _refuse_an_open_quote(last_record, last_start, header_line, header, file_name)
     return header_line, header, lines, rows
 
 
-def _records_in_chunks(text: str) -> tuple[int, list[str], list[int], list[list[str]]] | None:
+def _records_in_chunks(text: str) -> tuple[int, list[str], list[int], list[list[str]], int] | None:
     """:func:`_records_row_by_row` without a Python step per row, for files where every
     record is one line (no quoted line breaks), so that the n-th record is on line n.
     ``None`` when that does not hold or the file has a problem: the row-by-row reader
@@ -314,17 +315,20 @@ def _records_in_chunks(text: str) -> tuple[int, list[str], list[int], list[list[
             return None
     if not rows:
         return None
-    return lines[0], rows[0], lines[1:], rows[1:]
+    return lines[0], rows[0], lines[1:], rows[1:], reader.line_num  # the last record is the last line
 
 
-def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list[int], list[list[str]]]:
+def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list[int], list[list[str]], int]:
+    """As :func:`_records_in_chunks`, and the line the file's last record starts on."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header_line, header = 0, None
     lines: list[int] = []
     rows: list[list[str]] = []
     add_line, add_row = lines.append, rows.append
+    before = end = 0  # the lines the record before the last one and the last one end on
     try:
         for cells in reader:
+            before, end = end, reader.line_num
             if not "".join(cells).strip():  # no cell holds anything but whitespace
                 continue
             if header is None:
@@ -339,6 +343,10 @@ def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list
                     "split it into smaller extracts, for example one per financial year",
                 )
     except csv.Error as error:
+        # Most often a quote left open: the record then grows past the csv module's field size limit.
+        _refuse_an_open_quote(
+            _from_line(text, end + 1), end + 1, header_line, _without_trailing_blanks(header or []), file_name
+        )
         raise _file_problem(
             file_name,
             f"the CSV cannot be read ({error})",
@@ -347,7 +355,107 @@ def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list
         ) from None
     if header is None:
         raise _file_problem(file_name, "the file is empty", _EXPORT_AGAIN)
-    return header_line, header, lines, rows
+    return header_line, header, lines, rows, before + 1
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    """A header's cells without the empty ones Excel writes after the last column."""
+    end = len(cells)
+    while end > 1 and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+# One cell of a record as the csv module (strict=False) reads it: a quote opens a quoted
+# part only as a cell's first character; "" inside it is a quote; after the closing quote
+# the rest of the cell is plain text. Group 2 is empty only when the quote is never closed.
+_CELL = re.compile(r'"([^"]*(?:""[^"]*)*)("?)[^,\r\n]*|[^,\r\n]*')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _open_quote(record: str) -> tuple[int, int] | None:
+    """For the text of a file from the start of its last record: the position (0-based)
+    of the cell whose quote is never closed and the quote's offset in ``record``, or
+    ``None`` when every quote closes. Only the last record can hold such a quote: the csv
+    module reads an open quote's cell to the end of the file."""
+    position, field = 0, 0
+    while True:
+        cell = _CELL.match(record, position)
+        if cell.group(1) is not None and not cell.group(2):
+            return field, cell.start()
+        position = cell.end()
+        if record[position : position + 1] != ",":  # a line break or the end of the file ends the record
+            return None
+        position, field = position + 1, field + 1
+
+
+def _from_line(text: str, line: int) -> str:
+    """The text from the start of a line, counting lines as the csv module does."""
+    return "".join(islice(io.StringIO(text, newline=""), line - 1, None))
+
+
+def _last_line(text: str) -> str:
+    """The file's last line (with its line break), without reading the lines before it."""
+    body = text.removesuffix("\n").removesuffix("\r")  # without the last line's own line break
+    return text[max(body.rfind("\n"), body.rfind("\r")) + 1 :]
+
+
+def _refuse_an_open_quote(record: str, start: int, header_line: int, header: list[str], file_name: str) -> None:
+    """Raise if ``record``, the file from the start of its last record (on line
+    ``start``), holds a quote (") that is never closed, at the line and cell where the
+    quote opens. The csv module would read every row below into that cell, and the file
+    would load without them."""
+    found = _open_quote(record)
+    if found is None:
+        return
+    field, offset = found
+    name = header[field].strip() if start > header_line and field < len(header) else ""  # "": in the header
+    raise _reject(
+        file_name,
+        [
+            _problem(
+                start + len(_LINE_BREAK.findall(record, 0, offset)),
+                name.lower() if name.lower() in COLUMNS else name,
+                _LINE_BREAK.split(record[offset + 1 :], maxsplit=1)[0].strip(),
+                'a quote (") opens in this cell and is never closed',
+                "close the quote at the end of the cell, or delete it: until it is closed, every row below it"
+                " is read as part of this cell",
+            )
+        ],
+    )
+
+
+_HEADER_SEARCH = 20  # records read below a first row that is not the header, to find the header
+
+
+def _rows_above_the_header(text: str) -> list[dict]:
+    """When the first row lacks a required column and a row a little further down names
+    them all (a title or notes typed above the header): one problem for each non-blank
+    row above that header. Empty otherwise."""
+    above: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in islice(reader, _HEADER_SEARCH):
+            cells = _without_trailing_blanks(cells)
+            if not "".join(cells).strip():
+                continue
+            if set(REQUIRED_COLUMNS) <= {cell.strip().lower() for cell in cells}:
+                header, line = ",".join(cells), reader.line_num
+                return [
+                    _problem(
+                        row,
+                        "",
+                        ",".join(written),
+                        f"this row is not the header; the header '{header}' is on row {line}",
+                        "delete the rows above the header, so that the header is the first row"
+                        " (a title belongs in the file name)",
+                    )
+                    for row, written in above
+                ]
+            above.append((reader.line_num, cells))
+    except csv.Error:
+        pass
+    return []
 
 
 def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = None) -> pd.DataFrame:
@@ -375,13 +483,12 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
             )
         problems = _header_problems(header, header_line)
         if problems:
-            raise _reject(file_name, problems)
+            raise _reject(file_name, _rows_above_the_header(text) or problems)
         if not lines:
             raise _file_problem(file_name, "the file has a header but no rows", _EXPORT_AGAIN)
         names = [h.strip().lower() for h in header]
-        width = len(names)
         if plain is None:
-            columns = _columns(file_name, lines, rows, width)
+            columns = _columns(file_name, lines, rows, names)
         position = {name: k for k, name in enumerate(names)}
         strip = plain is None or _may_need_strip(text)
         frame = pd.DataFrame(
@@ -399,9 +506,10 @@ def read_extract(content: bytes, file_name: str, catalogue: Catalogue | None = N
     return frame
 
 
-def _columns(file_name: str, lines: list[int], rows: list[list[str]], width: int) -> list[list[str]]:
+def _columns(file_name: str, lines: list[int], rows: list[list[str]], names: list[str]) -> list[list[str]]:
     """The cells of ``rows`` column by column; a row wider than the header is refused, a
     short row is padded with blanks (and its blank required cells are reported later)."""
+    width = len(names)
     lengths = list(map(len, rows))
     too_wide = []
     if max(lengths) > width:
@@ -415,7 +523,7 @@ def _columns(file_name: str, lines: list[int], rows: list[list[str]], width: int
                     "",
                     ",".join(rows[k]),
                     f"this row has {len(rows[k])} cells, the header has {width}",
-                    'quote values that contain commas ("7,039"), or write them without the comma',
+                    _wider_row_hint(rows[k], names),
                 )
                 for k in too_wide
             ],
@@ -423,6 +531,55 @@ def _columns(file_name: str, lines: list[int], rows: list[list[str]], width: int
     if min(lengths) < width:
         rows = [cells if len(cells) >= width else cells + [""] * (width - len(cells)) for cells in rows]
     return [list(map(itemgetter(k), rows)) for k in range(width)]
+
+
+_LEADING_DIGITS = re.compile(r"[+-]?\d{1,3}")
+_DIGIT_GROUP = re.compile(r"\d{3}")
+_LAST_DIGIT_GROUP = re.compile(r"\d{3}(\.\d*)?%?")
+
+
+def _split_at_thousands_commas(cells: list[str], names: list[str]) -> bool:
+    """Whether the row is a row of the header whose numbers were split into cells at
+    their thousands commas: joining each cell that looks like the rest of a number ('039'
+    after '7', from 7,039) to the cell before gives a row no wider than the header, with
+    a number or nothing in each of its number columns."""
+    joined: list[str] = []
+    split: list[bool] = []
+    in_number = False
+    for cell in map(str.strip, cells):
+        if in_number and _LAST_DIGIT_GROUP.fullmatch(cell):
+            joined[-1], split[-1] = f"{joined[-1]},{cell}", True
+            in_number = _DIGIT_GROUP.fullmatch(cell) is not None  # a decimal part or % ends the number
+        else:
+            joined.append(cell)
+            split.append(False)
+            in_number = _LEADING_DIGITS.fullmatch(cell) is not None
+    joined = _without_trailing_blanks(joined)
+    if not any(split) or len(joined) > len(names):
+        return False
+    return all(
+        not cell or _PLAIN.match(cell) or _THOUSANDS.match(cell)
+        for cell, name in zip(joined, names, strict=False)  # a short row leaves the last columns blank
+        if name in ("value", "numerator", "denominator")
+    )
+
+
+def _wider_row_hint(cells: list[str], names: list[str]) -> str:
+    """How to fix a row with cells beyond the header's last column: quote a number split
+    at its thousands commas, quote a note with commas, or name or delete the column."""
+    width, used = len(names), len(_without_trailing_blanks(cells))
+    if _split_at_thousands_commas(cells, names):
+        return 'quote values that contain commas ("7,039"), or write them without the comma'
+    if names[-1] == "note":
+        return f'quote a note that contains commas ("checked, revised"), or delete the cells after column {width}'
+    extra = [str(k + 1) for k in range(width, used) if cells[k].strip()]
+    which = f"column {extra[0]}" if len(extra) == 1 else f"columns {', '.join(extra[:-1])} and {extra[-1]}"
+    unused = [name for name in OPTIONAL_COLUMNS if name not in names]
+    if not unused:
+        return f"delete {which}: the header already names every extract column"
+    one_of = unused[0] if len(unused) == 1 else f"{', '.join(unused[:-1])} or {unused[-1]}"
+    name, it = ("a name", "it") if len(extra) == 1 else ("names", "them")
+    return f"give {which} {name} in the header row ({one_of}), or delete {it}"
 
 
 # Step 2: cells → typed rows, or every problem ------------------------------------------
@@ -534,7 +691,14 @@ def _indicator_facts(catalogue: Catalogue) -> dict:
         "ratio": {i.id for i in catalogue.indicators if i.aggregation.uses_ratio},
         "scale": {i.id: i.ratio_scale for i in catalogue.indicators},
         "quarterly": {i.id for i in catalogue.indicators if i.frequency is Frequency.QUARTERLY},
+        "monthly": {i.id for i in catalogue.indicators if i.frequency is Frequency.MONTHLY},
     }
+
+
+def _months_of_quarter(quarter_end: int) -> str:
+    """The hint for a quarter given for a monthly indicator: the quarter's months."""
+    first, second, last = (periods.to_text(quarter_end - k) for k in (2, 1, 0))
+    return f"give the month, e.g. {last}: a monthly indicator takes one row per month ({first}, {second} and {last})"
 
 
 def validate_extract(
@@ -594,6 +758,7 @@ def validate_extract(
         except periods.PeriodError as error:
             period_errors[text] = str(error)
     period = _spread(period_cells.map(period_values), period_codes, index)
+    quarter_written = np.array([periods.is_quarter(text) for text in period_cells], dtype=bool)[period_codes]
     bad_period = period_cells.isin(list(period_errors)).to_numpy()[period_codes]
     blank_period = (period_cells == "").to_numpy()[period_codes]
     check(bad_period & blank_period, "period", "the period is missing", f"write {periods.PERIOD_FORMS}")
@@ -655,6 +820,15 @@ def validate_extract(
         "check that numerator and denominator are not swapped",
     )
     check(num.notna() & (num < 0), "numerator", "the numerator is negative", "counts cannot be negative")
+    for column in ("numerator", "denominator"):
+        count = values[column]
+        check(
+            count.notna() & (np.floor(count) != count),
+            column,
+            f"the {column} must be a whole count",
+            f"write the {column} as a whole number of cases, such as 52 of 131;"
+            " a percentage or rate goes in the value column",
+        )
     check(
         known & percent_unit & value.notna() & ((value < 0) | (value > 100)) & ~values["value"].isna(),
         "value",
@@ -685,6 +859,12 @@ def validate_extract(
         "period",
         "this indicator is quarterly and the period is not a quarter's last month",
         "give quarters as 2020/21 Q2 or on their last month (June, September, December, March)",
+    )
+    check(
+        period.notna() & quarter_written & per_indicator(lowered.isin(facts["monthly"])),
+        "period",
+        "this indicator is monthly and the period is a quarter",
+        lambda mask: period[mask].astype(int).map(_months_of_quarter),
     )
     check(
         raw["note"].str.len() > MAX_NOTE,

@@ -125,6 +125,12 @@ def parse_period(text: str) -> int:
     raise PeriodError(f"{text!r} is not a period; write {PERIOD_FORMS}")
 
 
+def is_quarter(text: str) -> bool:
+    """Whether an extract's period is written as a quarter (``2020/21 Q2``, ``Q2 2020/21``),
+    not as a month; :func:`parse_period` places both on a month."""
+    return _FY_QUARTER.match(" ".join(str(text).split())) is not None
+
+
 def current_month(today: pd.Timestamp | None = None) -> int:
     today = pd.Timestamp.today() if today is None else pd.Timestamp(today)
     return month_index(today.year, today.month)

@@ -91,11 +91,11 @@ def coverage(observations: pd.DataFrame, catalogue: Catalogue, as_at: int, month
 
 
 def grid(cover: pd.DataFrame) -> pd.DataFrame:
-    """The coverage as the officers' grid: one row per indicator (owner first), one column
-    per month (``Oct 2020``...), each cell a symbol from :data:`SYMBOL`."""
+    """The coverage as the officers' grid: one row per indicator (its owner's initials
+    first), one column per month (``Oct 20``...), each cell a symbol from :data:`SYMBOL`."""
     if cover.empty:
         return pd.DataFrame(columns=["Owner", "Indicator"])
-    labels = {m: periods.month_name(m) for m in cover["month"].unique()}
+    labels = {m: pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1).strftime("%b %y") for m in cover["month"].unique()}
     wide = cover.assign(cell=cover["state"].map(SYMBOL).astype(str)).pivot(
         index=["owner", "owner_title", "indicator", "name"], columns="month", values="cell"
     )
@@ -103,7 +103,7 @@ def grid(cover: pd.DataFrame) -> pd.DataFrame:
     wide = wide.reset_index().set_index("indicator").loc[order].reset_index()
     out = pd.DataFrame(
         {
-            "Owner": (wide["owner"] + " · " + wide["owner_title"]).str.strip(" ·"),
+            "Owner": wide["owner"],
             "Indicator": wide["name"],
             "id": wide["indicator"],
         }

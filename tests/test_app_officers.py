@@ -147,7 +147,7 @@ def test_data_status_shows_the_grid_the_extracts_and_downloads(app_env, catalogu
     assert at.title[0].value == "Data status"
     grid = dataframe_with(at, "Indicator")
     assert len(grid) == len(catalogue.indicators)
-    assert grid.columns[-1] == "Nov 2020"
+    assert grid.columns[-1] == "Nov 20"
     extracts = dataframe_with(at, "sha256")
     assert extracts["file_name"].tolist() == [p.name for p in reversed(sample.sample_files())]
     assert at.selectbox(key=data_status.EXTRACT_KEY).value == 3

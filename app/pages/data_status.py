@@ -57,7 +57,19 @@ def _coverage(view: state.View) -> None:
         "✓ loaded · ✓ rev. loaded and revised since · LATE due for the report month, not loaded · "
         "missing: due, never loaded · “·” not due (quarterly) · blank: before the indicator's first value."
     )
-    st.dataframe(_style_grid(status.grid(cover)), hide_index=True, key="status_grid", column_config={"id": None})
+    grid = status.grid(cover)
+    months = {c: st.column_config.TextColumn(width=54) for c in grid.columns[3:]}
+    st.dataframe(
+        _style_grid(grid),
+        hide_index=True,
+        key="status_grid",
+        column_config={
+            "id": None,
+            "Owner": st.column_config.TextColumn(width=54, pinned=True),
+            "Indicator": st.column_config.TextColumn(width=230, pinned=True),
+            **months,
+        },
+    )
 
 
 def _history(view: state.View) -> None:
