@@ -1,4 +1,5 @@
-"""The command line: ``python -m kpis validate | ingest | summary | reference | load-sample``.
+"""The command line: ``python -m kpis validate | ingest | summary | template | rollback |
+reference | load-sample``.
 
 Errors from the engine become a message on stderr and exit status 1; usage errors exit 2.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpis import ingest, periods, sample, store
+from kpis import ingest, periods, rollback, sample, status, store
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
 from kpis.errors import CatalogueError, ExtractError
 from kpis.performance import build_kpi_table, rag_summary
@@ -66,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of-extract", type=int, default=None, metavar="N", help="use the data as it stood after extract N"
     )
     _add_common(summary)
+
+    template = commands.add_parser("template", help="write the extract template for a month: the indicators due")
+    template.add_argument("--month", type=_month, default=None, metavar="YYYY-MM", help="default: last month")
+    template.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+    _add_common(template, database=False)
+
+    undo = commands.add_parser("rollback", help="roll back an extract: its values go back to what they were before it")
+    undo.add_argument("extract", type=int, metavar="EXTRACT_ID")
+    undo.add_argument("--user", default=None, help="who is rolling back (default: the OS user)")
+    undo.add_argument("--dry-run", action="store_true", help="say what it would do, write nothing")
+    _add_common(undo)
 
     commands.add_parser("reference", help="print the catalogue reference (Markdown)")
 
@@ -152,6 +164,38 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    month = args.month if args.month is not None else periods.current_month() - 1
+    content = status.template(catalogue, month)
+    if args.output:
+        args.output.write_bytes(content)
+        print(
+            f"{args.output}: the template for {periods.month_name(month)}, {len(status.due(catalogue, month))} indicators due"
+        )
+    else:
+        sys.stdout.write(content.decode("utf-8"))
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    engine = store.connect(args.database)
+    try:
+        if args.dry_run:
+            plan = rollback.plan_rollback(engine, args.extract)
+            counts = plan["action"].value_counts()
+            print(
+                f"Extract {args.extract}: would restore {counts.get(rollback.RESTORE, 0)}, withdraw "
+                f"{counts.get(rollback.WITHDRAW, 0)} and keep {counts.get(rollback.KEEP, 0)} values; nothing written"
+            )
+            return 0
+        print(rollback.rollback(engine, args.extract, args.user or getpass.getuser()).message)
+    except rollback.RollbackError as error:
+        print(f"Extract {args.extract} cannot be rolled back: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _reference(_args: argparse.Namespace) -> int:
     sys.stdout.write(reference_markdown())
     return 0
@@ -172,6 +216,8 @@ COMMANDS = {
     "validate": _validate,
     "ingest": _ingest,
     "summary": _summary,
+    "template": _template,
+    "rollback": _rollback,
     "reference": _reference,
     "load-sample": _load_sample,
 }

@@ -16,6 +16,7 @@ The extracts are small and hand-written so that the KPI table's figures are know
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import os
@@ -551,3 +552,52 @@ def test_output_csv_is_well_formed(cli, db, files, catalogue):
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) == 1 + len(catalogue.indicators)
     assert {len(row) for row in rows} == {len(rows[0])}
+
+
+# template and rollback -------------------------------------------------------------------
+
+
+def test_template_writes_the_indicators_due_for_a_month(cli, catalogue, tmp_path):
+    result = ok(cli("template", "--month", "2020-10"))
+    lines = result.stdout.splitlines()
+    assert lines[0] == "indicator,period,value,numerator,denominator,note"
+    monthly = [i.id for i in catalogue.indicators if i.frequency.value == "monthly"]
+    assert lines[1:] == [f"{i},2020-10,,,," for i in monthly]
+    out = tmp_path / "december.csv"
+    written = ok(cli("template", "--month", "2020-12", "--output", out))
+    assert written.stdout == f"{out}: the template for Dec 2020, {len(catalogue.indicators)} indicators due\n"
+    assert out.read_bytes().count(b"\r\n") == len(catalogue.indicators) + 1
+
+
+def test_ingest_records_the_os_user_when_no_user_is_given(cli, db, files):
+    ok(cli("ingest", files["good.csv"], "--database", db))
+    engine = store.connect(db)
+    try:
+        assert store.extract_log(engine)["loaded_by"].tolist() == [getpass.getuser()]
+    finally:
+        engine.dispose()
+
+
+def test_rollback_dry_run_then_for_real(cli, db, files):
+    load_good(cli, db, files)
+    ok(cli("ingest", files["revision.csv"], "--database", db))
+    dry = ok(cli("rollback", "2", "--dry-run", "--database", db))
+    assert dry.stdout == "Extract 2: would restore 1, withdraw 1 and keep 0 values; nothing written\n"
+    engine = store.connect(db)
+    try:
+        assert store.data_version(engine) == 2
+        done = ok(cli("rollback", "2", "--database", db, "--user", "ann"))
+        assert done.stdout.startswith("Extract 2 rolled back as extract 3: 1 values restored")
+        log = store.extract_log(engine)
+        assert (log.loc[0, "loaded_by"], log.loc[0, "reverts"]) == ("ann", 2)
+    finally:
+        engine.dispose()
+
+
+def test_rollback_of_an_unknown_extract_fails_cleanly(cli, db, files):
+    load_good(cli, db, files)
+    result = cli("rollback", "7", "--database", db)
+    assert result.returncode == 1
+    assert (
+        result.stderr == "Extract 7 cannot be rolled back: there is no extract 7; see the extract history for the ids\n"
+    )
