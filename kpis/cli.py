@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from kpis import ingest, periods, rollback, sample, status, store
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
@@ -232,4 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ExtractError as error:
         print(error.describe(), file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:  # unreachable server, a lock held too long: nothing was written
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"The database could not complete the command ({reason}); nothing was written.", file=sys.stderr)
         return 1

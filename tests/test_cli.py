@@ -601,3 +601,11 @@ def test_rollback_of_an_unknown_extract_fails_cleanly(cli, db, files):
     assert (
         result.stderr == "Extract 7 cannot be rolled back: there is no extract 7; see the extract history for the ids\n"
     )
+
+
+def test_an_unreachable_database_is_a_message_not_a_traceback(cli, files):
+    result = cli("ingest", files["good.csv"], "--database", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert result.stderr.startswith("The database could not complete the command (")
+    assert result.stderr.endswith("; nothing was written.\n")
+    assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ located, and writes nothing."""
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state
 from kpis import ingest, periods, presentation, status
@@ -85,6 +86,13 @@ def _load(view: state.View, user: state.User, content: bytes, file_name: str, co
         result = ingest.ingest(state.engine(view.url), content, file_name, view.catalogue, user.name)
     except ExtractError as error:  # the catalogue changed since the preview
         _rejected(error)
+        return
+    except SQLAlchemyError:
+        st.error(
+            "The database could not take the file just now (it is busy or unreachable); nothing was written. "
+            "Try again in a minute.",
+            icon=":material/database:",
+        )
         return
     message = result.message + (". Every page now shows the new data." if result.extract_id else ".")
     if (result.new, result.revised) != (counts["new"], counts["revised"]):
