@@ -46,9 +46,14 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(
-    database_url: str, script: str = "dashboard.py", env: dict | None = None, timeout: float = 60
+    database_url: str,
+    script: str = "dashboard.py",
+    env: dict | None = None,
+    timeout: float = 60,
+    address: str = "127.0.0.1",
 ) -> Iterator[str]:
-    """``streamlit run SCRIPT`` on a free port; yields its base URL once healthy."""
+    """``streamlit run SCRIPT`` on a free port, listening on ``address``; yields its base
+    URL (on 127.0.0.1) once healthy."""
     port = free_port()
     environment = {**os.environ, "KPIS_DATABASE_URL": database_url, **(env or {})}
     command = [
@@ -60,7 +65,7 @@ def running_app(
         "--server.port",
         str(port),
         "--server.address",
-        "127.0.0.1",
+        address,
         "--server.headless",
         "true",
         "--server.fileWatcherType",

@@ -7,6 +7,7 @@ its own ``streamlit run dashboard.py`` on its own database. Screenshots go to
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 import pytest
 
@@ -111,3 +112,60 @@ def test_a_viewer_has_no_officer_pages(page, tmp_path):
             assert "You need the officer role" in main.inner_text()
             assert page.locator("[data-testid='stFileUploader']").count() == 0
         shoot(page, "viewer-refused")
+
+
+def _outward_address() -> str | None:
+    """An address of this machine that is not the loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_without_sign_in_the_app_refuses_other_machines(page, tmp_path):
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("this machine has no address besides the loopback to connect from")
+    with running_app(f"sqlite:///{tmp_path / 'kpis.sqlite'}", address="0.0.0.0") as base:
+        page.goto(base + "/")
+        wait_rendered(page)
+        assert page.locator("[data-testid='stMain'] h1").first.inner_text().strip() != "Not available from this address"
+        page.goto(base.replace("127.0.0.1", outward) + "/")
+        main = page.locator("[data-testid='stMain']")
+        main.get_by_text("Not available from this address").wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
+        assert page.locator("[data-testid='stMetric'], [data-testid='stDataFrame']").count() == 0
+        shoot(page, "local-only-refused")
+
+
+def _proxy_config(tmp_path) -> str:
+    path = tmp_path / "access.yaml"
+    path.write_text(
+        "authentication: proxy\nproxy_header: X-Forwarded-Email\n"
+        "roles:\n  officer: ['@perf.example.org']\n  viewer: ['@example.org']\n"
+    )
+    return str(path)
+
+
+def test_behind_a_proxy_the_role_comes_from_the_header(browser, tmp_path):
+    env = {"KPIS_ACCESS_CONFIG": _proxy_config(tmp_path)}
+    with running_app(f"sqlite:///{tmp_path / 'kpis.sqlite'}", env=env) as base:
+        for email, menu_has_upload in (("sam@perf.example.org", True), ("director@example.org", False)):
+            context = browser.new_context(viewport=VIEWPORT, extra_http_headers={"X-Forwarded-Email": email})
+            page = context.new_page()
+            page.goto(base + "/")
+            wait_rendered(page)
+            assert_no_exception(page)
+            sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+            assert f"Signed in: {email}" in sidebar
+            assert ("Load an extract" in sidebar) is menu_has_upload
+            context.close()
+        context = browser.new_context(viewport=VIEWPORT)  # straight to the app, no proxy in between
+        page = context.new_page()
+        page.goto(base + "/")
+        page.locator("[data-testid='stMain']").get_by_text("Sign-in required").wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
+        context.close()
