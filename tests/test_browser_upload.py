@@ -78,6 +78,15 @@ def test_an_officer_uploads_previews_confirms_and_the_overview_changes(page, tmp
         shoot(page, "upload-preview")
         assert store.data_version(store.connect(url)) == 3  # nothing written before confirming
 
+        drop(page, "ten-megabytes.csv", b"indicator,period,value\r\n" + b"nel_admissions,2020-10,2748\r\n" * 380_000)
+        main.get_by_text("ten-megabytes.csv was rejected; nothing was written.").wait_for(timeout=60_000)
+        wait_rendered(page)
+        shoot(page, "upload-too-large")
+        assert store.data_version(store.connect(url)) == 3
+        drop(page, "october-revision.csv", REVISION)
+        main.get_by_text("What october-revision.csv would change").wait_for(timeout=30_000)
+        wait_rendered(page)
+
         page.get_by_role("button", name="Load 1 change").click()
         main.get_by_text("october-revision.csv: loaded as extract 4").wait_for(timeout=30_000)
         wait_rendered(page)

@@ -20,8 +20,9 @@ CONFIRM_KEY = "upload_confirm"
 TEMPLATE_MONTH_KEY = "template_month"
 _DONE = "upload_done"  # the last load's message, shown after the rerun
 _GENERATION = "upload_generation"  # a new uploader (empty) after each load
-# The browser refuses files over this; files between the engine's limit and this one get
-# the engine's located message with a hint.
+# The uploader takes files up to twice the engine's limit, so that a file somewhat over it
+# (the usual mistake: a whole year instead of a month) gets the engine's message with its
+# advice on screen. Above this the browser refuses the file itself, with only a red mark.
 UPLOAD_LIMIT_MB = 2 * ingest.MAX_BYTES // (1024 * 1024)
 
 
@@ -54,12 +55,13 @@ def _rejected(error: ExtractError) -> None:
         "below, each with its row in the file (the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )
+    shown = error.problems.assign(row=error.problems["row"].map(lambda r: str(r) if r else "whole file"))
     st.dataframe(
-        error.problems,
+        shown,
         hide_index=True,
         key="upload_problems",
         column_config={
-            "row": st.column_config.NumberColumn("Row", format="%d", width="small"),
+            "row": st.column_config.TextColumn("Row", width="small"),
             "column": "Column",
             "value": "Value",
             "problem": st.column_config.TextColumn("Problem", width="large"),
