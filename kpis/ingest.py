@@ -359,7 +359,8 @@ def _records_row_by_row(text: str, file_name: str) -> tuple[int, list[str], list
 
 
 def _without_trailing_blanks(cells: list[str]) -> list[str]:
-    """A header's cells without the empty ones Excel writes after the last column."""
+    """Cells without the empty ones after the last filled one (Excel writes them after a
+    header's last column), keeping at least one."""
     end = len(cells)
     while end > 1 and not cells[end - 1].strip():
         end -= 1

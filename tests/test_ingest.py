@@ -295,20 +295,204 @@ def test_a_semicolon_file_hint_says_how_to_save_it(catalogue):
 # read_extract: rows whose cells do not line up with the header -------------------------
 
 
+QUOTE_COMMAS = 'quote values that contain commas ("7,039"), or write them without the comma'
+
+
 @pytest.mark.parametrize(
-    ("line", "cells"),
+    ("header", "line", "cells", "hint"),
     [
-        pytest.param("nel_admissions,2020-10,7,039", 4, id="unquoted-thousands-comma"),
+        pytest.param("indicator,period,value", "nel_admissions,2020-10,7,039", 4, QUOTE_COMMAS, id="thousands-comma"),
+        pytest.param(
+            "indicator,period,value", "nel_admissions,2020-10,1,234,567.5", 5, QUOTE_COMMAS, id="two-thousands-commas"
+        ),
+        pytest.param(
+            "indicator,period,value,",
+            "nel_admissions,2020-10,7039,checked by JB",
+            4,
+            "give column 4 a name in the header row (numerator, denominator or note), or delete it",
+            id="unnamed-column",
+        ),
+        pytest.param(
+            "indicator,period,value",
+            "nel_admissions,2020-10,7039,x,,y",
+            6,
+            "give columns 4 and 6 names in the header row (numerator, denominator or note), or delete them",
+            id="unnamed-columns",
+        ),
+        pytest.param(
+            "indicator,period,value",
+            "nel_admissions,2020-10,7,039,checked",
+            5,
+            "give columns 4 and 5 names in the header row (numerator, denominator or note), or delete them",
+            id="thousands-comma-and-an-unnamed-column",
+        ),
+        pytest.param(
+            "indicator,period,value,numerator,denominator",
+            "alcohol_treatment_success,2020-10,,52,131,checked",
+            6,
+            "give column 6 a name in the header row (note), or delete it",
+            id="unnamed-column-after-the-ratio",
+        ),
+        pytest.param(
+            "indicator,period,value,note",
+            "nel_admissions,2020-10,7039,checked, revised",
+            5,
+            'quote a note that contains commas ("checked, revised"), or delete the cells after column 4',
+            id="note-with-a-comma",
+        ),
+        pytest.param(
+            "indicator,period,note,value,numerator,denominator",
+            "nel_admissions,2020-10,,7039,,,x",
+            7,
+            "delete column 7: the header already names every extract column",
+            id="every-column-named",
+        ),
     ],
 )
-def test_a_row_of_another_width_is_refused(loaded, catalogue, line, cells):
+def test_a_row_wider_than_the_header_is_refused_with_a_hint_for_what_its_extra_cells_look_like(
+    loaded, catalogue, header, line, cells, hint
+):
+    """The quoting hint is for a number split at its thousands commas ('7', '039'); other
+    extra cells are a column the header does not name."""
+    width = len(header.rstrip(",").split(","))
     problems = assert_rejected(
         loaded,
         catalogue,
-        extract("mofd_bed_occupancy,2020-10,5.2", line),
-        [(3, "", line, f"this row has {cells} cells, the header has 3")],
+        extract("mofd_bed_occupancy,2020-10,5.2", line, header=header),
+        [(3, "", line, f"this row has {cells} cells, the header has {width}")],
     )
-    assert problems.loc[0, "hint"] == 'quote values that contain commas ("7,039"), or write them without the comma'
+    assert problems.loc[0, "hint"] == hint
+
+
+# read_extract: a quote (") that is never closed -----------------------------------------
+
+OPEN_QUOTE = 'a quote (") opens in this cell and is never closed'
+OPEN_QUOTE_HINT = (
+    "close the quote at the end of the cell, or delete it: until it is closed, every row below it is read as part of"
+    " this cell"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            b'indicator,period,value,note\r\nnel_admissions,2020-10,7039,"Provisional - awaiting SUS refresh\r\n'
+            b"mofd_bed_occupancy,2020-10,5.2,\r\n",
+            (2, "note", "Provisional - awaiting SUS refresh"),
+            id="rows-below-crlf",
+        ),
+        pytest.param(
+            extract("nel_admissions,2020-10,7039", 'mofd_bed_occupancy,2020-10,"5.2'),
+            (3, "value", "5.2"),
+            id="on-the-last-line",
+        ),
+        pytest.param(
+            b'indicator,period,value\nnel_admissions,2020-10,"7039', (2, "value", "7039"), id="no-final-line-break"
+        ),
+        pytest.param(
+            b'indicator,period,value\nnel_admissions,"2020-10,7039\n\n\n',
+            (2, "period", "2020-10,7039"),
+            id="blank-lines-below",
+        ),
+        pytest.param(
+            b'indicator,period,value,note\nnel_admissions,2020-10,7039,"two\nlines"\n'
+            b'mofd_bed_occupancy,2020-10,5.2,"said ""open\nlarc_uptake,2020-10,30,\n',
+            (4, "note", 'said ""open'),
+            id="after-a-closed-cell-over-two-lines",
+        ),
+        pytest.param(
+            b'indicator,period,value,"note\nnel_admissions,2020-10,7039,\n', (1, "", "note"), id="in-the-header"
+        ),
+        pytest.param(
+            b'indicator,period,value\nnel_admissions,2020-10,"7039\n' + b"mofd_bed_occupancy,2020-10,5.2\n" * 5000,
+            (2, "value", "7039"),
+            id="beyond-the-csv-field-size-limit",
+        ),
+    ],
+)
+def test_a_quote_never_closed_is_refused_where_it_opens(loaded, catalogue, content, expected):
+    """The csv module would read every row below the quote into its cell (and, past its
+    field size limit, fail many lines further down)."""
+    problems = assert_rejected(loaded, catalogue, content, [(*expected, OPEN_QUOTE)])
+    assert problems.loc[0, "hint"] == OPEN_QUOTE_HINT
+
+
+# read_extract: a title or notes above the header --------------------------------------
+
+ABOVE_HEADER_HINT = (
+    "delete the rows above the header, so that the header is the first row (a title belongs in the file name)"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            b"ICU extract November 2020,,\r\nindicator,period,value\r\nnel_admissions,2020-10,7039\r\n",
+            [
+                (
+                    1,
+                    "",
+                    "ICU extract November 2020",
+                    "this row is not the header; the header 'indicator,period,value' is on row 2",
+                )
+            ],
+            id="a-title",
+        ),
+        pytest.param(
+            b"ICU extract,November,2020\nindicator,period,value\nnel_admissions,2020-10,7039\n",
+            [
+                (
+                    1,
+                    "",
+                    "ICU extract,November,2020",
+                    "this row is not the header; the header 'indicator,period,value' is on row 2",
+                )
+            ],
+            id="a-title-as-wide-as-the-header",
+        ),
+        pytest.param(
+            b'ICU extract\n\n"Prepared by JB, 20 Nov"\n Indicator , Period,Value,note,\nnel_admissions,2020-10,7039,\n',
+            [
+                (
+                    1,
+                    "",
+                    "ICU extract",
+                    "this row is not the header; the header ' Indicator , Period,Value,note' is on row 4",
+                ),
+                (
+                    3,
+                    "",
+                    "Prepared by JB, 20 Nov",
+                    "this row is not the header; the header ' Indicator , Period,Value,note' is on row 4",
+                ),
+            ],
+            id="two-rows-and-a-blank-line",
+        ),
+    ],
+)
+def test_rows_above_the_header_are_refused_with_the_headers_row(loaded, catalogue, content, expected):
+    problems = assert_rejected(loaded, catalogue, content, expected)
+    assert (problems["hint"] == ABOVE_HEADER_HINT).all()
+
+
+def test_a_header_row_further_down_than_the_first_rows_is_not_looked_for(loaded, catalogue):
+    content = (
+        b"ICU extract\n" + b"notes\n" * ingest._HEADER_SEARCH + b"indicator,period,value\nnel_admissions,2020-10,7\n"
+    )
+    problems = assert_rejected(
+        loaded,
+        catalogue,
+        content,
+        [
+            (1, "ICU extract", "ICU extract", "column 1 is not an extract column"),
+            (1, "indicator", "", "the required column 'indicator' is missing"),
+            (1, "period", "", "the required column 'period' is missing"),
+            (1, "value", "", "the required column 'value' is missing"),
+        ],
+    )
+    assert len(problems) == 4
 
 
 def test_header_only_is_refused(loaded, catalogue):
@@ -476,6 +660,24 @@ ROW_CASES = [
         id="quarterly-off-quarter-end",
     ),
     pytest.param(
+        extract("nel_admissions,Q2 2020/21,20514"),
+        [(2, "period", "Q2 2020/21", "this indicator is monthly and the period is a quarter")],
+        id="quarter-for-monthly",
+    ),
+    pytest.param(
+        extract("nel_admissions,2020/21 Q3,20514"),
+        [
+            (2, "period", "2020/21 Q3", "is in the future"),
+            (2, "period", "2020/21 Q3", "this indicator is monthly and the period is a quarter"),
+        ],
+        id="future-quarter-for-monthly",
+    ),
+    pytest.param(
+        extract("nel_admision,2020/21 Q2,20514"),
+        [(2, "indicator", "nel_admision", "is not an indicator id in the catalogue")],
+        id="quarter-for-an-unknown-indicator",
+    ),
+    pytest.param(
         extract("alcohol_treatment_success,2020-10,,60,50", header="indicator,period,value,numerator,denominator"),
         [
             (
@@ -491,6 +693,27 @@ ROW_CASES = [
         extract("alcohol_treatment_success,2020-10,25"),
         [(2, "numerator", "", "this indicator is a ratio: numerator and denominator are required")],
         id="ratio-without-numerator-denominator",
+    ),
+    pytest.param(
+        extract("alcohol_treatment_success,2020-10,,39.7,131", header="indicator,period,value,numerator,denominator"),
+        [(2, "numerator", "39.7", "the numerator must be a whole count")],
+        id="numerator-not-whole",
+    ),
+    pytest.param(
+        extract(
+            'alcohol_treatment_success,2020-10,25,"1,234.5",5000.25',
+            header="indicator,period,value,numerator,denominator",
+        ),
+        [
+            (2, "numerator", "1,234.5", "the numerator must be a whole count"),
+            (2, "denominator", "5000.25", "the denominator must be a whole count"),
+        ],
+        id="numerator-and-denominator-not-whole",
+    ),
+    pytest.param(
+        extract("nel_admissions,2020-10,7039,0.5,2", header="indicator,period,value,numerator,denominator"),
+        [(2, "numerator", "0.5", "the numerator must be a whole count")],
+        id="numerator-not-whole-for-a-count-indicator",
     ),
     pytest.param(
         extract("alcohol_treatment_success,2020-10,25,30,", header="indicator,period,value,numerator,denominator"),
@@ -571,11 +794,25 @@ def test_cell_problems_are_refused_with_row_column_and_value(loaded, catalogue, 
             "give quarters as 2020/21 Q2 or on their last month (June, September, December, March)",
         ),
         ("mofd_bed_occupancy,2020-10,-5", "write 52 for 52%; check the sign"),
+        (
+            "nel_admissions,2020/21 Q1,20514",
+            "give the month, e.g. 2020-06: a monthly indicator takes one row per month (2020-04, 2020-05 and 2020-06)",
+        ),
+        (
+            "nel_admissions,Q4 2019/20,20514",
+            "give the month, e.g. 2020-03: a monthly indicator takes one row per month (2020-01, 2020-02 and 2020-03)",
+        ),
+        (
+            "alcohol_treatment_success,2020-10,,39.7,131",
+            "write the numerator as a whole number of cases, such as 52 of 131; a percentage or rate goes in the value"
+            " column",
+        ),
     ],
 )
 def test_a_cell_problem_hint_says_how_to_fix_it(catalogue, line, hint):
+    header = "indicator,period,value" + ",numerator,denominator" * (line.count(",") > 2)
     with pytest.raises(ExtractError) as caught:
-        ingest.check_extract(extract(line), "extract.csv", catalogue, today=TODAY)
+        ingest.check_extract(extract(line, header=header), "extract.csv", catalogue, today=TODAY)
     assert caught.value.problems.loc[0, "hint"] == hint
 
 
@@ -692,6 +929,44 @@ VALID_CASES = [
             ("nel_admissions", "2020-10", 7039.0, None, None, None),
         ],
         id="board-periods",
+    ),
+    pytest.param(
+        extract("iapt_access,Q1 2020/21,5.7", "iapt_recovery,2020/21 Q2,51.5", "nel_admissions,2020/21 M6,6000"),
+        [
+            ("iapt_access", "2020-06", 5.7, None, None, None),
+            ("iapt_recovery", "2020-09", 51.5, None, None, None),
+            ("nel_admissions", "2020-09", 6000.0, None, None, None),
+        ],
+        id="quarters-for-quarterly-indicators-months-for-monthly",
+    ),
+    pytest.param(
+        extract(
+            "alcohol_treatment_success,2020-10,,30.0,120.00,",
+            'larc_uptake,2020-10,,"1,000.0",2000.,',
+            "alcohol_treatment_success,2020-09,,4.9e1,2e2,",
+            header="indicator,period,value,numerator,denominator,note",
+        ),
+        [
+            ("alcohol_treatment_success", "2020-09", 24.5, 49.0, 200.0, None),
+            ("alcohol_treatment_success", "2020-10", 25.0, 30.0, 120.0, None),
+            ("larc_uptake", "2020-10", 50.0, 1000.0, 2000.0, None),
+        ],
+        id="whole-counts-written-with-a-decimal-point-comma-or-exponent",
+    ),
+    pytest.param(
+        extract(
+            'nel_admissions,2020-10,7039,the 5" rule',
+            'mofd_bed_occupancy,2020-10,5.2,"said ""hi"""',
+            'larc_uptake,2020-10,30,"two',
+            'lines, closed"',
+            header="indicator,period,value,note",
+        ),
+        [
+            ("larc_uptake", "2020-10", 30.0, None, None, "two\nlines, closed"),
+            ("mofd_bed_occupancy", "2020-10", 5.2, None, None, 'said "hi"'),
+            ("nel_admissions", "2020-10", 7039.0, None, None, 'the 5" rule'),
+        ],
+        id="quotes-that-close-or-do-not-open",
     ),
     pytest.param(
         extract("iapt_access,2020-06,5.7", "iapt_access,2019-12,6.1"),
@@ -918,6 +1193,8 @@ PLAIN_FILES = [
     pytest.param(
         b"indicator,period,value\nnel_admissions,2020-10,7039\rmofd_bed_occupancy,2020-10,5.2\r", id="cr-only"
     ),
+    pytest.param(b"ICU extract,November,2020\nindicator,period,value\nnel_admissions,2020-10,7039\n", id="a-title-row"),
+    pytest.param(b"indicator,period,value,\nnel_admissions,2020-10,7039,checked by JB\n", id="an-unnamed-column"),
 ]
 
 

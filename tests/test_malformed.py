@@ -8,9 +8,9 @@ bytes. The 10 MB case is not committed: the generator writes it to the test's te
 directory when the test runs (``write_ten_megabytes``).
 
 Every case runs against a real store that already holds a valid extract: a SQLite file,
-and a PostgreSQL database when ``KPIS_TEST_POSTGRES_URL`` is set. Cases where the engine's
-message is wrong or missing are marked ``xfail(strict=True)`` with the message it should
-give; they pass the day ``kpis/ingest.py`` gives it.
+and a PostgreSQL database when ``KPIS_TEST_POSTGRES_URL`` is set. A case whose message the
+engine gets wrong or misses is marked ``xfail(strict=True)`` (``Refusal.engine_bug``) with
+the message it should give, and passes the day ``kpis/ingest.py`` gives it; none is today.
 """
 
 from __future__ import annotations
@@ -85,20 +85,14 @@ EXPECTED: dict[str, Refusal] = {
         SAVE_AS,
     ),
     "unclosed-quote.csv": Refusal(
+        # Once accepted: the csv module (strict=False) read the open quote to the end of the file, so rows 3
+        # and 4 were loaded as part of row 2's note and silently lost.
         [(2, "note", "Provisional - awaiting SUS refresh", 'a quote (") opens in this cell and is never closed')],
-        "close the quote",
-        engine_bug=(
-            "accepted: the csv module (strict=False) reads the unclosed quote to the end of the file, so rows 3 and 4"
-            " are loaded as part of row 2's note and silently lost"
-        ),
+        "close the quote at the end of the cell, or delete it",
     ),
     "unclosed-quote-in-value.csv": Refusal(
         [(2, "value", "7,039", 'a quote (") opens in this cell and is never closed')],
-        "close the quote",
-        engine_bug=(
-            "reported at the wrong row (3, where the swallowed record ends) as the value"
-            " '7,039\\nmofd_bed_occupancy,2020-10,5.2' 'is not a number', with no word of the quote"
-        ),
+        "close the quote at the end of the cell, or delete it",
     ),
     # The header row (row 1).
     "semicolon-delimiter.csv": Refusal(
@@ -127,10 +121,6 @@ EXPECTED: dict[str, Refusal] = {
             )
         ],
         "delete the rows above the header",
-        engine_bug=(
-            "reads the title as the header: 'column 1 is not an extract column' and the required columns"
-            " indicator, period and value 'missing', though the header is right there on row 2"
-        ),
     ),
     "header-misspelt.csv": Refusal(
         [
@@ -147,13 +137,9 @@ EXPECTED: dict[str, Refusal] = {
     ),
     # Rows whose cells do not line up with the header.
     "extra-unnamed-column.csv": Refusal(
+        # The header ends 'value,': its column 4 is there with no name. The quoting hint is for numbers.
         [(2, "", "nel_admissions,2020-10,7039,checked by JB", WIDER_ROW)],
-        "header row",
-        engine_bug=(
-            "the hint is about commas ('quote values that contain commas (\"7,039\")...') but the header's"
-            " column 4 is there with no name (the header ends 'value,'); it should say to name column 4 in"
-            " the header row (note?) or delete it"
-        ),
+        "give column 4 a name in the header row (numerator, denominator or note), or delete it",
     ),
     "thousands-unquoted.csv": Refusal(
         [(2, "", "nel_admissions,2020-10,7,039", WIDER_ROW)], 'quote values that contain commas ("7,039")'
@@ -227,12 +213,9 @@ EXPECTED: dict[str, Refusal] = {
         "add the numerator and denominator columns",
     ),
     "percentage-in-numerator.csv": Refusal(
+        # Once accepted: 39.7 of 131 loaded as 30.3% with nothing said.
         [(2, "numerator", "39.7", "the numerator must be a whole count")],
-        "whole",
-        engine_bug=(
-            "accepted: the README says numerators and denominators are whole counts, but 39.7 of 131 loads"
-            " as 30.3% with nothing said"
-        ),
+        "write the numerator as a whole number of cases",
     ),
     # Periods.
     "excel-date-period.csv": Refusal([(2, "period", "01/10/2020", "is not a period")], NOT_A_DATE),
@@ -247,12 +230,9 @@ EXPECTED: dict[str, Refusal] = {
         "give quarters as 2020/21 Q2",
     ),
     "quarter-for-monthly.csv": Refusal(
+        # Once accepted: stored as September 2020, so a quarter's total (20514) became one month's admissions.
         [(2, "period", "2020/21 Q2", "this indicator is monthly and the period is a quarter")],
-        "give the month",
-        engine_bug=(
-            "accepted: a monthly count given '2020/21 Q2' is stored as September 2020, so a quarter's total"
-            " (20514) becomes one month's admissions"
-        ),
+        "give the month, e.g. 2020-09: a monthly indicator takes one row per month (2020-07, 2020-08 and 2020-09)",
     ),
     # Indicators, repeated keys and notes.
     "unknown-indicator.csv": Refusal(
