@@ -22,9 +22,9 @@ STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green"
 def _style_grid(frame: pd.DataFrame):
     palette = rag_palette()
     fills = {
-        symbol: f"background-color: {palette[STATE_RAG[state_]].background}; color: {palette[STATE_RAG[state_]].text}"
-        for state_, symbol in status.SYMBOL.items()
-        if state_ in STATE_RAG
+        symbol: f"background-color: {palette[STATE_RAG[kind]].background}; color: {palette[STATE_RAG[kind]].text}"
+        for kind, symbol in status.SYMBOL.items()
+        if kind in STATE_RAG
     }
     months = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
     return frame.style.map(lambda v: fills.get(v, ""), subset=months)
