@@ -40,7 +40,20 @@ def _local_user() -> User:
     return User(getpass.getuser(), role, "local")
 
 
+def _has_auth_secrets() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises rather than answer
+        return False
+
+
 def _oidc_user(policy: AccessPolicy) -> User:
+    if not _has_auth_secrets():
+        _stop_with(
+            "Sign-in is not set up",
+            "config/access.yaml asks for sign-in with OIDC, but .streamlit/secrets.toml has no [auth] "
+            "section for the identity provider. An administrator adds it (see the README, 'Access control').",
+        )
     if not st.user.is_logged_in:
         st.title("ICU Summary Performance Report")
         st.write("Sign in with your organisation's account to see the report.")

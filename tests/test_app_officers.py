@@ -207,11 +207,34 @@ def _oidc_config(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(access.ACCESS_ENV, str(path))
 
 
+AUTH_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-test-secret",
+    "client_id": "icu-dashboard",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://login.example.org/.well-known/openid-configuration",
+}
+
+
+def oidc_app(email: str | None, secrets: bool = True) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    if secrets:
+        at.secrets["auth"] = AUTH_SECRETS
+    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    return at.run()
+
+
+def test_with_oidc_but_no_provider_configured_the_app_says_so(app_env, tmp_path, monkeypatch):
+    _oidc_config(tmp_path, monkeypatch)
+    at = oidc_app(None, secrets=False)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Sign-in is not set up"]
+    assert not at.button
+
+
 def test_with_oidc_a_signed_out_user_sees_only_the_sign_in(app_env, tmp_path, monkeypatch):
     _oidc_config(tmp_path, monkeypatch)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
-    at.user = {"is_logged_in": False}
-    at.run()
+    at = oidc_app(None)
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.dataframe and not at.metric
@@ -223,9 +246,7 @@ def test_with_oidc_a_signed_out_user_sees_only_the_sign_in(app_env, tmp_path, mo
 )
 def test_with_oidc_the_role_comes_from_the_signed_in_email(app_env, catalogue, tmp_path, monkeypatch, email, role):
     _oidc_config(tmp_path, monkeypatch)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
-    at.user = {"is_logged_in": True, "email": email}
-    at.run()
+    at = oidc_app(email)
     assert not at.exception
     if role is None:
         assert [t.value for t in at.title] == ["No access"]
