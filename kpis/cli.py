@@ -1,5 +1,5 @@
-"""The command line: ``python -m kpis validate | ingest | summary | template | rollback |
-reference | load-sample``.
+"""The command line: ``python -m kpis validate | ingest | summary | export | template |
+rollback | reference | load-sample``.
 
 Errors from the engine become a message on stderr and exit status 1; usage errors exit 2.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from kpis import ingest, periods, rollback, sample, status, store
+from kpis import exports, ingest, periods, rollback, sample, status, store
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
 from kpis.errors import CatalogueError, ExtractError
 from kpis.performance import build_kpi_table, rag_summary
@@ -68,6 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of-extract", type=int, default=None, metavar="N", help="use the data as it stood after extract N"
     )
     _add_common(summary)
+
+    export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
+    export.add_argument("--as-at", type=_month, required=True, metavar="YYYY-MM", help="the report month")
+    export.add_argument("--format", choices=exports.FORMATS, required=True)
+    export.add_argument("--workstream", default=None, metavar="ID", help="only this workstream (default: all)")
+    export.add_argument(
+        "--as-published",
+        action="store_true",
+        help="the data as it stood when the month's report was produced: later revisions left out",
+    )
+    export.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="the file to write, or a directory to write it in under its own name (icu-kpis-YYYY-MM[-ID].FORMAT)",
+    )
+    _add_common(export)
 
     template = commands.add_parser("template", help="write the extract template for a month: the indicators due")
     template.add_argument("--month", type=_month, default=None, metavar="YYYY-MM", help="default: last month")
@@ -165,6 +183,37 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.config)
+    try:
+        exports.check_workstream(catalogue, args.workstream)
+    except exports.UnknownWorkstreamError as error:
+        print(f"python -m kpis export: error: argument --workstream: {error}", file=sys.stderr)
+        return 2
+    engine = store.connect(args.database)
+    try:
+        data = exports.export_data(engine, catalogue, args.as_at, as_published=args.as_published)
+    except exports.ExportError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    content = exports.export_bytes(data, catalogue, args.format, args.workstream)
+    path = args.output
+    if path.is_dir():
+        path = path / exports.file_name(args.as_at, args.format, args.workstream)
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        print(f"{path}: cannot be written ({error.strerror}); nothing was exported.", file=sys.stderr)
+        return 1
+    rows = exports.of_workstream(data.table, args.workstream)
+    published = " as published" if args.as_published else ""
+    print(
+        f"{path}: {len(rows)} indicators as at {periods.month_name(args.as_at)}{published}, "
+        f"data version {data.data_version}"
+    )
+    return 0
+
+
 def _template(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     month = args.month if args.month is not None else periods.current_month() - 1
@@ -217,6 +266,7 @@ COMMANDS = {
     "validate": _validate,
     "ingest": _ingest,
     "summary": _summary,
+    "export": _export,
     "template": _template,
     "rollback": _rollback,
     "reference": _reference,

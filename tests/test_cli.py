@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -609,3 +610,155 @@ def test_an_unreachable_database_is_a_message_not_a_traceback(cli, files):
     assert result.stderr.startswith("The database could not complete the command (")
     assert result.stderr.endswith("; nothing was written.\n")
     assert "Traceback" not in result.stderr
+
+
+# export --------------------------------------------------------------------------------------
+
+# December's extract: its own month, and a correction to October (MOFD was on target).
+DECEMBER = "indicator,period,value\nmofd_bed_occupancy,2020-10,3.5\ndischarged_home_with_support,2020-12,90\n"
+
+
+def exported_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+
+
+def test_export_csv_into_a_directory_is_the_summary_table_under_a_generated_name(cli, db, files, tmp_path, catalogue):
+    load_good(cli, db, files)
+    out = tmp_path / "exports"
+    out.mkdir()
+    result = ok(cli("export", "--as-at", "2020-11", "--format", "csv", "--output", out, "--database", db))
+    path = out / "icu-kpis-2020-11.csv"
+    assert result.stdout == f"{path}: {len(catalogue.indicators)} indicators as at Nov 2020, data version 1\n"
+    assert sorted(out.iterdir()) == [path]
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    exported = exported_csv(path)
+    summary = csv_frame(ok(cli("summary", "--as-at", "2020-11", "--format", "csv", "--database", db)).stdout)
+    pd.testing.assert_frame_equal(exported, summary)
+    assert_row(exported.set_index("indicator").loc["mofd_bed_occupancy"].to_dict(), "mofd_bed_occupancy")
+
+
+def test_export_xlsx_of_one_workstream(cli, db, files, tmp_path, catalogue):
+    load_good(cli, db, files)
+    result = ok(
+        cli(
+            "export", "--as-at", "2020-11", "--format", "xlsx", "--workstream", "integrated_care",
+            "--output", tmp_path, "--database", db,
+        )
+    )  # fmt: skip
+    path = tmp_path / "icu-kpis-2020-11-integrated_care.xlsx"
+    size = len(catalogue.in_workstream("integrated_care"))
+    assert result.stdout == f"{path}: {size} indicators as at Nov 2020, data version 1\n"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", "Integrated Care (Better Care)", "Key"]
+    sheet = book["Integrated Care (Better Care)"]
+    assert sheet["A2"].value == "As at Nov 2020 (M8 2020/21)"
+    assert sheet["A3"].value.startswith("Data version 1: the latest extract used, loaded ")
+    rows = {row[1].value: [c.value for c in row] for row in sheet.iter_rows(min_row=6)}
+    assert len(rows) == size
+    mofd = rows[catalogue.indicator("mofd_bed_occupancy").name]
+    # Period, Indicator, Actual, Last year, +/-, %, Target, +/-, %, RAG, Trend, Last year RAG
+    assert mofd[0] == "M7"
+    assert mofd[2:5] == [16, 20, -4]
+    assert mofd[5] == pytest.approx(-20)
+    assert mofd[6:8] == [3.5, 12.5]
+    assert mofd[8] == pytest.approx(357.142857, abs=1e-6)
+    assert mofd[9:] == ["Red", "↑ better", "Green"]
+    summary = [c.value for c in book["Summary"][7]]
+    assert summary == ["Integrated Care (Better Care)", size, 0, 1, 1, size - 2, 2, 0, 0, size - 2]
+
+
+def test_export_to_a_file_path_writes_that_file(cli, db, files, tmp_path):
+    load_good(cli, db, files)
+    path = tmp_path / "board paper.xlsx"
+    result = ok(cli("export", "--as-at", "2020-11", "--format", "xlsx", "--output", path, "--database", db))
+    assert result.stdout.startswith(f"{path}: ")
+    assert openpyxl.load_workbook(path).sheetnames[0] == "Summary"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx") == ["board paper.xlsx"]
+
+
+def test_export_an_unknown_workstream_lists_the_valid_ids(cli, db, tmp_path):
+    result = cli(
+        "export", "--as-at", "2020-11", "--format", "csv", "--workstream", "markets", "--output", tmp_path,
+        "--database", db,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "python -m kpis export: error: argument --workstream: 'markets' is not a workstream id; "
+        "use one of: integrated_care, prevention, safe_quality, market\n"
+    )
+    assert not list(tmp_path.glob("icu-kpis-*"))
+    assert not Path(db.split("///", 1)[1]).exists()  # refused before opening the store
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-at", "2020-11", "--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
+        (["--format", "csv"], "the following arguments are required: --as-at"),
+        (["--as-at", "2020-11"], "the following arguments are required: --format"),
+    ],
+)
+def test_export_usage_errors(cli, db, tmp_path, args, message):
+    result = cli("export", *args, "--output", tmp_path, "--database", db)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not list(tmp_path.glob("icu-kpis-*"))
+
+
+def test_export_as_published_is_the_first_export_after_a_revision(cli, db, files, tmp_path):
+    load_good(cli, db, files)
+    first, published, now = (tmp_path / name for name in ("first", "published", "now"))
+    for folder in (first, published, now):
+        folder.mkdir()
+    for fmt in ("xlsx", "csv"):
+        ok(cli("export", "--as-at", "2020-11", "--format", fmt, "--output", first, "--database", db))
+    december = tmp_path / "december.csv"
+    december.write_text(DECEMBER, encoding="utf-8")
+    ok(cli("ingest", december, "--database", db))
+    for fmt in ("xlsx", "csv"):
+        again = ok(
+            cli(
+                "export",
+                "--as-at",
+                "2020-11",
+                "--format",
+                fmt,
+                "--as-published",
+                "--output",
+                published,
+                "--database",
+                db,
+            )
+        )
+        assert again.stdout.endswith("indicators as at Nov 2020 as published, data version 1\n")
+        ok(cli("export", "--as-at", "2020-11", "--format", fmt, "--output", now, "--database", db))
+        name = f"icu-kpis-2020-11.{fmt}"
+        assert (published / name).read_bytes() == (first / name).read_bytes(), fmt
+        assert (now / name).read_bytes() != (first / name).read_bytes(), fmt
+    revised = exported_csv(now / "icu-kpis-2020-11.csv").set_index("indicator").loc["mofd_bed_occupancy"]
+    assert (revised["actual"], revised["rag_target"]) == ("3.5", "Green")
+    as_published = exported_csv(published / "icu-kpis-2020-11.csv").set_index("indicator")
+    assert_row(as_published.loc["mofd_bed_occupancy"].to_dict(), "mofd_bed_occupancy")
+
+
+def test_export_as_published_of_a_month_never_reported_on_its_own(cli, db, files, tmp_path):
+    load_good(cli, db, files)  # one extract, October and November together
+    result = cli(
+        "export", "--as-at", "2020-10", "--format", "csv", "--as-published", "--output", tmp_path, "--database", db
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "No report for Oct 2020 was produced from this store: extract 1 (good.csv), the first loaded, "
+        "already held later months. Export without --as-published for the figures as they stand now.\n"
+    )
+    assert not list(tmp_path.glob("icu-kpis-*"))
+
+
+def test_export_on_each_backend(cli, database_url, files, tmp_path):
+    ok(cli("ingest", files["good.csv"], "--database", database_url))
+    ok(cli("export", "--as-at", "2020-11", "--format", "csv", "--output", tmp_path, "--database", database_url))
+    table = exported_csv(tmp_path / "icu-kpis-2020-11.csv").set_index("indicator")
+    for indicator in EXPECTED:
+        assert_row(table.loc[indicator].to_dict(), indicator)
+    assert not cli.decoy.exists()

@@ -1,0 +1,485 @@
+"""Exports of the RAG summary tables, built from the engine's frames: the KPI table as CSV,
+and as an Excel workbook (a summary sheet, a sheet per workstream, a key). The board pack
+(HTML, PDF) is to join them here as further entries of :data:`WRITERS`.
+
+Safe to open in Excel: every text cell is neutralised against formula injection
+(:mod:`kpis.spreadsheet`), numbers stay numbers (formatted, never written as text), the
+workbook converts no string to a formula or a link, and file names are made only from the
+as-at month and a workstream id.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import xlsxwriter
+from sqlalchemy import Engine, func, select
+
+from kpis import formatting, periods, store
+from kpis.catalogue import Catalogue, Workstream
+from kpis.palette import rag_palette, trend_label
+from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
+from kpis.presentation import BOARD_COLUMNS, board_table, summary_wide
+from kpis.spreadsheet import neutralise, safe_csv
+
+FORMATS = ("csv", "xlsx")  # the board pack's "html" and "pdf" come later
+FILE_PREFIX = "icu-kpis"
+DECIMALS_KEPT = 6  # as `python -m kpis summary` writes figures, so the exports agree with it
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+class ExportError(Exception):
+    """An export that cannot be made; the message says why and what to do."""
+
+
+class UnknownWorkstreamError(ExportError):
+    """A workstream id that is not in the catalogue; the message lists the valid ids."""
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """What an export is made of: the KPI table as at a month, and the data it comes from."""
+
+    table: pd.DataFrame  # build_kpi_table: every indicator of the catalogue
+    as_at: int  # month index
+    data_version: int  # the latest extract id the figures use (0: no extract)
+    loaded_at: datetime | None  # when that extract was loaded, UTC (naive)
+
+
+# Which data: now, or as published ------------------------------------------------------
+
+
+def check_workstream(catalogue: Catalogue, workstream: str | None) -> str | None:
+    """``workstream`` if it is None or a workstream id of the catalogue."""
+    ids = [w.id for w in catalogue.workstreams]
+    if workstream is not None and workstream not in ids:
+        raise UnknownWorkstreamError(f"{workstream!r} is not a workstream id; use one of: {', '.join(ids)}")
+    return workstream
+
+
+def _first_extract_after(engine: Engine, as_at: int) -> int | None:
+    """The first extract that brought a value for a month after ``as_at``."""
+    o = store.observations.c
+    with engine.connect() as conn:
+        return conn.execute(select(func.min(o.extract_id)).where(o.period > periods.to_text(as_at))).scalar()
+
+
+def published_extract(engine: Engine, as_at: int, log: pd.DataFrame | None = None) -> int:
+    """The data version the report for ``as_at`` was published from: the last extract
+    loaded before the first extract that brought a value for a later month (the next
+    month's data arriving is when a month's report has been sent out); if no extract has
+    brought a later month yet, the latest extract (the report is still the current one).
+
+    So revisions loaded with or after the next month's data are left out. A revision
+    loaded before any later month arrived counts as published. A rolled-back extract still
+    counts as having brought its months: the store cannot tell when a report went out.
+    ``ExportError`` if the very first extract already held later months (no report for
+    ``as_at`` was ever produced from this store)."""
+    log = store.extract_log(engine) if log is None else log
+    first_later = _first_extract_after(engine, as_at)
+    if first_later is None:
+        return int(log["id"].max()) if len(log) else 0
+    earlier = log.loc[log["id"] < first_later, "id"]
+    if earlier.empty:
+        first = log.set_index("id").loc[first_later]
+        raise ExportError(
+            f"No report for {periods.month_name(as_at)} was produced from this store: extract {first_later} "
+            f"({first['file_name']}), the first loaded, already held later months. "
+            "Export without --as-published for the figures as they stand now."
+        )
+    return int(earlier.max())
+
+
+def _utc(value: object) -> datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.tz_localize(None).to_pydatetime()
+
+
+def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: bool = False) -> ExportData:
+    """The KPI table as at ``as_at`` from the data as it stands now, or, ``as_published``,
+    as it stood when that month's report was produced (:func:`published_extract`). Both
+    read the store as of one extract, so a load meanwhile cannot mix into the figures."""
+    log = store.extract_log(engine)
+    latest = int(log["id"].max()) if len(log) else 0
+    version = published_extract(engine, as_at, log) if as_published else latest
+    observations = store.current_observations(engine, as_of_extract=version)
+    loaded = log.loc[log["id"] == version, "loaded_at"]
+    return ExportData(
+        table=build_kpi_table(observations, catalogue, as_at),
+        as_at=as_at,
+        data_version=version,
+        loaded_at=_utc(loaded.iloc[0]) if len(loaded) else None,
+    )
+
+
+# Names ------------------------------------------------------------------------------------
+
+
+def file_name(as_at: int, fmt: str, workstream: str | None = None) -> str:
+    """``icu-kpis-2020-11.xlsx``, ``icu-kpis-2020-11-market.csv``: from the month and a
+    catalogue workstream id (lower case letters, digits and _) only."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    parts = [FILE_PREFIX, periods.to_text(as_at), *([workstream] if workstream else [])]
+    return "-".join(parts) + "." + fmt
+
+
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+_SHEET_LENGTH = 31
+RESERVED_SHEETS = ("Summary", "Key", "History")  # ours, and the one name Excel keeps for itself
+
+
+def sheet_name(name: str, taken: set[str], fallback: str) -> str:
+    """An Excel sheet name for a workstream name: without ``[]:*?/\\``, not starting with a
+    formula sign or an apostrophe, at most 31 characters (cut at a word, marked ``…``), and
+    unique in ``taken`` (compared case-insensitively, as Excel does); ``fallback`` (the
+    workstream id) if nothing is left."""
+    text = " ".join(_SHEET_UNSAFE.sub(" ", name).split()).lstrip("=+-@' ").rstrip("' ")
+    if len(text) > _SHEET_LENGTH:
+        cut = text[: _SHEET_LENGTH - 1]
+        at_word = cut.rsplit(" ", 1)[0].rstrip(" &,-–")
+        text = (at_word if len(at_word) >= _SHEET_LENGTH // 2 else cut) + "…"
+    text = text or fallback[:_SHEET_LENGTH]
+    folded = {t.casefold() for t in taken}
+    candidate, n = text, 1
+    while candidate.casefold() in folded:
+        n += 1
+        suffix = f" ({n})"
+        candidate = text[: _SHEET_LENGTH - len(suffix)] + suffix
+    return candidate
+
+
+# CSV --------------------------------------------------------------------------------------
+
+
+def kept_decimals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers to :data:`DECIMALS_KEPT` places (float noise from sums and ratios away)."""
+    numeric = frame.select_dtypes("number").columns
+    return frame.assign(**{c: frame[c].round(DECIMALS_KEPT) for c in numeric})
+
+
+def of_workstream(table: pd.DataFrame, workstream: str | None) -> pd.DataFrame:
+    """The rows of one workstream (all of them for None), numbered from 0."""
+    rows = table if workstream is None else table[table["workstream"] == workstream]
+    return rows.reset_index(drop=True)
+
+
+def kpi_csv(table: pd.DataFrame, workstream: str | None = None) -> bytes:
+    """The KPI table (:data:`KPI_COLUMNS`, the same columns and values as ``python -m kpis
+    summary --format csv``) as CSV for Excel: UTF-8 with a BOM, text cells neutralised."""
+    return safe_csv(kept_decimals(of_workstream(table, workstream)[KPI_COLUMNS]))
+
+
+# Excel ------------------------------------------------------------------------------------
+
+UNIT_SUFFIX = {"percent": '"%"', "days": '" days"', "hours": '" hrs"'}  # as formatting.UNIT_SUFFIX
+PERCENT_OF_COMPARATOR = '#,##0"%"'  # variance %: 52 means 52%, shown without decimals
+SHEET_COLUMNS = [*BOARD_COLUMNS, "Last year RAG"]
+HEADER_ROWS = 3  # title, as at, data version
+FIRST_TABLE_ROW = HEADER_ROWS + 1  # a blank row, then the table's column headers
+HEADER_FILL = "#F2F2F2"
+
+
+def number_format(decimals: int, unit: str | None = None) -> str:
+    """Excel's format for a figure: ``#,##0``, ``#,##0.0"%"``, ``#,##0" days"``; with no
+    unit for a variance (``+/-`` is in the unit, or percentage points)."""
+    base = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return base + UNIT_SUFFIX.get(unit or "", "")
+
+
+class _Formats:
+    """The workbook's cell formats, made once per set of properties."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.book = book
+        self.made: dict[tuple, object] = {}
+
+    def __call__(self, **properties):
+        key = tuple(sorted(properties.items()))
+        if key not in self.made:
+            self.made[key] = self.book.add_format({"valign": "top", **properties})
+        return self.made[key]
+
+    def rag(self, word: str, **properties):
+        swatch = rag_palette()[word]
+        return self(bg_color=swatch.background, font_color=swatch.text, border=1, border_color="#BFBFBF", **properties)
+
+
+def _text(sheet, row: int, col: int, value: object, fmt=None) -> None:
+    """Every text cell goes through here: neutralised, and written as a string."""
+    sheet.write_string(row, col, str(neutralise(str(value))), fmt)
+
+
+def _number(sheet, row: int, col: int, value: float, fmt) -> None:
+    """A figure as a number (blank where there is none), -0 shown as 0."""
+    if pd.isna(value):
+        sheet.write_blank(row, col, None, fmt)
+    else:
+        sheet.write_number(row, col, float(value) + 0.0, fmt)
+
+
+def _width(texts: list[str], least: int = 8, most: int = 60) -> int:
+    return max(least, min(most, max((len(t) for t in texts), default=0) + 2))
+
+
+def header_lines(data: ExportData, title: str) -> list[str]:
+    """A sheet's header rows: what it is, the as-at month, the data version."""
+    if data.data_version:
+        when = data.loaded_at
+        loaded = f", loaded {when.day} {when:%b %Y %H:%M} UTC" if when else ""
+        version = f"Data version {data.data_version}: the latest extract used{loaded}"
+    else:
+        version = "Data version 0: no extract loaded"
+    return [title, f"As at {periods.month_name(data.as_at)} ({periods.label(data.as_at)})", version]
+
+
+def _write_header(sheet, formats: _Formats, lines: list[str]) -> None:
+    _text(sheet, 0, 0, lines[0], formats(bold=True, font_size=14, valign="vcenter"))
+    sheet.set_row(0, 22)
+    for row, line in enumerate(lines[1:], start=1):
+        _text(sheet, row, 0, line, formats(italic=True, font_color="#4A4A4A"))
+
+
+def _write_column_headers(sheet, formats: _Formats, row: int, names: list[str]) -> None:
+    for col, name in enumerate(names):
+        _text(sheet, row, col, name, formats(bold=True, text_wrap=True, bg_color=HEADER_FILL, bottom=1))
+
+
+def _summary_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalogue, workstream: str | None) -> None:
+    sheet = book.add_worksheet("Summary")
+    _write_header(sheet, formats, header_lines(data, f"{catalogue.title}: RAG summary"))
+    wide = summary_wide(rag_summary(data.table, catalogue), catalogue)
+    wide = wide if workstream is None else wide[wide["workstream"] == workstream]
+    sizes = data.table.groupby("workstream", sort=False).size()
+    group, words = FIRST_TABLE_ROW, FIRST_TABLE_ROW + 1
+    heading = formats(bold=True, text_wrap=True, bg_color=HEADER_FILL, bottom=1, align="center")
+    for col, label in ((0, "Workstream"), (1, "Indicators")):
+        sheet.merge_range(group, col, words, col, "", heading)
+        _text(sheet, group, col, label, heading)
+    for first, label in ((2, "Against target"), (2 + len(RAG_WORDS), "Against last year")):
+        sheet.merge_range(group, first, group, first + len(RAG_WORDS) - 1, "", heading)
+        _text(sheet, group, first, label, heading)
+        for k, word in enumerate(RAG_WORDS):
+            _text(sheet, words, first + k, word, formats.rag(word, bold=True, align="center"))
+    counts = [f"{label}: {word}" for label in ("Target", "Last year") for word in RAG_WORDS]
+    whole = formats(num_format="#,##0")
+    row = words
+    for row, (_, record) in enumerate(wide.iterrows(), start=words + 1):
+        _text(sheet, row, 0, record["Workstream"], formats(text_wrap=True))
+        _number(sheet, row, 1, sizes.get(record["workstream"], 0), whole)
+        for k, column in enumerate(counts):
+            _number(sheet, row, 2 + k, record[column], whole)
+    if workstream is None and len(wide) > 1:
+        row += 1
+        bold = formats(bold=True, top=1, num_format="#,##0")
+        _text(sheet, row, 0, "All workstreams", formats(bold=True, top=1))
+        _number(sheet, row, 1, len(data.table), bold)
+        for k, column in enumerate(counts):
+            _number(sheet, row, 2 + k, wide[column].sum(), bold)
+    sheet.freeze_panes(words + 1, 0)
+    sheet.set_column(0, 0, _width([*wide["Workstream"], "All workstreams"], most=45))
+    sheet.set_column(1, 1 + 2 * len(RAG_WORDS), 10)
+
+
+def _workstream_sheet(
+    book, formats: _Formats, name: str, workstream: Workstream, data: ExportData, catalogue: Catalogue
+) -> None:
+    """One workstream's KPI table as the board reads it, figures as numbers."""
+    sheet = book.add_worksheet(name)
+    rows = of_workstream(data.table, workstream.id)
+    _write_header(sheet, formats, header_lines(data, workstream.name))
+    _write_column_headers(sheet, formats, FIRST_TABLE_ROW, SHEET_COLUMNS)
+    board = board_table(rows, catalogue)
+    figures = kept_decimals(rows)
+    indicators = [catalogue.indicator(i) for i in rows["indicator"]]
+    wrap = formats(text_wrap=True)
+    for k, ind in enumerate(indicators):
+        row = FIRST_TABLE_ROW + 1 + k
+        in_unit = formats(num_format=number_format(ind.decimals, ind.unit.value))
+        plain = formats(num_format=number_format(ind.decimals))
+        percent = formats(num_format=PERCENT_OF_COMPARATOR)
+        _text(sheet, row, 0, board["Period"].iloc[k])
+        _text(sheet, row, 1, board["Indicator"].iloc[k], wrap)
+        for col, (column, fmt) in enumerate(
+            (
+                ("actual", in_unit),
+                ("last_year", in_unit),
+                ("variance_last_year", plain),
+                ("variance_last_year_pct", percent),
+                ("target", in_unit),
+                ("variance_target", plain),
+                ("variance_target_pct", percent),
+            ),
+            start=2,
+        ):
+            _number(sheet, row, col, figures[column].iloc[k], fmt)
+        _text(sheet, row, 9, rows["rag_target"].iloc[k], formats.rag(rows["rag_target"].iloc[k], align="center"))
+        _text(sheet, row, 10, board["Trend"].iloc[k])
+        word = rows["rag_last_year"].iloc[k]
+        _text(sheet, row, 11, word, formats.rag(word, align="center"))
+    last = FIRST_TABLE_ROW + len(rows)
+    sheet.freeze_panes(FIRST_TABLE_ROW + 1, 0)
+    sheet.autofilter(FIRST_TABLE_ROW, 0, last, len(SHEET_COLUMNS) - 1)
+    shown = {
+        column: [
+            formatting.with_unit(v, ind.unit.value, ind.decimals)
+            for v, ind in zip(rows[column], indicators, strict=True)
+        ]
+        for column in ("actual", "last_year", "target")
+    }
+    widths = [
+        _width(["Period", *board["Period"]]),
+        _width(list(board["Indicator"]), least=30),
+        _width(["Actual", *shown["actual"]]),
+        _width(["Last year", *shown["last_year"]]),
+        _width(["Last year +/-"], least=10),
+        _width(["Last year %"], least=10),
+        _width(["Target", *shown["target"]]),
+        _width(["Target +/-"], least=10),
+        _width(["Target %"], least=10),
+        10,
+        _width(list(board["Trend"]), least=10),
+        _width(["Last year RAG"]),
+    ]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+
+
+KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Against target (the RAG column)",
+        [
+            ("Green", "Target achieved: at or above it where higher is better, at or below it where lower is better."),
+            ("Amber", "Target missed by no more than the tolerance (see Tolerance below)."),
+            ("Red", "Target missed by more than the tolerance; any miss of a zero target is Red."),
+            ("n/a", "No target, no figure for the period, or an indicator shown for context only."),
+        ],
+    ),
+    (
+        "Against last year (the Last year RAG column, and the summary's last-year counts)",
+        [
+            ("Green", "The same as, or better than, the same period last year."),
+            ("Amber", "Worse than the same period last year by no more than the tolerance."),
+            (
+                "Red",
+                "Worse than last year by more than the tolerance. For a zero target (a never event such as "
+                "MRSA), the same as last year is Red while the target is missed.",
+            ),
+            ("n/a", "No figure for this period or for the same period last year, or a context-only indicator."),
+        ],
+    ),
+    (
+        "Trend (the arrows): performance against the same period last year, not the number's direction",
+        [
+            (trend_label("better"), "Better than last year (lower where lower is better)."),
+            (trend_label("same"), "The same as last year."),
+            (trend_label("worse"), "Worse than last year."),
+            (trend_label("n/a"), "No comparison: a figure is missing, or a context-only indicator."),
+        ],
+    ),
+    (
+        "Columns",
+        [
+            (
+                "Period",
+                "The latest period with data up to the as-at month. The financial year runs April to March: "
+                "M1 = April … M12 = March; Q1 = April–June … Q4 = January–March.",
+            ),
+            (
+                "Actual",
+                "The indicator's figure for the period: as reported, year to date or rolling 12 months; blank "
+                "where a year-to-date or rolling figure has a gap.",
+            ),
+            ("+/-", "Actual minus the comparator (target or last year), in the indicator's unit."),
+            ("%", "That difference as a percentage of the comparator; blank where the comparator is zero."),
+            (
+                "Numbers",
+                "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
+                "percentage is stored as 52 for 52%, and its +/- is in percentage points.",
+            ),
+        ],
+    ),
+]
+
+
+def tolerance_lines(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """The Amber band: the catalogue's default, then each indicator with its own."""
+    lines = [("Default", f"{catalogue.tolerance:.0%} of the comparator (the target, or last year's figure).")]
+    lines += [
+        (ind.name, f"{ind.tolerance:.0%} of the comparator.")
+        for ind in catalogue.indicators
+        if ind.tolerance is not None
+    ]
+    return lines
+
+
+def _key_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalogue) -> None:
+    sheet = book.add_worksheet("Key")
+    _write_header(sheet, formats, header_lines(data, f"{catalogue.title}: key"))
+    row = FIRST_TABLE_ROW
+    wrap = formats(text_wrap=True)
+    for title, lines in [*KEY_SECTIONS, ("Tolerance (the Amber band)", tolerance_lines(catalogue))]:
+        _text(sheet, row, 0, title, formats(bold=True, bg_color=HEADER_FILL, bottom=1))
+        for sign, meaning in lines:
+            row += 1
+            is_rag = sign in RAG_WORDS
+            _text(
+                sheet,
+                row,
+                0,
+                sign,
+                formats.rag(sign, bold=True, align="center") if is_rag else formats(bold=True, text_wrap=True),
+            )
+            _text(sheet, row, 1, meaning, wrap)
+        row += 2
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 100)
+
+
+def kpi_workbook(data: ExportData, catalogue: Catalogue, workstream: str | None = None) -> bytes:
+    """The workbook: a summary sheet (the RAG summary counts per workstream, against target
+    and last year), a sheet per workstream (its KPI table; all, or just ``workstream``) and
+    a key. The same data gives the same bytes (the file's creation time is when its data
+    version was loaded)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": True})
+    book.set_properties(
+        {
+            "title": str(neutralise(f"{catalogue.title}, {periods.month_name(data.as_at)}")),
+            "comments": f"Data version {data.data_version}",
+            **({"created": data.loaded_at} if data.loaded_at else {}),
+        }
+    )
+    formats = _Formats(book)
+    _summary_sheet(book, formats, data, catalogue, workstream)
+    taken = set(RESERVED_SHEETS)
+    for ws in catalogue.workstreams:
+        if workstream is not None and ws.id != workstream:
+            continue
+        name = sheet_name(ws.name, taken, ws.id)
+        taken.add(name)
+        _workstream_sheet(book, formats, name, ws, data, catalogue)
+    _key_sheet(book, formats, data, catalogue)
+    book.close()
+    return buffer.getvalue()
+
+
+# One entry point per format -----------------------------------------------------------
+
+WRITERS: dict[str, Callable[[ExportData, Catalogue, str | None], bytes]] = {
+    "csv": lambda data, _catalogue, workstream: kpi_csv(data.table, workstream),
+    "xlsx": kpi_workbook,
+}
+
+
+def export_bytes(data: ExportData, catalogue: Catalogue, fmt: str, workstream: str | None = None) -> bytes:
+    """The export file's content in ``fmt`` (one of :data:`FORMATS`)."""
+    return WRITERS[fmt](data, catalogue, check_workstream(catalogue, workstream))
