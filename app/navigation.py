@@ -10,7 +10,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app import access, state
-from app.pages import data_status, indicator, overview, upload, workstream
+from app.pages import data_status, export, indicator, overview, upload, workstream
 from kpis.access import Right
 
 INDICATOR_PATH = "indicator"
@@ -50,6 +50,9 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
             icon=":material/table_chart:",
             url_path=ws.id,
         )
+    pages["export"] = _page(
+        lambda: export.render(view, pages), title="Export", icon=":material/download:", url_path="export"
+    )
     pages["upload"] = _guarded(
         user,
         Right.UPLOAD,
@@ -69,7 +72,7 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
     sections = {
         "Report": [pages["overview"]],
         "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
-        "Explore": [pages["indicator"]],
+        "Explore": [pages["indicator"], pages["export"]],
         "Data": [pages["upload"], pages["data_status"]],
     }
     return sections

@@ -256,3 +256,18 @@ def test_with_oidc_the_role_comes_from_the_signed_in_email(app_env, catalogue, t
     assert f"Signed in: **{email}** ({role}, signed in)" in " ".join(texts(at.sidebar, "caption"))
     open_page(at, "upload")
     assert bool(at.get("file_uploader")) is (role == "officer")
+
+
+def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalogue, monkeypatch):
+    at = start("viewer", monkeypatch)
+    open_page(at, "export")
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download CSV (the KPI table)", "Download Excel workbook (summary, a sheet per workstream, key)"]
+    assert "with every revision loaded so far" in " ".join(texts(at, "caption"))
+    at.selectbox(key="export_workstream").set_value("market").run()
+    at.toggle(key="export_as_published").set_value(True).run()
+    assert not at.exception
+    # November is the latest month of the sample: its report is still the current one.
+    assert "as published" in " ".join(texts(at, "caption"))
+    assert len(at.get("download_button")) == 2

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kpis import exports, periods, store
 from tests.browser import ROOT, chromium, chromium_path, running_app, wait_rendered
 from tests.conftest import require
 
@@ -20,13 +21,18 @@ VIEWPORT = {"width": 1440, "height": 1100}
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
+def app_database(tmp_path_factory) -> str:
+    """The app's store: a SQLite file the app fills with the sample at its first start."""
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'kpis.sqlite'}"
+
+
+@pytest.fixture(scope="module")
+def base_url(app_database):
     require(
         "Chromium", chromium_path(), "install Debian's chromium (apt-get install chromium) to run the browser tests"
     )
     require("Playwright", importlib.util.find_spec("playwright"), "pip install playwright (requirements-dev.txt)")
-    database = tmp_path_factory.mktemp("browser") / "kpis.sqlite"
-    with running_app(f"sqlite:///{database}") as url:
+    with running_app(app_database) as url:
         yield url
 
 
@@ -123,3 +129,20 @@ def test_a_tile_leads_to_its_indicator_page(base_url, page):
     assert main.locator("h1").first.inner_text().strip() == "Total non-elective admissions"
     assert "Values and revisions" in main.inner_text()
     shoot(page, "indicator-from-tile")
+
+
+def test_the_export_page_downloads_each_format(base_url, app_database, page, catalogue, tmp_path):
+    page.goto(base_url + "/export")
+    wait_rendered(page)
+    assert_no_exception(page)
+    shoot(page, "export")
+    engine = store.connect(app_database)
+    data = exports.export_data(engine, catalogue, periods.parse_period("2020-11"))
+    for fmt, label in (("csv", "Download CSV"), ("xlsx", "Download Excel workbook")):
+        with page.expect_download() as caught:
+            page.get_by_role("button", name=re.compile(label)).click()
+        download = caught.value
+        assert download.suggested_filename == f"icu-kpis-2020-11.{fmt}"
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        assert saved.read_bytes() == exports.export_bytes(data, catalogue, fmt)
