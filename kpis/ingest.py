@@ -17,13 +17,12 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import compress, islice
 from operator import itemgetter, methodcaller
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
@@ -1040,9 +1039,11 @@ def _nullable(values: pd.Series) -> list:
     return values.astype(object).where(values.notna(), None).tolist()
 
 
-def _observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
-    """Parameter tuples (:data:`OBSERVATION_COLUMNS`) for the new and revised rows of a
-    plan, in file order, made column by column (not a dict per row)."""
+def observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
+    """Parameter tuples (:data:`OBSERVATION_COLUMNS`) for the rows of ``changed``
+    (indicator, period as a month index, revision, value, numerator, denominator, note; a
+    plan's new and revised rows, say), in their order, made column by column (not a dict
+    per row)."""
     with _gc_paused():
         return list(
             zip(
@@ -1092,19 +1093,17 @@ def ingest(
         )
         if result["new"] + result["revised"] == 0:
             return IngestResult(extract_id=None, **result)
-        extract_id = conn.execute(
-            insert(store.extracts).values(
-                sha256=digest,
-                file_name=file_name[:255],
-                loaded_by=loaded_by[:255],
-                loaded_at=datetime.now(UTC),
-                rows_total=len(plan),
-                rows_new=result["new"],
-                rows_revised=result["revised"],
-                rows_unchanged=result["unchanged"],
-                content=content,
-            )
-        ).inserted_primary_key[0]
+        extract_id = store.add_extract(
+            conn,
+            content=content,
+            sha256=digest,
+            file_name=file_name,
+            loaded_by=loaded_by,
+            rows_total=len(plan),
+            rows_new=result["new"],
+            rows_revised=result["revised"],
+            rows_unchanged=result["unchanged"],
+        )
         changed = plan[plan["status"] != UNCHANGED]
-        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, _observation_rows(changed, int(extract_id)))
-    return IngestResult(extract_id=int(extract_id), **result)
+        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(changed, extract_id))
+    return IngestResult(extract_id=extract_id, **result)

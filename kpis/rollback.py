@@ -9,18 +9,15 @@ one transaction, planned inside the write lock.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
-from kpis.ingest import OBSERVATION_COLUMNS, sha256
+from kpis.ingest import OBSERVATION_COLUMNS, observation_rows, sha256
 
 RESTORE, WITHDRAW, KEEP = "restore", "withdraw", "keep"
 PLAN_COLUMNS = [
@@ -120,29 +117,14 @@ def plan_rollback(engine: Engine, extract_id: int) -> pd.DataFrame:
         return _plan(_revisions_of_keys(conn, extract_id), extract_id)
 
 
-def _record(plan: pd.DataFrame) -> bytes:
+RESTORED = {f"restore_{c}": c for c in ("value", "numerator", "denominator", "note")}
+
+
+def _record(written: pd.DataFrame) -> bytes:
     """The rollback as a file (what it wrote; a blank value is a withdrawn one), kept as the
     new extract's content."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["indicator", "period", "value", "numerator", "denominator", "note"])
-    for row in plan.itertuples(index=False):
-        writer.writerow(
-            [
-                row.indicator,
-                periods.to_text(int(row.period)),
-                *(
-                    "" if pd.isna(v) else repr(float(v))
-                    for v in (row.restore_value, row.restore_numerator, row.restore_denominator)
-                ),
-                "" if pd.isna(row.restore_note) else row.restore_note,
-            ]
-        )
-    return out.getvalue().encode()
-
-
-def _nullable(value: object) -> object:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else value
+    record = written[["indicator", "period", "value", "numerator", "denominator", "note"]]
+    return record.assign(period=periods.texts(record["period"])).to_csv(index=False, lineterminator="\n").encode()
 
 
 def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackResult:
@@ -150,7 +132,6 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
     with store.write_transaction(engine) as conn:
         _require_extract(conn, extract_id)
         plan = _plan(_revisions_of_keys(conn, extract_id), extract_id)
-        writes = plan[plan["action"] != KEEP]
         counts = plan["action"].value_counts()
         result = dict(
             reverts=extract_id,
@@ -158,35 +139,21 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
             withdrawn=int(counts.get(WITHDRAW, 0)),
             kept=int(counts.get(KEEP, 0)),
         )
-        if writes.empty:
+        written = plan[plan["action"] != KEEP].drop(columns="value").rename(columns=RESTORED)
+        if written.empty:
             return RollbackResult(extract_id=None, **result)
-        content = _record(writes)
-        new_id = conn.execute(
-            insert(store.extracts).values(
-                sha256=sha256(content),
-                file_name=f"rollback-of-extract-{extract_id}.csv",
-                loaded_by=rolled_back_by[:255],
-                loaded_at=datetime.now(UTC),
-                rows_total=len(plan),
-                rows_new=0,
-                rows_revised=len(writes),
-                rows_unchanged=result["kept"],
-                content=content,
-                reverts=extract_id,
-            )
-        ).inserted_primary_key[0]
-        rows = [
-            (
-                r.indicator,
-                periods.to_text(int(r.period)),
-                int(r.revision),
-                _nullable(r.restore_value),
-                _nullable(r.restore_numerator),
-                _nullable(r.restore_denominator),
-                _nullable(r.restore_note),
-                int(new_id),
-            )
-            for r in writes.itertuples(index=False)
-        ]
-        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, rows)
-    return RollbackResult(extract_id=int(new_id), **result)
+        content = _record(written)
+        new_id = store.add_extract(
+            conn,
+            content=content,
+            sha256=sha256(content),
+            file_name=f"rollback-of-extract-{extract_id}.csv",
+            loaded_by=rolled_back_by,
+            rows_total=len(plan),
+            rows_new=0,
+            rows_revised=len(written),
+            rows_unchanged=result["kept"],
+            reverts=extract_id,
+        )
+        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(written, new_id))
+    return RollbackResult(extract_id=new_id, **result)

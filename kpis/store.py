@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    insert,
     inspect,
     select,
     text,
@@ -211,6 +213,41 @@ def _writer_page_cache(conn: Connection) -> Iterator[None]:
     finally:
         with suppress(sqlite3.Error):
             driver.execute(f"PRAGMA cache_size={before}")
+
+
+def add_extract(
+    conn: Connection,
+    *,
+    content: bytes,
+    sha256: str,
+    file_name: str,
+    loaded_by: str,
+    rows_total: int,
+    rows_new: int,
+    rows_revised: int,
+    rows_unchanged: int,
+    reverts: int | None = None,
+) -> int:
+    """Record an extract (a loaded file, or a rollback with the extract it ``reverts``),
+    loaded now; its id. Names longer than their columns are cut."""
+    return int(
+        conn.execute(
+            insert(extracts).values(
+                sha256=sha256,
+                file_name=file_name[:255],
+                loaded_by=loaded_by[:255],
+                loaded_at=datetime.now(UTC),
+                rows_total=rows_total,
+                rows_new=rows_new,
+                rows_revised=rows_revised,
+                rows_unchanged=rows_unchanged,
+                content=content,
+                **(
+                    {} if reverts is None else {"reverts": reverts}
+                ),  # left out: NULL, or no column in a first-schema store
+            )
+        ).inserted_primary_key[0]
+    )
 
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg takes %s for positional values
