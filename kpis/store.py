@@ -242,9 +242,8 @@ def add_extract(
                 rows_revised=rows_revised,
                 rows_unchanged=rows_unchanged,
                 content=content,
-                **(
-                    {} if reverts is None else {"reverts": reverts}
-                ),  # left out: NULL, or no column in a first-schema store
+                # Left out when None: NULL, and a store of the first schema has no such column.
+                **({} if reverts is None else {"reverts": reverts}),
             )
         ).inserted_primary_key[0]
     )
