@@ -1,7 +1,8 @@
 """The ICU performance dashboard: ``streamlit run dashboard.py``.
 
 The shell: page setup, who the user is (and their role), the data and the as-at month
-(sidebar), then the navigation made from the catalogue and the role. Errors from the engine become messages here, never tracebacks.
+(sidebar), then the navigation made from the catalogue and the role. Errors from the
+engine become messages here, never tracebacks.
 """
 
 import streamlit as st
@@ -11,20 +12,20 @@ from kpis.errors import CatalogueError
 
 st.set_page_config(page_title="ICU Summary Performance Report", page_icon=":material/monitoring:", layout="wide")
 
-try:
-    policy = state.access_policy()
-except CatalogueError as error:
-    st.error("The access configuration is not valid, so the dashboard cannot open. An administrator can fix it:")
-    st.code(str(error), language=None)
-    st.stop()
-user = access.identify(policy)  # or a sign-in / no-access screen, and stop
 
-try:
-    catalogue = state.catalogue()
-except CatalogueError as error:
-    st.error("The catalogue of indicators is not valid, so the dashboard cannot open. An administrator can fix it:")
-    st.code(str(error), language=None)
-    st.stop()
+def _or_stop(load, what: str):
+    """What ``load`` reads from a configuration file, or its problems on screen and a stop."""
+    try:
+        return load()
+    except CatalogueError as error:
+        st.error(f"The {what} is not valid, so the dashboard cannot open. An administrator can fix it:")
+        st.code(str(error), language=None)
+        st.stop()
+
+
+policy = _or_stop(state.access_policy, "access configuration")
+user = access.identify(policy)  # or a sign-in / no-access screen, and stop
+catalogue = _or_stop(state.catalogue, "catalogue of indicators")
 
 url = state.database_url()
 version = state.data_version()

@@ -25,11 +25,15 @@ LOAD_SAMPLE_ENV = "KPIS_LOAD_SAMPLE"
 AS_AT_PARAM = "as_at"
 
 
-def config_key() -> tuple[str, float]:
-    """The catalogue file and its modification time: the cache key of everything derived
-    from the catalogue, so an edited catalogue is picked up without a restart."""
-    path = config_path()
-    return str(path), path.stat().st_mtime
+def file_key(path: Path) -> tuple[str, float | None]:
+    """A configuration file and its modification time (None: no such file): the cache key
+    of what is read from it, so an edited file is picked up without a restart."""
+    return str(path), path.stat().st_mtime if path.exists() else None
+
+
+def config_key() -> tuple[str, float | None]:
+    """The catalogue's :func:`file_key`: the cache key of everything derived from it."""
+    return file_key(config_path())
 
 
 def config_path() -> Path:
@@ -77,6 +81,12 @@ def kpi_table(url: str, version: int, config: str, modified: float, as_at: int) 
 @st.cache_data(show_spinner=False, max_entries=8)
 def extract_log(url: str, version: int) -> pd.DataFrame:
     return store.extract_log(engine(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def extract_content(url: str, extract_id: int) -> bytes:
+    """A loaded file, exactly as loaded (it never changes, so the extract id is its key)."""
+    return store.extract_content(engine(url), extract_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -137,8 +147,7 @@ def _policy(path: str, modified: float | None) -> AccessPolicy:
 
 def access_policy() -> AccessPolicy:
     """The access configuration (``config/access.yaml``), reloaded when its file changes."""
-    path = access.access_path()
-    return _policy(str(path), path.stat().st_mtime if path.exists() else None)
+    return _policy(*file_key(access.access_path()))
 
 
 def month_option(month: int) -> str:

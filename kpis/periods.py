@@ -100,7 +100,7 @@ def parse_period(text: str) -> int:
 
     A quarter is placed on its last month, so ``2020/21 Q2`` is September 2020.
     """
-    value = " ".join(str(text).split())
+    value = _squeezed(text)
     if match := _YYYY_MM.match(value):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
@@ -128,7 +128,12 @@ def parse_period(text: str) -> int:
 def is_quarter(text: str) -> bool:
     """Whether an extract's period is written as a quarter (``2020/21 Q2``, ``Q2 2020/21``),
     not as a month; :func:`parse_period` places both on a month."""
-    return _FY_QUARTER.match(" ".join(str(text).split())) is not None
+    return _FY_QUARTER.match(_squeezed(text)) is not None
+
+
+def _squeezed(text: str) -> str:
+    """A period as written, with its runs of whitespace made single spaces, as the forms expect."""
+    return " ".join(str(text).split())
 
 
 def current_month(today: pd.Timestamp | None = None) -> int:

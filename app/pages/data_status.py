@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import access, state
-from kpis import periods, rollback, status, store
+from kpis import periods, rollback, status
 from kpis.access import Right
 from kpis.palette import rag_palette
 from kpis.spreadsheet import safe_file_name
@@ -72,6 +72,11 @@ def _coverage(view: state.View) -> None:
     )
 
 
+def _names(log: pd.DataFrame) -> dict[int, str]:
+    """Each extract's label for a choice, newest first: ``Extract 4: october.csv``."""
+    return {int(i): f"Extract {i}: {name}" for i, name in zip(log["id"], log["file_name"], strict=True)}
+
+
 def _history(view: state.View) -> None:
     st.subheader("Extracts loaded")
     log = view.extracts()
@@ -96,17 +101,14 @@ def _history(view: state.View) -> None:
             "reverts": "Rollback",
         },
     )
-    names = dict(zip(log["id"], log["file_name"], strict=True))
+    names = _names(log)
     chosen = st.selectbox(
-        "Download an extract exactly as it was loaded",
-        list(log["id"]),
-        format_func=lambda i: f"Extract {i}: {names[i]}",
-        key=EXTRACT_KEY,
+        "Download an extract exactly as it was loaded", list(names), format_func=names.get, key=EXTRACT_KEY
     )
     st.download_button(
         f"Download extract {chosen}",
-        store.extract_content(state.engine(view.url), int(chosen)),
-        file_name=f"extract-{int(chosen)}-{safe_file_name(names[chosen], 'extract.csv')}",
+        state.extract_content(view.url, int(chosen)),
+        file_name=f"extract-{int(chosen)}-{safe_file_name(log.set_index('id').loc[chosen, 'file_name'], 'extract.csv')}",
         mime="text/csv",
         icon=":material/download:",
         key="status_download",
@@ -126,13 +128,13 @@ def _rollback(view: state.View, user: state.User) -> None:
         "brought for the first time are withdrawn; values revised since by a later extract stay. "
         "Nothing is deleted: the rollback is itself an extract in the history."
     )
-    log = view.extracts()
+    names = _names(view.extracts())
     chosen = st.selectbox(
         "Extract to roll back",
-        list(log["id"]),
+        list(names),
         index=None,
         placeholder="Choose an extract",
-        format_func=lambda i: f"Extract {i}: {log.set_index('id').loc[i, 'file_name']}",
+        format_func=names.get,
         key=ROLLBACK_KEY,
     )
     if chosen is None:
