@@ -19,10 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import chromium, running_app, wait_rendered  # noqa: E402
+from tests.browser import VIEWPORT, chromium, running_app, wait_rendered  # noqa: E402
 
 TARGET_RATIO = 2.0
-VIEWPORT = {"width": 1440, "height": 1100}
 PAGES = {
     "blank page (one st.write)": ("blank", "/"),
     "overview": ("app", "/"),

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+VIEWPORT = {"width": 1440, "height": 1100}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -4,6 +4,7 @@ skip for want of a component."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from kpis import store
 from kpis.catalogue import Catalogue, load_catalogue
+from tests.browser import VIEWPORT, chromium, chromium_path
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ENV = "KPIS_TEST_POSTGRES_URL"
@@ -92,3 +94,23 @@ def app_env(tmp_path, monkeypatch) -> str:
     for name in ("KPIS_CONFIG", "KPIS_LOAD_SAMPLE", "KPIS_ACCESS_CONFIG", "KPIS_LOCAL_ROLE"):
         monkeypatch.delenv(name, raising=False)
     return url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's) through Playwright, one per test module."""
+    require(
+        "Chromium", chromium_path(), "install Debian's chromium (apt-get install chromium) to run the browser tests"
+    )
+    require("Playwright", importlib.util.find_spec("playwright"), "pip install playwright (requirements-dev.txt)")
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab (its own cookies) at the screenshots' size."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -4,7 +4,6 @@ page go to ``artifacts/screenshots/`` (``KPIS_ARTIFACTS`` to change), kept by CI
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 from pathlib import Path
@@ -12,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from kpis import exports, periods, store
-from tests.browser import ROOT, chromium, chromium_path, running_app, wait_rendered
-from tests.conftest import require
+from tests.browser import ROOT, running_app, wait_rendered
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(os.environ.get("KPIS_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
-VIEWPORT = {"width": 1440, "height": 1100}
 
 
 @pytest.fixture(scope="module")
@@ -27,27 +24,10 @@ def app_database(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url(app_database):
-    require(
-        "Chromium", chromium_path(), "install Debian's chromium (apt-get install chromium) to run the browser tests"
-    )
-    require("Playwright", importlib.util.find_spec("playwright"), "pip install playwright (requirements-dev.txt)")
+def base_url(app_database, browser):
+    """The app, started once Chromium is known to be there (``browser`` skips or fails first)."""
     with running_app(app_database) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(base_url):
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def shoot(page, name: str) -> Path:

@@ -6,39 +6,19 @@ its own ``streamlit run dashboard.py`` on its own database. Screenshots go to
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 
 import pytest
 
 from kpis import store
-from tests.browser import chromium, chromium_path, running_app, wait_rendered
-from tests.conftest import require
-from tests.test_browser import VIEWPORT, assert_no_exception, shoot
+from tests.browser import VIEWPORT, running_app, wait_rendered
+from tests.test_browser import assert_no_exception, shoot
 
 pytestmark = pytest.mark.browser
 # October's non-elective admissions revised from 1,748 to 2,748: the year to date goes
 # from 10,318 to 11,318 on the overview's tile.
 REVISION = b"indicator,period,value\r\nnel_admissions,2020-10,2748\r\n"
 BAD = b"indicator;period;value\r\nnel_admissions;2020-10;2748\r\n"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(
-        "Chromium", chromium_path(), "install Debian's chromium (apt-get install chromium) to run the browser tests"
-    )
-    require("Playwright", importlib.util.find_spec("playwright"), "pip install playwright (requirements-dev.txt)")
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def drop(page, name: str, content: bytes) -> None:
