@@ -135,11 +135,6 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _round(frame: pd.DataFrame) -> pd.DataFrame:
-    numeric = frame.select_dtypes("number").columns
-    return frame.assign(**{c: frame[c].round(6) for c in numeric})
-
-
 def _markdown(frame: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -152,7 +147,7 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
-    frame = _round(frame)
+    frame = exports.kept_decimals(frame)
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\n")
     if fmt == "json":
