@@ -7,14 +7,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_SYMBOL, rag_label, rag_palette
-
-TREND_TEXT = {
-    "better": f"{TREND_SYMBOL['better']} better than last year",
-    "same": f"{TREND_SYMBOL['same']} same as last year",
-    "worse": f"{TREND_SYMBOL['worse']} worse than last year",
-    "n/a": "no last-year figure to compare",
-}
+from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 
 
 def inject_css() -> None:

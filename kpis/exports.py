@@ -1,6 +1,6 @@
-"""Exports of the RAG summary tables, built from the engine's frames: the KPI table as CSV,
-and as an Excel workbook (a summary sheet, a sheet per workstream, a key). The board pack
-(HTML, PDF) is to join them here as further entries of :data:`WRITERS`.
+"""Exports, built from the engine's frames: the KPI table as CSV, as an Excel workbook (a
+summary sheet, a sheet per workstream, a key), and the board pack as HTML and PDF
+(:mod:`kpis.boardpack`). :data:`WRITERS` has one entry per format.
 
 Safe to open in Excel: every text cell is neutralised against formula injection
 (:mod:`kpis.spreadsheet`), numbers stay numbers (formatted, never written as text), the
@@ -20,14 +20,14 @@ import pandas as pd
 import xlsxwriter
 from sqlalchemy import Engine, func, select
 
-from kpis import formatting, periods, store
+from kpis import boardpack, formatting, periods, store
 from kpis.catalogue import Catalogue, Workstream
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, summary_wide
 from kpis.spreadsheet import neutralise, safe_csv
 
-FORMATS = ("csv", "xlsx")  # the board pack's "html" and "pdf" come later
+FORMATS = ("csv", "xlsx", "html", "pdf")
 FILE_PREFIX = "icu-kpis"
 DECIMALS_KEPT = 6  # as `python -m kpis summary` writes figures, so the exports agree with it
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -46,6 +46,7 @@ class ExportData:
     """What an export is made of: the KPI table as at a month, and the data it comes from."""
 
     table: pd.DataFrame  # build_kpi_table: every indicator of the catalogue
+    observations: pd.DataFrame  # what the table is built from (the board pack's charts)
     as_at: int  # month index
     data_version: int  # the latest extract id the figures use (0: no extract)
     loaded_at: datetime | None  # when that extract was loaded, UTC (naive)
@@ -114,6 +115,7 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
     loaded = log.loc[log["id"] == version, "loaded_at"]
     return ExportData(
         table=build_kpi_table(observations, catalogue, as_at),
+        observations=observations,
         as_at=as_at,
         data_version=version,
         loaded_at=_utc(loaded.iloc[0]) if len(loaded) else None,
@@ -364,7 +366,8 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
-        "Against last year (the Last year RAG column, and the summary's last-year counts)",
+        "Against last year (the summary's last-year counts; the workbook's Last year RAG column, the colour "
+        "of the board pack's Trend cell)",
         [
             ("Green", "The same as, or better than, the same period last year."),
             ("Amber", "Worse than the same period last year by no more than the tolerance."),
@@ -399,15 +402,24 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "where a year-to-date or rolling figure has a gap.",
             ),
             ("+/-", "Actual minus the comparator (target or last year), in the indicator's unit."),
-            ("%", "That difference as a percentage of the comparator; blank where the comparator is zero."),
-            (
-                "Numbers",
-                "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
-                "percentage is stored as 52 for 52%, and its +/- is in percentage points.",
-            ),
+            ("%", "That difference as a percentage of the comparator; - or blank where the comparator is zero."),
         ],
     ),
 ]
+WORKBOOK_NUMBERS = (
+    "Numbers",
+    "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
+    "percentage is stored as 52 for 52%, and its +/- is in percentage points.",
+)
+
+
+def key_sections(catalogue: Catalogue, workbook: bool = False) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The key to the tables: :data:`KEY_SECTIONS`, a note on the workbook's numbers (for
+    the workbook), and the tolerance."""
+    sections = [(title, [*lines]) for title, lines in KEY_SECTIONS]
+    if workbook:
+        sections[-1][1].append(WORKBOOK_NUMBERS)
+    return [*sections, ("Tolerance (the Amber band)", tolerance_lines(catalogue))]
 
 
 def tolerance_lines(catalogue: Catalogue) -> list[tuple[str, str]]:
@@ -426,7 +438,7 @@ def _key_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalogue) 
     _write_header(sheet, formats, header_lines(data, f"{catalogue.title}: key"))
     row = FIRST_TABLE_ROW
     wrap = formats(text_wrap=True)
-    for title, lines in [*KEY_SECTIONS, ("Tolerance (the Amber band)", tolerance_lines(catalogue))]:
+    for title, lines in key_sections(catalogue, workbook=True):
         _text(sheet, row, 0, title, formats(bold=True, bg_color=HEADER_FILL, bottom=1))
         for sign, meaning in lines:
             row += 1
@@ -477,6 +489,8 @@ def kpi_workbook(data: ExportData, catalogue: Catalogue, workstream: str | None 
 WRITERS: dict[str, Callable[[ExportData, Catalogue, str | None], bytes]] = {
     "csv": lambda data, _catalogue, workstream: kpi_csv(data.table, workstream),
     "xlsx": kpi_workbook,
+    "html": lambda data, catalogue, workstream: boardpack.pack_html(data, catalogue, workstream).encode("utf-8"),
+    "pdf": lambda data, catalogue, workstream: boardpack.pack_pdf(data, catalogue, workstream),
 }
 
 

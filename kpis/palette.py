@@ -13,6 +13,12 @@ CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 STREAMLIT_COLOUR = {"Green": "green", "Amber": "orange", "Red": "red", "n/a": "gray"}
 SYMBOL = {"Green": "✔", "Amber": "▲", "Red": "✖", "n/a": "–"}
 TREND_SYMBOL = {"better": "↑", "same": "→", "worse": "↓", "n/a": "–"}
+TREND_TEXT = {
+    "better": f"{TREND_SYMBOL['better']} better than last year",
+    "same": f"{TREND_SYMBOL['same']} same as last year",
+    "worse": f"{TREND_SYMBOL['worse']} worse than last year",
+    "n/a": "no last-year figure to compare",
+}  # a tile's line on the trend
 
 
 @dataclass(frozen=True)

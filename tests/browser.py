@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Screenshots and rendered pages to look at (kept by CI): KPIS_ARTIFACTS to change.
+ARTIFACTS = Path(os.environ.get("KPIS_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 VIEWPORT = {"width": 1440, "height": 1100}
 CHROMIUM_ARGS = [
     "--no-sandbox",

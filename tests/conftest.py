@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+import yaml
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from kpis import store
-from kpis.catalogue import Catalogue, load_catalogue
+from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
 from tests.browser import VIEWPORT, chromium, chromium_path
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -35,6 +36,24 @@ def require(component: str, available: object, reason: str) -> None:
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return load_catalogue()
+
+
+# Text a spreadsheet would run as a formula: the exports must neutralise every one.
+HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tTab", "\rReturn", "=1+2"]
+
+
+@pytest.fixture(scope="session")
+def hostile_catalogue(tmp_path_factory) -> Catalogue:
+    """The shipped catalogue with its title and first names replaced by :data:`HOSTILE`."""
+    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw["title"] = HOSTILE[0]
+    for ws, name in zip(raw["workstreams"], HOSTILE, strict=False):
+        ws["name"] = name
+    for ind, name in zip(raw["indicators"], HOSTILE, strict=False):
+        ind["name"] = name
+    path = tmp_path_factory.mktemp("hostile") / "kpis.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_catalogue(path)
 
 
 @pytest.fixture

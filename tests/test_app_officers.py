@@ -263,11 +263,16 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
     open_page(at, "export")
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download CSV (the KPI table)", "Download Excel workbook (summary, a sheet per workstream, key)"]
+    assert labels == [
+        "Download CSV (the KPI table)",
+        "Download Excel workbook (summary, a sheet per workstream, key)",
+        "Download Board pack, HTML (opens in a browser; prints A4 landscape)",
+        "Download Board pack, PDF",
+    ]
     assert "with every revision loaded so far" in " ".join(texts(at, "caption"))
     at.selectbox(key="export_workstream").set_value("market").run()
     at.toggle(key="export_as_published").set_value(True).run()
     assert not at.exception
     # November is the latest month of the sample: its report is still the current one.
     assert "as published" in " ".join(texts(at, "caption"))
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 4

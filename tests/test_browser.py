@@ -4,17 +4,15 @@ page go to ``artifacts/screenshots/`` (``KPIS_ARTIFACTS`` to change), kept by CI
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from kpis import exports, periods, store
-from tests.browser import ROOT, running_app, wait_rendered
+from tests.browser import ARTIFACTS, running_app, wait_rendered
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = Path(os.environ.get("KPIS_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +116,28 @@ def test_the_export_page_downloads_each_format(base_url, app_database, page, cat
     shoot(page, "export")
     engine = store.connect(app_database)
     data = exports.export_data(engine, catalogue, periods.parse_period("2020-11"))
-    for fmt, label in (("csv", "Download CSV"), ("xlsx", "Download Excel workbook")):
-        with page.expect_download() as caught:
+    labels = {
+        "csv": "Download CSV",
+        "xlsx": "Download Excel workbook",
+        "html": "Board pack, HTML",
+        "pdf": "Board pack, PDF",
+    }
+    assert set(labels) == set(exports.FORMATS)
+    for fmt, label in labels.items():
+        with page.expect_download(timeout=60_000) as caught:
             page.get_by_role("button", name=re.compile(label)).click()
         download = caught.value
         assert download.suggested_filename == f"icu-kpis-2020-11.{fmt}"
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
         assert saved.read_bytes() == exports.export_bytes(data, catalogue, fmt)
+    assert_no_exception(page)
+    pack = tmp_path / "icu-kpis-2020-11.html"
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(pack.as_uri())
+    assert requested == [pack.as_uri()]  # self-contained: nothing loaded from anywhere else
+    shoot(page, "board-pack-html")
+    page.emulate_media(media="print")
+    shoot(page, "board-pack-html-print")
+    page.emulate_media(media="screen")

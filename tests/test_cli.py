@@ -676,6 +676,15 @@ def test_export_to_a_file_path_writes_that_file(cli, db, files, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx") == ["board paper.xlsx"]
 
 
+@pytest.mark.parametrize(("fmt", "start"), [("html", b"<!DOCTYPE html>"), ("pdf", b"%PDF-")])
+def test_export_the_board_pack(cli, db, files, tmp_path, catalogue, fmt, start):
+    load_good(cli, db, files)
+    result = ok(cli("export", "--as-at", "2020-11", "--format", fmt, "--output", tmp_path, "--database", db))
+    path = tmp_path / f"icu-kpis-2020-11.{fmt}"
+    assert result.stdout == f"{path}: {len(catalogue.indicators)} indicators as at Nov 2020, data version 1\n"
+    assert path.read_bytes().startswith(start)
+
+
 def test_export_an_unknown_workstream_lists_the_valid_ids(cli, db, tmp_path):
     result = cli(
         "export", "--as-at", "2020-11", "--format", "csv", "--workstream", "markets", "--output", tmp_path,
@@ -694,7 +703,7 @@ def test_export_an_unknown_workstream_lists_the_valid_ids(cli, db, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as-at", "2020-11", "--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
+        (["--as-at", "2020-11", "--format", "docx"], "argument --format: invalid choice: 'docx'"),
         (["--format", "csv"], "the following arguments are required: --as-at"),
         (["--as-at", "2020-11"], "the following arguments are required: --format"),
     ],

@@ -13,13 +13,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
 
 from kpis import cli, exports, ingest, periods, sample, store
-from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
 from kpis.spreadsheet import FORMULA_START
+from tests.conftest import HOSTILE
 
 AS_AT = periods.parse_period("2020-11")
 SHEETS = [
@@ -323,21 +322,6 @@ def test_the_same_data_gives_the_same_bytes(sample_store, catalogue):
 
 
 # Formula-like text in the catalogue ------------------------------------------------------------
-
-HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tTab", "\rReturn", "=1+2"]
-
-
-@pytest.fixture(scope="module")
-def hostile_catalogue(tmp_path_factory) -> Catalogue:
-    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
-    raw["title"] = HOSTILE[0]
-    for ws, name in zip(raw["workstreams"], HOSTILE, strict=False):
-        ws["name"] = name
-    for ind, name in zip(raw["indicators"], HOSTILE, strict=False):
-        ind["name"] = name
-    path = tmp_path_factory.mktemp("hostile") / "kpis.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return load_catalogue(path)
 
 
 def test_formula_like_catalogue_text_is_neutralised_in_csv(sample_store, hostile_catalogue):

@@ -1,6 +1,8 @@
-"""Analysts take the KPI tables and RAG summaries away: CSV or an Excel workbook, for the
-as-at month, all workstreams or one, with the figures as they stand now or as the month's
-report was published. The files come from the same engine as the screens."""
+"""Analysts take the KPI tables and RAG summaries away (CSV, an Excel workbook) and the
+board pack (HTML, PDF), for the as-at month, all workstreams or one, with the figures as
+they stand now or as the month's report was published. The files come from the same
+engine as the screens. The pack is made when its button is clicked (a PDF takes seconds),
+the tables straight away."""
 
 from __future__ import annotations
 
@@ -11,15 +13,30 @@ from kpis import exports, periods
 
 WORKSTREAM_KEY = "export_workstream"
 PUBLISHED_KEY = "export_as_published"
-LABELS = {"csv": "CSV (the KPI table)", "xlsx": "Excel workbook (summary, a sheet per workstream, key)"}
-MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+LABELS = {
+    "csv": "CSV (the KPI table)",
+    "xlsx": "Excel workbook (summary, a sheet per workstream, key)",
+    "html": "Board pack, HTML (opens in a browser; prints A4 landscape)",
+    "pdf": "Board pack, PDF",
+}
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html",
+    "pdf": "application/pdf",
+}
+TABLES, PACK = ("csv", "xlsx"), ("html", "pdf")
 
 
-@st.cache_data(show_spinner="Preparing the files…", max_entries=16)
-def _files(url: str, version: int, as_at: int, as_published: bool, workstream: str | None) -> dict[str, bytes]:
-    catalogue = state.catalogue()
-    data = exports.export_data(state.engine(url), catalogue, as_at, as_published)
-    return {fmt: exports.export_bytes(data, catalogue, fmt, workstream) for fmt in exports.FORMATS}
+@st.cache_data(show_spinner=False, max_entries=8)
+def _data(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool):
+    return exports.export_data(state.engine(url), state.catalogue(), as_at, as_published)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _file(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool, workstream, fmt: str):
+    data = _data(url, version, config, modified, as_at, as_published)
+    return exports.export_bytes(data, state.catalogue(), fmt, workstream)
 
 
 def render(view: state.View, pages: dict) -> None:
@@ -36,8 +53,9 @@ def render(view: state.View, pages: dict) -> None:
         help="The figures as they stood when this month's report went out (before the next month's data "
         "arrived), leaving out revisions loaded since.",
     )
+    key = (view.url, view.version, *state.config_key(), view.as_at, as_published)
     try:
-        files = _files(view.url, view.version, view.as_at, as_published, workstream)
+        _data(*key)
     except exports.ExportError as error:
         st.warning(str(error), icon=":material/history:")
         return
@@ -46,12 +64,21 @@ def render(view: state.View, pages: dict) -> None:
         f"{'as published' if as_published else 'with every revision loaded so far'}. "
         "The figures are the ones on the screens; text that a spreadsheet could run as a formula is neutralised."
     )
-    for fmt, content in files.items():
-        st.download_button(
-            f"Download {LABELS[fmt]}",
-            content,
-            file_name=exports.file_name(view.as_at, fmt, workstream),
-            mime=MIME[fmt],
-            icon=":material/download:",
-            key=f"export-{fmt}",
-        )
+    for heading, formats in (("RAG summary tables", TABLES), ("Board pack", PACK)):
+        st.subheader(heading)
+        if formats == PACK:
+            st.caption(
+                "The whole report in the board's order: headline tiles, workstream progress, a KPI table with "
+                "its RAG summary and charts per workstream, risks, and the key."
+            )
+        for fmt in formats:
+            st.download_button(
+                f"Download {LABELS[fmt]}",
+                # The pack is made on click; the tables are small and made now.
+                (lambda fmt=fmt: _file(*key, workstream, fmt)) if fmt in PACK else _file(*key, workstream, fmt),
+                file_name=exports.file_name(view.as_at, fmt, workstream),
+                mime=MIME[fmt],
+                icon=":material/download:",
+                on_click="ignore",
+                key=f"export-{fmt}",
+            )

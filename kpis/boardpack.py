@@ -1,0 +1,163 @@
+"""The monthly board pack: the whole report in the order the board knows it (headline
+tiles, workstream progress, a KPI table with its RAG summary and charts per workstream,
+high-level risks, the key), as one self-contained HTML file (print stylesheet, A4
+landscape) and as a PDF of that file (WeasyPrint).
+
+Built from the same frames as the screens and the workbook (:mod:`kpis.presentation`),
+so the figures are the ones on the dashboard. Every piece of text is escaped by the
+template (Jinja2 autoescape); narrative Markdown goes through :func:`kpis.narrative.to_html`,
+which escapes raw HTML; and text from the catalogue or a user is neutralised against
+spreadsheet formulas, as in the CSV and workbook. The HTML loads nothing from anywhere:
+no script, font or image outside the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from kpis import exports, narrative, periods, svgcharts
+from kpis.catalogue import Catalogue
+from kpis.charts import indicator_series
+from kpis.palette import TREND_TEXT, rag_label, rag_palette
+from kpis.performance import RAG_WORDS, rag_summary
+from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, tiles
+from kpis.spreadsheet import neutralise
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NUMBER_COLUMNS = BOARD_COLUMNS[2:9]  # right-aligned
+
+
+@dataclass(frozen=True)
+class PackContent:
+    """The words that go into a pack beside the figures: each workstream's commentary
+    for the month (Markdown, by workstream id) and the open risks (a frame of the risk
+    register's columns). Either may be empty: its part of the pack is then left out."""
+
+    narrative: dict[str, str] = field(default_factory=dict)
+    risks: pd.DataFrame | None = None
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["rag_label"] = rag_label
+    # Text from the catalogue or a user: neutralised as in the spreadsheets, since a table
+    # pasted from the pack into Excel would otherwise run `=HYPERLINK(...)` as a formula.
+    env.filters["text"] = lambda value: "" if value is None or value != value else str(neutralise(str(value)))
+    return env
+
+
+def _summary_counts(summary: pd.DataFrame, workstream: str) -> list[dict]:
+    rows = summary[summary["workstream"] == workstream].set_index("comparison")
+    return [
+        {"label": label, "counts": [(word, int(rows.loc[comparison, word])) for word in RAG_WORDS]}
+        for comparison, label in (("target", "Against target"), ("last_year", "Against last year"))
+    ]
+
+
+def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, letter: str) -> dict:
+    rows = data.table[data.table["workstream"] == ws.id].reset_index(drop=True)
+    board = board_table(rows, catalogue)
+    charts = []
+    for _, row in rows.iterrows():
+        indicator = catalogue.indicator(row["indicator"])
+        series = indicator_series(data.observations, catalogue, indicator.id)
+        svg = svgcharts.indicator_svg(series, indicator, headline_rating(row), data.as_at)
+        charts.append({"name": indicator.name, "svg": Markup(svg)})
+    lead = catalogue.owners.get(ws.lead, ws.lead)
+    return {
+        "id": ws.id,
+        "letter": letter,
+        "name": ws.name,
+        "lead": lead,
+        "description": ws.description,
+        "summary": _summary_counts(summary, ws.id),
+        "rows": [
+            {
+                "cells": [(c, record[c]) for c in BOARD_COLUMNS],
+                "rag_target": record["rag_target"],
+                "rag_last_year": record["rag_last_year"],
+            }
+            for _, record in board.iterrows()
+        ],
+        "charts": charts,
+    }
+
+
+def _risks(risks: pd.DataFrame | None, workstreams: list[str]) -> list[dict]:
+    if risks is None or risks.empty:
+        return []
+    shown = risks[risks["workstream"].isin(workstreams) | risks["workstream"].isna() | (risks["workstream"] == "")]
+    return shown.to_dict("records")
+
+
+def _css() -> Markup:
+    palette = rag_palette()
+    rules = [
+        f".rag-{word.replace('/', '')} {{ background: {s.background}; color: {s.text}; }}\n"
+        f".tile.rag-{word.replace('/', '')} {{ border-left-color: {s.strong}; }}"
+        for word, s in palette.items()
+    ]
+    return Markup((TEMPLATES / "board_pack.css").read_text(encoding="utf-8") + "\n" + "\n".join(rules))
+
+
+def pack_html(data, catalogue: Catalogue, workstream: str | None = None, content: PackContent | None = None) -> str:
+    """The board pack for ``data`` (:class:`kpis.exports.ExportData`), all workstreams or
+    just ``workstream``, as one HTML document."""
+    content = content or PackContent()
+    chosen = [w for w in catalogue.workstreams if workstream is None or w.id == workstream]
+    ids = [w.id for w in chosen]
+    summary = rag_summary(data.table, catalogue)
+    headline = tiles(data.table, catalogue)
+    headline = headline[headline["workstream"].isin(ids)]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    progress = [
+        {"name": w.name, "html": Markup(narrative.to_html(content.narrative[w.id]))}
+        for w in chosen
+        if content.narrative.get(w.id, "").strip()
+    ]
+    title = catalogue.title if workstream is None else f"{catalogue.title}: {chosen[0].name}"
+    return (
+        _environment()
+        .get_template("board_pack.html.j2")
+        .render(
+            title=title,
+            css=_css(),
+            header=exports.header_lines(data, title),  # the workbook's header, word for word
+            as_at=periods.month_name(data.as_at),
+            as_at_label=periods.label(data.as_at),
+            tiles=[
+                {"group": group, "tiles": members.to_dict("records")}
+                for group, members in headline.groupby("group", sort=False)
+            ],
+            trend_text=TREND_TEXT,
+            rag_words=RAG_WORDS,
+            summary=[{"name": w.name, "counts": _summary_counts(summary, w.id)} for w in chosen],
+            progress=progress,
+            workstreams=[
+                _workstream_section(data, catalogue, summary, w, letters[k % 26]) for k, w in enumerate(chosen)
+            ],
+            number_columns=NUMBER_COLUMNS,
+            legend=Markup(svgcharts.LEGEND),
+            risks=_risks(content.risks, ids),
+            owners=catalogue.owners,
+            key=exports.key_sections(catalogue),
+        )
+    )
+
+
+def pack_pdf(data, catalogue: Catalogue, workstream: str | None = None, content: PackContent | None = None) -> bytes:
+    """The board pack as a PDF: the HTML pack laid out on A4 landscape pages."""
+    from weasyprint import HTML  # imported on use: it loads Pango, which the rest never needs
+
+    return HTML(string=pack_html(data, catalogue, workstream, content)).write_pdf()

@@ -1,0 +1,278 @@
+"""The board pack, read back as a reader gets it: the HTML parsed for its tables and
+tiles, the PDF's text as ``pdftotext`` extracts it and its pages as ``pdftoppm`` renders
+them (PNGs kept in ``artifacts/screenshots/`` to be looked at). Figures come from the
+illustrative sample in a real SQLite file and must equal the screens' own frames."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from kpis import boardpack, exports, ingest, periods, sample, store
+from kpis.performance import RAG_WORDS, rag_summary
+from kpis.presentation import BOARD_COLUMNS, board_table, tiles
+from tests.browser import ARTIFACTS
+from tests.conftest import HOSTILE, require
+from tests.test_exports import CORRECTION, DECEMBER, OCT_NOV
+
+AS_AT = periods.parse_period("2020-11")
+
+
+@pytest.fixture(scope="module")
+def sample_engine(tmp_path_factory, catalogue):
+    engine = store.connect(f"sqlite:///{tmp_path_factory.mktemp('pack') / 'kpis.sqlite'}")
+    sample.load_sample(engine, catalogue)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def data(sample_engine, catalogue) -> exports.ExportData:
+    return exports.export_data(sample_engine, catalogue, AS_AT)
+
+
+@pytest.fixture(scope="module")
+def html(data, catalogue) -> str:
+    return boardpack.pack_html(data, catalogue)
+
+
+@pytest.fixture(scope="module")
+def pdf(data, catalogue, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pdf") / "pack.pdf"
+    path.write_bytes(exports.export_bytes(data, catalogue, "pdf"))
+    return path
+
+
+class Page(HTMLParser):
+    """The text of every table row in each ``<section id=…>``, and every tile's lines."""
+
+    def __init__(self, document: str):
+        super().__init__()
+        self.section: str | None = None
+        self.rows: dict[str, list[list[str]]] = {}
+        self.tiles: list[list[str]] = []
+        self.tags: list[str] = []
+        self.classes: list[str] = []
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.feed(document)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        self.classes.append(attrs.get("class") or "")
+        if tag == "section":
+            self.section = attrs.get("id")
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "div" and (attrs.get("class") or "").startswith("tile "):
+            self.tiles.append([])
+        elif tag == "div" and self.tiles and "tile" in " ".join(self.classes[:-1]):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        self.tags.pop()
+        self.classes.pop()
+        if tag in ("td", "th") and self.row is not None and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.rows.setdefault(self.section or "", []).append(self.row)
+            self.row = None
+        elif tag == "div" and self.cell is not None and self.row is None:
+            self.tiles[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def board_rows(data, catalogue, workstream: str) -> list[list[str]]:
+    rows = data.table[data.table["workstream"] == workstream]
+    return board_table(rows, catalogue)[BOARD_COLUMNS].to_numpy().tolist()
+
+
+def test_every_workstream_table_holds_the_screens_rows(html, data, catalogue):
+    page = Page(html)
+    for ws in catalogue.workstreams:
+        table = page.rows[f"ws-{ws.id}"]
+        # the workstream's RAG summary (3 rows), then the KPI table's two header rows
+        body = table[5:]
+        assert body == board_rows(data, catalogue, ws.id), ws.id
+        assert len(body) == len(catalogue.in_workstream(ws.id))
+
+
+def test_the_published_reference_rows_come_through(html):
+    """Rows pinned in tests/test_sample.py to the 2020/21 edition."""
+    rows = Page(html).rows["ws-prevention"]
+    falls = next(r for r in rows if r[1] == "Falls and frailty admissions (65+)")
+    assert falls == [
+        "M5",
+        "Falls and frailty admissions (65+)",
+        "1,251",
+        "1,692",
+        "-441",
+        "-26%",
+        "-",
+        "-",
+        "-",
+        "– n/a",
+        "↑ better",
+    ]
+    iapt = next(r for r in rows if r[1].startswith("IAPT - % with common"))
+    assert iapt[0] == "Q2" and iapt[2] == "5.9" and iapt[6] == "5.9" and iapt[9] == "✔ Green"
+
+
+def test_each_workstream_has_its_rag_summary(html, data, catalogue):
+    page = Page(html)
+    summary = rag_summary(data.table, catalogue).set_index(["workstream", "comparison"])
+    for ws in catalogue.workstreams:
+        head, against_target, against_last_year = page.rows[f"ws-{ws.id}"][:3]
+        assert head == ["RAG summary", *[f"{'✔▲✖–'[k]} {w}" for k, w in enumerate(RAG_WORDS)]]
+        assert against_target == ["Against target", *[str(summary.loc[(ws.id, "target"), w]) for w in RAG_WORDS]]
+        assert against_last_year == [
+            "Against last year",
+            *[str(summary.loc[(ws.id, "last_year"), w]) for w in RAG_WORDS],
+        ]
+
+
+def test_the_headline_tiles_are_the_overviews(html, data, catalogue):
+    expected = tiles(data.table, catalogue)
+    shown = Page(html).tiles
+    assert len(shown) == len(expected)
+    for lines, (_, tile) in zip(shown, expected.iterrows(), strict=True):
+        assert lines[0] == tile["name"]
+        assert lines[1] == f"{tile['value']} {tile['period_label']}"
+        assert lines[2] == tile["comparator"]
+        assert lines[3].endswith(f"{tile['rag']} · against {tile['rag_basis']}")
+
+
+def test_the_overall_rag_summary_counts_every_workstream(html, data, catalogue):
+    rows = Page(html).rows["headline"]
+    summary = rag_summary(data.table, catalogue).set_index(["workstream", "comparison"])
+    for ws in catalogue.workstreams:
+        row = next(r for r in rows if r[0] == ws.name)
+        expected = [str(summary.loc[(ws.id, c), w]) for c in ("target", "last_year") for w in RAG_WORDS]
+        assert row[1:] == expected
+
+
+def test_a_chart_per_indicator(html, catalogue):
+    assert html.count("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 300 120'") == len(catalogue.indicators)
+
+
+def test_the_pack_is_self_contained(html):
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
+    assert "@import" not in html and "url(" not in html
+
+
+def test_one_workstream_pack(data, catalogue):
+    page = Page(boardpack.pack_html(data, catalogue, "market"))
+    assert [s for s in page.rows if s.startswith("ws-")] == ["ws-market"]
+    assert page.rows["ws-market"][5:] == board_rows(data, catalogue, "market")
+    market_tiles = tiles(data.table, catalogue).query("workstream == 'market'")
+    assert [t[0] for t in page.tiles] == list(market_tiles["name"])
+
+
+def test_narrative_and_risks_appear_where_present(data, catalogue):
+    risks = pd.DataFrame(
+        [
+            {
+                "programme": "Home Care",
+                "description": "Risk that the market cannot keep pace",
+                "rank": "V High",
+                "owner": "CP",
+                "mitigation": "Weekly calls with providers",
+                "workstream": "market",
+                "next_review_text": "1 Dec 2020",
+                "overdue": True,
+            }
+        ]
+    )
+    content = boardpack.PackContent(
+        narrative={"market": "**Hours** up by 11%\n\n<script>alert(1)</script>"}, risks=risks
+    )
+    html = boardpack.pack_html(data, catalogue, content=content)
+    page = Page(html)
+    assert "<strong>Hours</strong> up by 11%" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    assert page.rows["risks"][1] == [
+        "Home Care",
+        "Risk that the market cannot keep pace",
+        "V High",
+        "CP",
+        "Weekly calls with providers",
+        "1 Dec 2020 (overdue)",
+    ]
+    without = boardpack.pack_html(data, catalogue)
+    assert "Workstream progress" not in without and 'id="risks"' not in without
+    assert "2. Workstream progress" in html and "4. High level risks" in html
+
+
+def test_formula_like_and_markup_like_catalogue_text_is_neutralised_and_escaped(sample_engine, hostile_catalogue):
+    data = exports.export_data(sample_engine, hostile_catalogue, AS_AT)
+    html = boardpack.pack_html(data, hostile_catalogue)
+    page = Page(html)
+    names = [row[1] for row in page.rows[f"ws-{hostile_catalogue.workstreams[0].id}"][5:]]
+    assert names[: len(HOSTILE)] == [" ".join(("'" + n).split()) for n in HOSTILE]
+    assert "<h1>&#39;=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)</h1>" in html
+
+
+def test_as_published_pack_is_unchanged_by_later_revisions(engine, catalogue):
+    load = lambda text, name: ingest.ingest(engine, text.encode(), name, catalogue, "tester")  # noqa: E731
+    load(OCT_NOV, "oct-nov.csv")
+    load(CORRECTION, "correction.csv")
+    first = exports.export_bytes(exports.export_data(engine, catalogue, AS_AT), catalogue, "html")
+    load(DECEMBER, "december.csv")
+    now = exports.export_bytes(exports.export_data(engine, catalogue, AS_AT), catalogue, "html")
+    published = exports.export_data(engine, catalogue, AS_AT, as_published=True)
+    assert exports.export_bytes(published, catalogue, "html") == first
+    assert now != first
+
+
+# The PDF ---------------------------------------------------------------------------------------
+
+POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm")
+
+
+def pdf_text(path) -> str:
+    require("poppler-utils", POPPLER, "install Debian's poppler-utils for pdftotext and pdftoppm")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def test_the_pdf_text_holds_every_workstream_row(pdf, data, catalogue):
+    """Each row as pdftotext lays it out: the period, the start of the indicator's name
+    and the row's figures, rating and trend on one line; the name's rest on the next."""
+    lines = pdf_text(pdf).splitlines()
+    for ws in catalogue.workstreams:
+        for period, name, *cells in board_rows(data, catalogue, ws.id):
+            figures = r"\s+".join(re.escape(c) for c in cells)
+            pattern = re.compile(rf"^\s*{re.escape(period)}\s+(.+?)\s+{figures}\s*$")
+            found = [(k, m) for k, line in enumerate(lines) if (m := pattern.match(line))]
+            squeezed = "".join(name.split())  # a long name wraps, maybe after a hyphen
+            assert any(
+                "".join("".join([m.group(1), *lines[k + 1 : k + 3]]).split()).startswith(squeezed) for k, m in found
+            ), (ws.id, name, cells)
+
+
+def test_the_pdf_is_a4_landscape_and_its_pages_render(pdf, catalogue):
+    text = pdf_text(pdf)
+    pages = text.count("\f")
+    assert pages >= 1 + len(catalogue.workstreams)
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"Page size:\s+841\.89 x 595\.2\d+ pts \(A4\)", info)
+    for old in ARTIFACTS.glob("board-pack-pdf-*.png"):
+        old.unlink()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ARTIFACTS / "board-pack-pdf")], check=True)
+    rendered = sorted(ARTIFACTS.glob("board-pack-pdf-*.png"))
+    assert len(rendered) == pages
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
