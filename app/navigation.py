@@ -1,6 +1,7 @@
-"""The pages, made from the catalogue and the user's role: the overview, one page per
-workstream (a new workstream in the YAML is a new page), the indicator page, and the
-officers' pages. A page the role may not use is left out of the menu; its URL still
+"""The pages, made from the catalogue and the user's role: the overview and the risk
+register, one page per workstream (a new workstream in the YAML is a new page), the
+indicator and export pages, and the officers' pages (extracts, data status, narrative,
+risk editing). A page the role may not use is left out of the menu; its URL still
 answers, with a refusal (and the page itself checks the right again)."""
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from collections.abc import Callable
 import streamlit as st
 
 from app import access, state
-from app.pages import data_status, export, indicator, overview, upload, workstream
+from app.pages import data_status, export, indicator, narrative, overview, risk_edit, risks, upload, workstream
 from kpis.access import Right
 
 INDICATOR_PATH = "indicator"
 UPLOAD_PATH = "upload"
 DATA_STATUS_PATH = "data-status"
+NARRATIVE_PATH = "narrative"
+RISKS_PATH = "risks"
+RISK_EDIT_PATH = "edit-risks"
 
 
 def _page(render: Callable[[], None], **options: object) -> st.Page:
@@ -45,7 +49,7 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
     )
     for ws in view.catalogue.workstreams:
         pages[ws.id] = _page(
-            lambda ws_id=ws.id: workstream.render(view, pages, ws_id),
+            lambda ws_id=ws.id: workstream.render(view, pages, ws_id, user),
             title=ws.name,
             icon=":material/table_chart:",
             url_path=ws.id,
@@ -69,10 +73,30 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
         icon=":material/fact_check:",
         url_path=DATA_STATUS_PATH,
     )
+    pages["risks"] = _page(
+        lambda: risks.render(view, pages, user), title="Risks", icon=":material/warning:", url_path=RISKS_PATH
+    )
+    pages["narrative"] = _guarded(
+        user,
+        Right.EDIT_NARRATIVE,
+        lambda: narrative.render(view, pages, user),
+        title="Write progress",
+        icon=":material/edit_note:",
+        url_path=NARRATIVE_PATH,
+    )
+    pages["risk_edit"] = _guarded(
+        user,
+        Right.EDIT_RISKS,
+        lambda: risk_edit.render(view, pages, user),
+        title="Edit risks",
+        icon=":material/edit:",
+        url_path=RISK_EDIT_PATH,
+    )
     sections = {
-        "Report": [pages["overview"]],
+        "Report": [pages["overview"], pages["risks"]],
         "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
         "Explore": [pages["indicator"], pages["export"]],
         "Data": [pages["upload"], pages["data_status"]],
+        "Words": [pages["narrative"], pages["risk_edit"]],
     }
     return sections

@@ -7,7 +7,9 @@ import html
 import pandas as pd
 import streamlit as st
 
+from kpis import narrative
 from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
+from kpis.spreadsheet import safe_csv
 
 
 def inject_css() -> None:
@@ -90,4 +92,41 @@ def no_data() -> None:
         "columns `indicator,period,value`, with `python -m kpis ingest FILE` "
         "(see the README, “Extract format”). The dashboard fills in as soon as it is loaded.",
         icon=":material/upload_file:",
+    )
+
+
+def commentary(text: str) -> None:
+    """A progress commentary as the board reads it (the board pack's rendering): Markdown,
+    with any raw HTML shown as text, and no Streamlit Markdown extras (a ``$`` in a
+    commentary is a pound or dollar sign, not the start of a formula)."""
+    st.html(f"<div class='commentary'>{narrative.to_html(text)}</div>")
+
+
+def saved_line(row: pd.Series) -> str:
+    """``Version 2, saved by jo on 23 Nov 2026 14:05 UTC``."""
+    return f"Version {int(row['version'])}, saved by {row['saved_by']} on {row['saved_at']:%d %b %Y %H:%M} UTC"
+
+
+def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None) -> None:
+    """A rejected file's problems (row, column, value, problem, how to fix it), and the
+    same as a CSV download (``problems-<file name>``)."""
+    st.dataframe(
+        problems.assign(row=problems["row"].map(lambda r: str(r) if r else "whole file")),
+        hide_index=True,
+        key=key,
+        column_config={
+            "row": st.column_config.TextColumn("Row", width="small"),
+            "column": "Column",
+            "value": "Value",
+            "problem": st.column_config.TextColumn("Problem", width="large"),
+            "hint": st.column_config.TextColumn("How to fix it", width="large"),
+        },
+    )
+    st.download_button(
+        "Download the problems (CSV)",
+        safe_csv(problems),
+        file_name=f"problems-{file_name}",
+        mime="text/csv",
+        icon=":material/download:",
+        key=download_key,
     )

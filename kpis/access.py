@@ -1,8 +1,8 @@
 """Who may do what: roles from the user's identity, by configuration (``config/access.yaml``).
 
 Three roles, each with the rights of the ones before it: ``viewer`` reads the report,
-``officer`` also loads extracts and sees the data status, ``admin`` also rolls extracts
-back. A user's role comes from their email: an exact email in the configuration wins
+``officer`` also loads extracts, sees the data status, writes the workstream narrative
+and edits the risk register, ``admin`` also rolls extracts back. A user's role comes from their email: an exact email in the configuration wins
 over an ``@domain`` entry; among several matches of the same kind the highest role wins.
 Nobody matched gets ``default_role`` (none, unless configured: no access).
 
@@ -44,6 +44,8 @@ class Right(StrEnum):
     UPLOAD = "load extracts"
     DATA_STATUS = "see the data status and past extracts"
     ROLLBACK = "roll back an extract"
+    EDIT_NARRATIVE = "write the workstream progress narrative"
+    EDIT_RISKS = "add, edit and import risks"
 
 
 NEEDS: dict[Right, Role] = {
@@ -51,6 +53,8 @@ NEEDS: dict[Right, Role] = {
     Right.UPLOAD: Role.OFFICER,
     Right.DATA_STATUS: Role.OFFICER,
     Right.ROLLBACK: Role.ADMIN,
+    Right.EDIT_NARRATIVE: Role.OFFICER,
+    Right.EDIT_RISKS: Role.OFFICER,
 }
 
 

@@ -13,7 +13,6 @@ no script, font or image outside the file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -30,16 +29,6 @@ from kpis.spreadsheet import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMBER_COLUMNS = BOARD_COLUMNS[2:9]  # right-aligned
-
-
-@dataclass(frozen=True)
-class PackContent:
-    """The words that go into a pack beside the figures: each workstream's commentary
-    for the month (Markdown, by workstream id) and the open risks (a frame of the risk
-    register's columns). Either may be empty: its part of the pack is then left out."""
-
-    narrative: dict[str, str] = field(default_factory=dict)
-    risks: pd.DataFrame | None = None
 
 
 def _environment() -> Environment:
@@ -94,11 +83,17 @@ def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, l
     }
 
 
-def _risks(risks: pd.DataFrame | None, workstreams: list[str]) -> list[dict]:
-    if risks is None or risks.empty:
+def _risks(risks: pd.DataFrame, catalogue: Catalogue, workstreams: list[str], everything: bool) -> list[dict]:
+    """The open risks for the pack's workstreams (a whole pack: every open risk), with
+    their review date as text."""
+    if risks.empty:
         return []
-    shown = risks[risks["workstream"].isin(workstreams) | risks["workstream"].isna() | (risks["workstream"] == "")]
-    return shown.to_dict("records")
+    shown = risks if everything else risks[risks["workstream"].isin(workstreams)]
+    review = [f"{d.day} {d:%b %Y}" if pd.notna(d) else "-" for d in shown["next_review"]]
+    names = {w.id: w.name for w in catalogue.workstreams}
+    return shown.assign(next_review_text=review, workstream_name=shown["workstream"].map(names).fillna("")).to_dict(
+        "records"
+    )
 
 
 def _css() -> Markup:
@@ -111,10 +106,10 @@ def _css() -> Markup:
     return Markup((TEMPLATES / "board_pack.css").read_text(encoding="utf-8") + "\n" + "\n".join(rules))
 
 
-def pack_html(data, catalogue: Catalogue, workstream: str | None = None, content: PackContent | None = None) -> str:
+def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
     """The board pack for ``data`` (:class:`kpis.exports.ExportData`), all workstreams or
-    just ``workstream``, as one HTML document."""
-    content = content or PackContent()
+    just ``workstream``, as one HTML document. Its narrative and risks parts are left out
+    when ``data`` has none."""
     chosen = [w for w in catalogue.workstreams if workstream is None or w.id == workstream]
     ids = [w.id for w in chosen]
     summary = rag_summary(data.table, catalogue)
@@ -122,9 +117,9 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None, content
     headline = headline[headline["workstream"].isin(ids)]
     letters = "abcdefghijklmnopqrstuvwxyz"
     progress = [
-        {"name": w.name, "html": Markup(narrative.to_html(content.narrative[w.id]))}
+        {"name": w.name, "html": Markup(narrative.to_html(data.narrative[w.id], neutralise_formulas=True))}
         for w in chosen
-        if content.narrative.get(w.id, "").strip()
+        if data.narrative.get(w.id, "").strip()
     ]
     title = catalogue.title if workstream is None else f"{catalogue.title}: {chosen[0].name}"
     return (
@@ -149,15 +144,16 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None, content
             ],
             number_columns=NUMBER_COLUMNS,
             legend=Markup(svgcharts.LEGEND),
-            risks=_risks(content.risks, ids),
+            risks=_risks(data.risks, catalogue, ids, everything=workstream is None),
+            reviewed_on=f"{data.reviewed_on.day} {data.reviewed_on:%b %Y}" if data.reviewed_on else "",
             owners=catalogue.owners,
             key=exports.key_sections(catalogue),
         )
     )
 
 
-def pack_pdf(data, catalogue: Catalogue, workstream: str | None = None, content: PackContent | None = None) -> bytes:
+def pack_pdf(data, catalogue: Catalogue, workstream: str | None = None) -> bytes:
     """The board pack as a PDF: the HTML pack laid out on A4 landscape pages."""
     from weasyprint import HTML  # imported on use: it loads Pango, which the rest never needs
 
-    return HTML(string=pack_html(data, catalogue, workstream, content)).write_pdf()
+    return HTML(string=pack_html(data, catalogue, workstream)).write_pdf()

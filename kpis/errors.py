@@ -6,6 +6,7 @@ The engine raises these; the pages and the command line turn them into messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -43,6 +44,17 @@ class CatalogueError(Exception):
 PROBLEM_COLUMNS = ["row", "column", "value", "problem", "hint"]
 
 
+def problem(row: int, column: str, value: object, problem: str, hint: str) -> dict:
+    """One row of a problems frame (:data:`PROBLEM_COLUMNS`); the value as text."""
+    return {
+        "row": row,
+        "column": column,
+        "value": "" if value is None else str(value),
+        "problem": problem,
+        "hint": hint,
+    }
+
+
 class ExtractError(Exception):
     """An extract was rejected. ``problems`` is a frame with :data:`PROBLEM_COLUMNS`:
     the file's line number (the header is row 1), the column, the value as written,
@@ -63,3 +75,28 @@ class ExtractError(Exception):
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)
+
+
+class StaleEditError(Exception):
+    """An edit started from a version that is no longer the latest: someone saved a newer
+    one meanwhile. Nothing was written; saving anyway would silently overwrite their text."""
+
+    def __init__(self, subject: str, based_on: int | None, version: int, saved_by: str, saved_at: datetime):
+        self.subject = subject
+        self.based_on = based_on
+        self.version = version
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+        started = f"version {based_on}" if based_on else "no saved version"
+        super().__init__(
+            f"{subject}: {saved_by} saved version {version} on {_utc_text(saved_at)} after you started"
+            f" editing from {started}; nothing was written. Hint: reload to see their version, then make"
+            " your changes to it again."
+        )
+
+
+def _utc_text(moment: datetime) -> str:
+    """``23 Nov 2020 14:05 UTC``; a naive time is UTC (SQLite returns them so)."""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%d %b %Y %H:%M UTC")

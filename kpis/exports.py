@@ -13,14 +13,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import xlsxwriter
 from sqlalchemy import Engine, func, select
 
-from kpis import boardpack, formatting, periods, store
+from kpis import boardpack, formatting, narrative, periods, risks, store
 from kpis.catalogue import Catalogue, Workstream
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
@@ -43,13 +43,17 @@ class UnknownWorkstreamError(ExportError):
 
 @dataclass(frozen=True)
 class ExportData:
-    """What an export is made of: the KPI table as at a month, and the data it comes from."""
+    """What an export is made of: the KPI table as at a month, the data it comes from,
+    and the words beside the figures (the month's narrative, the open risks)."""
 
     table: pd.DataFrame  # build_kpi_table: every indicator of the catalogue
     observations: pd.DataFrame  # what the table is built from (the board pack's charts)
     as_at: int  # month index
     data_version: int  # the latest extract id the figures use (0: no extract)
     loaded_at: datetime | None  # when that extract was loaded, UTC (naive)
+    narrative: dict[str, str] = field(default_factory=dict)  # workstream id → the month's commentary
+    risks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the open risks (risks.register, with overdue)
+    reviewed_on: date | None = None  # the day the risks' review dates were checked against
 
 
 # Which data: now, or as published ------------------------------------------------------
@@ -61,6 +65,17 @@ def check_workstream(catalogue: Catalogue, workstream: str | None) -> str | None
     if workstream is not None and workstream not in ids:
         raise UnknownWorkstreamError(f"{workstream!r} is not a workstream id; use one of: {', '.join(ids)}")
     return workstream
+
+
+def published_at(engine: Engine, as_at: int, log: pd.DataFrame | None = None) -> datetime | None:
+    """When the report for ``as_at`` went out: when the first extract bringing a later
+    month was loaded (UTC); None while it is still the current report. The words as
+    published are the versions saved before then."""
+    log = store.extract_log(engine) if log is None else log
+    first_later = _first_extract_after(engine, as_at)
+    if first_later is None:
+        return None
+    return _utc(log.loc[log["id"] == first_later, "loaded_at"].iloc[0])
 
 
 def _first_extract_after(engine: Engine, as_at: int) -> int | None:
@@ -113,13 +128,46 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
     version = published_extract(engine, as_at, log) if as_published else latest
     observations = store.current_observations(engine, as_of_extract=version)
     loaded = log.loc[log["id"] == version, "loaded_at"]
+    cutoff = published_at(engine, as_at, log) if as_published else None
+    reviewed_on = cutoff.date() if cutoff else datetime.now(UTC).date()
     return ExportData(
         table=build_kpi_table(observations, catalogue, as_at),
         observations=observations,
         as_at=as_at,
         data_version=version,
         loaded_at=_utc(loaded.iloc[0]) if len(loaded) else None,
+        narrative=month_narrative(engine, catalogue, as_at, cutoff),
+        risks=open_risks(engine, reviewed_on, cutoff),
+        reviewed_on=reviewed_on,
     )
+
+
+def _saved_before(versions: pd.DataFrame, cutoff: datetime | None) -> pd.DataFrame:
+    """The versions (newest first) saved before ``cutoff`` (UTC, naive), all if None."""
+    if cutoff is None:
+        return versions
+    return versions[versions["saved_at"] < pd.Timestamp(cutoff, tz="UTC")]
+
+
+def month_narrative(engine: Engine, catalogue: Catalogue, as_at: int, cutoff: datetime | None = None) -> dict[str, str]:
+    """Each workstream's commentary for ``as_at`` as it stood at ``cutoff`` (now if None);
+    workstreams without one are left out."""
+    texts = {}
+    for ws in catalogue.workstreams:
+        versions = _saved_before(narrative.history(engine, ws.id, as_at), cutoff)
+        if len(versions) and versions["text"].iloc[0]:
+            texts[ws.id] = versions["text"].iloc[0]
+    return texts
+
+
+def open_risks(engine: Engine, reviewed_on: date, cutoff: datetime | None = None) -> pd.DataFrame:
+    """The open risks as they stood at ``cutoff`` (now if None), most severe first, with
+    ``overdue`` against ``reviewed_on``."""
+    current = risks.current(engine)
+    if cutoff is not None and len(current):
+        versions = [_saved_before(risks.history(engine, int(i)), cutoff).head(1) for i in current["risk_id"]]
+        current = pd.concat(versions, ignore_index=True) if versions else current
+    return risks.register(current, reviewed_on, status="open")
 
 
 # Names ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
-from kpis import periods, store
+from kpis import errors, periods, store
 from kpis.catalogue import Catalogue, Frequency, Unit, derived
 from kpis.errors import PROBLEM_COLUMNS, ExtractError
 
@@ -62,14 +62,7 @@ class IngestResult:
         )
 
 
-def _problem(row: int, column: str, value: object, problem: str, hint: str) -> dict:
-    return {
-        "row": row,
-        "column": column,
-        "value": "" if value is None else str(value),
-        "problem": problem,
-        "hint": hint,
-    }
+_problem = errors.problem
 
 
 def _reject(file_name: str, problems: list[dict]) -> ExtractError:

@@ -1,4 +1,5 @@
-"""The store: extracts and observations with revision history, on SQLite or PostgreSQL.
+"""The store: extracts and observations with revision history, and the versioned
+workstream narrative and risk register, on SQLite or PostgreSQL.
 
 Observations are append-only. A corrected value for an (indicator, period) is a new
 row with the next ``revision``; the old row stays, so the report as it stood after any
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
     Double,
     Engine,
@@ -87,6 +89,42 @@ observations = Table(
     Column("extract_id", Integer, ForeignKey("extracts.id"), nullable=False),
     UniqueConstraint("indicator", "period", "revision", name="uq_observation_revision"),
     Index("ix_observations_extract", "extract_id"),
+)
+
+# The workstream narrative (kpis/narrative.py) and the risk register (kpis/risks.py):
+# append-only like observations, every saved version kept with who saved it and when.
+
+commentaries = Table(
+    "commentaries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workstream", String(64), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("version", Integer, nullable=False),  # 1, 2, 3, ... per workstream and month
+    Column("text", Text, nullable=False),  # Markdown as the officer wrote it
+    Column("saved_by", String(255), nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("workstream", "month", "version", name="uq_commentary_version"),
+)
+
+risk_versions = Table(
+    "risk_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("risk_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # 1, 2, 3, ... per risk
+    Column("programme", String(255)),
+    Column("description", Text, nullable=False),
+    Column("rank", String(16), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("mitigation", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("workstream", String(64)),  # NULL: not linked to a workstream
+    Column("indicators", Text, nullable=False, server_default=""),  # indicator ids, comma-separated
+    Column("next_review", Date),
+    Column("saved_by", String(255), nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("risk_id", "version", name="uq_risk_version"),
 )
 
 VALUE_COLUMNS = ["value", "numerator", "denominator", "note"]

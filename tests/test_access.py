@@ -59,7 +59,7 @@ def test_the_highest_role_wins_among_matches_of_the_same_kind():
     [
         (None, set()),
         (Role.VIEWER, {Right.READ}),
-        (Role.OFFICER, {Right.READ, Right.UPLOAD, Right.DATA_STATUS}),
+        (Role.OFFICER, {Right.READ, Right.UPLOAD, Right.DATA_STATUS, Right.EDIT_NARRATIVE, Right.EDIT_RISKS}),
         (Role.ADMIN, set(Right)),
     ],
 )

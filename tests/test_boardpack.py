@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import date
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -192,19 +194,21 @@ def test_narrative_and_risks_appear_where_present(data, catalogue):
                 "owner": "CP",
                 "mitigation": "Weekly calls with providers",
                 "workstream": "market",
-                "next_review_text": "1 Dec 2020",
+                "next_review": pd.Timestamp("2020-12-01"),
                 "overdue": True,
             }
         ]
     )
-    content = boardpack.PackContent(
-        narrative={"market": "**Hours** up by 11%\n\n<script>alert(1)</script>"}, risks=risks
+    narrative = {"market": '**Hours** up by 11%\n\n<script>alert(1)</script>\n\n=HYPERLINK("http://x","y")'}
+    html = boardpack.pack_html(
+        replace(data, narrative=narrative, risks=risks, reviewed_on=date(2020, 12, 2)), catalogue
     )
-    html = boardpack.pack_html(data, catalogue, content=content)
     page = Page(html)
     assert "<strong>Hours</strong> up by 11%" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    assert "<p>'=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)</p>" in html  # neutralised, as in the workbook
     assert page.rows["risks"][1] == [
+        "Managing and Developing the Market",
         "Home Care",
         "Risk that the market cannot keep pace",
         "V High",
@@ -212,9 +216,14 @@ def test_narrative_and_risks_appear_where_present(data, catalogue):
         "Weekly calls with providers",
         "1 Dec 2020 (overdue)",
     ]
-    without = boardpack.pack_html(data, catalogue)
+    assert "Review dates checked on 2 Dec 2020." in html
+    without = boardpack.pack_html(replace(data, narrative={}, risks=pd.DataFrame()), catalogue)
     assert "Workstream progress" not in without and 'id="risks"' not in without
     assert "2. Workstream progress" in html and "4. High level risks" in html
+    # A deep dive holds its own workstream's risks only
+    assert 'id="risks"' not in boardpack.pack_html(
+        replace(data, narrative=narrative, risks=risks), catalogue, "prevention"
+    )
 
 
 def test_formula_like_and_markup_like_catalogue_text_is_neutralised_and_escaped(sample_engine, hostile_catalogue):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import access, state
+from app import access, state, ui
 from kpis import ingest, periods, presentation, status
 from kpis.access import Right
 from kpis.errors import ExtractError
 from kpis.performance import build_kpi_table
-from kpis.spreadsheet import safe_csv, safe_file_name
+from kpis.spreadsheet import safe_file_name
 
 UPLOADER_KEY = "upload_file"
 CONFIRM_KEY = "upload_confirm"
@@ -55,26 +55,7 @@ def _rejected(error: ExtractError) -> None:
         "below, each with its row in the file (the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )
-    shown = error.problems.assign(row=error.problems["row"].map(lambda r: str(r) if r else "whole file"))
-    st.dataframe(
-        shown,
-        hide_index=True,
-        key="upload_problems",
-        column_config={
-            "row": st.column_config.TextColumn("Row", width="small"),
-            "column": "Column",
-            "value": "Value",
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "hint": st.column_config.TextColumn("How to fix it", width="large"),
-        },
-    )
-    st.download_button(
-        "Download the problems (CSV)",
-        safe_csv(error.problems),
-        file_name=f"problems-{safe_file_name(error.file_name, 'extract.csv')}",
-        mime="text/csv",
-        icon=":material/download:",
-    )
+    ui.problems_table(error.problems, "upload_problems", safe_file_name(error.file_name, "extract.csv"))
 
 
 def _rag_moves(view: state.View, plan, month: int):

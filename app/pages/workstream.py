@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state, ui
-from kpis import charts, periods, presentation
+from kpis import charts, narrative, periods, presentation
+from kpis.access import Right
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {
@@ -26,10 +27,11 @@ BOARD_COLUMNS_CONFIG = {
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),
 }
 ROW_HEIGHT = 35
-TAB_KEY, TABLE_TAB, TRENDS_TAB = "tab", "KPI table", "Trends"  # ?tab=Trends opens the charts
+TAB_KEY, TABLE_TAB, TRENDS_TAB, PROGRESS_TAB = "tab", "KPI table", "Trends", "Progress"  # ?tab=Trends opens the charts
+ROLLING_MONTHS = 4  # the board's rolling cycle of progress updates
 
 
-def render(view: state.View, pages: dict, workstream_id: str) -> None:
+def render(view: state.View, pages: dict, workstream_id: str, user: state.User | None = None) -> None:
     ws = view.catalogue.workstream(workstream_id)
     st.title(ws.name)
     lead = view.catalogue.owners.get(ws.lead, ws.lead)
@@ -41,8 +43,11 @@ def render(view: state.View, pages: dict, workstream_id: str) -> None:
     own = table[table["workstream"] == workstream_id].reset_index(drop=True)
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")
     ui.summary_metrics(view.summary(), workstream_id)
+    _this_month(view, pages, workstream_id, user)
 
-    table_tab, trends_tab = st.tabs([TABLE_TAB, TRENDS_TAB], key=TAB_KEY, on_change="rerun", bind="query-params")
+    table_tab, trends_tab, progress_tab = st.tabs(
+        [TABLE_TAB, TRENDS_TAB, PROGRESS_TAB], key=TAB_KEY, on_change="rerun", bind="query-params"
+    )
     # Lazy tabs: the trend charts (and Plotly's script bundle) load only when opened.
     if table_tab.open:
         with table_tab:
@@ -56,6 +61,50 @@ def render(view: state.View, pages: dict, workstream_id: str) -> None:
             st.plotly_chart(
                 _trends(view, workstream_id), key=f"trends-{workstream_id}", config={"displayModeBar": False}
             )
+    if progress_tab.open:
+        with progress_tab:
+            _rolling(view, workstream_id)
+
+
+def _edit_link(view: state.View, pages: dict, workstream_id: str, user: state.User | None, label: str) -> None:
+    if user is not None and user.can(Right.EDIT_NARRATIVE):
+        st.page_link(
+            pages["narrative"],
+            label=label,
+            icon=":material/edit_note:",
+            query_params={"ws": workstream_id, state.AS_AT_PARAM: periods.to_text(view.as_at)},
+        )
+
+
+def _this_month(view: state.View, pages: dict, workstream_id: str, user: state.User | None) -> None:
+    """The month's progress commentary, before the figures, as in the report."""
+    current = narrative.current(state.engine(view.url), view.as_at)
+    own = current[current["workstream"] == workstream_id]
+    month = periods.month_name(view.as_at)
+    if own.empty:
+        st.caption(f"No progress commentary for {month}.")
+        _edit_link(view, pages, workstream_id, user, f"Write the commentary for {month}")
+        return
+    with st.container(border=True, key=f"progress-{workstream_id}"):
+        st.markdown(f"**Progress, {month}**")
+        ui.commentary(own["text"].iloc[0])
+        st.caption(ui.saved_line(own.iloc[0]))
+        _edit_link(view, pages, workstream_id, user, "Edit the commentary")
+
+
+def _rolling(view: state.View, workstream_id: str) -> None:
+    """The board's rolling view: the commentary of each of the last four months."""
+    shown = narrative.rolling(state.engine(view.url), workstream_id, view.as_at, ROLLING_MONTHS)
+    first = periods.month_name(view.as_at - ROLLING_MONTHS + 1)
+    st.caption(
+        f"Progress over the last {ROLLING_MONTHS} months, {first} to {periods.month_name(view.as_at)}, newest first."
+    )
+    if shown.empty:
+        st.info("No progress commentary in these months.", icon=":material/notes:")
+    for _, row in shown.iterrows():
+        st.subheader(periods.month_name(int(row["month"])))
+        ui.commentary(row["text"])
+        st.caption(ui.saved_line(row))
 
 
 def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
