@@ -268,6 +268,7 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
         "Download Excel workbook (summary, a sheet per workstream, key)",
         "Download Board pack, HTML (opens in a browser; prints A4 landscape)",
         "Download Board pack, PDF",
+        "Download Risk register (CSV)",
     ]
     assert "with every revision loaded so far" in " ".join(texts(at, "caption"))
     at.selectbox(key="export_workstream").set_value("market").run()
@@ -275,4 +276,4 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
     assert not at.exception
     # November is the latest month of the sample: its report is still the current one.
     assert "as published" in " ".join(texts(at, "caption"))
-    assert len(at.get("download_button")) == 4
+    assert len(at.get("download_button")) == 5

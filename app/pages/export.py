@@ -6,10 +6,12 @@ the tables straight away."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app import state
-from kpis import exports, periods
+from kpis import exports, periods, risks
 
 WORKSTREAM_KEY = "export_workstream"
 PUBLISHED_KEY = "export_as_published"
@@ -82,3 +84,18 @@ def render(view: state.View, pages: dict) -> None:
                 on_click="ignore",
                 key=f"export-{fmt}",
             )
+    st.subheader("Risk register")
+    register = risks.register(risks.current(state.engine(view.url)), date.today())
+    st.caption(
+        f"Every risk, open and closed ({len(register)}), most severe first, as it stands now; the import format "
+        "of the Edit risks page, text neutralised as in the tables."
+    )
+    st.download_button(
+        "Download Risk register (CSV)",
+        risks.to_csv(register),
+        file_name="icu-risks.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="export-risks",
+    )
