@@ -42,7 +42,8 @@ def indicator_series(observations: pd.DataFrame, catalogue: Catalogue, indicator
     return series[["period", "month", "actual", "last_year", "target"]]
 
 
-def _window(series: pd.DataFrame, as_at: int, months: int | None) -> pd.DataFrame:
+def window(series: pd.DataFrame, as_at: int, months: int | None) -> pd.DataFrame:
+    """The last ``months`` months of a series up to ``as_at`` (all of it up to then for None)."""
     shown = series[series["period"] <= as_at]
     return shown if months is None else shown[shown["period"] > as_at - months]
 
@@ -110,7 +111,7 @@ def indicator_figure(
     history when None), with a range selector and slider on request."""
     indicator = catalogue.indicator(indicator_id)
     fig = go.Figure()
-    _add_traces(fig, _window(series, as_at, months), indicator, rating, lambda name: {"name": name})
+    _add_traces(fig, window(series, as_at, months), indicator, rating, lambda name: {"name": name})
     _axes(fig, indicator)
     fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
     fig.update_layout(
@@ -182,7 +183,7 @@ def small_multiples(
         indicator = catalogue.indicator(indicator_id)
         _add_traces(
             fig,
-            _window(series[indicator_id], as_at, months),
+            window(series[indicator_id], as_at, months),
             indicator,
             ratings.get(indicator_id, ("n/a", "target")),
             legend,

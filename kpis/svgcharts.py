@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpis import formatting, periods
 from kpis.catalogue import Frequency, Indicator
-from kpis.charts import ACTUAL_COLOUR, LAST_YEAR_COLOUR, TARGET_COLOUR, _window
+from kpis.charts import ACTUAL_COLOUR, LAST_YEAR_COLOUR, TARGET_COLOUR, window
 from kpis.palette import SYMBOL, rag_palette
 
 WIDTH, HEIGHT = 300, 120
@@ -109,7 +109,7 @@ def indicator_svg(
     """One indicator's last ``months`` months up to ``as_at`` (from
     :func:`kpis.charts.indicator_series`) as an SVG element: actual, last year, target and
     the latest point marked by ``rating`` (its RAG word and what it is against)."""
-    shown = _window(series, as_at, months)
+    shown = window(series, as_at, months)
     first, last = as_at - months + 1, as_at
     label = escape(f"{indicator.name}: the last {months} months to {periods.month_name(as_at)}")
     head = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' role='img' aria-label='{label}'>"
