@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from kpis import narrative
+from kpis import narrative, presentation
 from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
 
@@ -74,15 +74,10 @@ def style_counts(frame: pd.DataFrame):
 
 def summary_metrics(summary: pd.DataFrame, workstream: str) -> None:
     """One workstream's RAG summary, against target and against last year."""
-    rows = summary[summary["workstream"] == workstream].set_index("comparison")
-    for comparison, label in (("target", "Against target"), ("last_year", "Against last year")):
-        counts = rows.loc[comparison]
+    for label, counts in presentation.summary_counts(summary, workstream):
         st.markdown(
             f"**{label}:** "
-            + " · ".join(
-                f":{STREAMLIT_COLOUR[w]}-background[{SYMBOL[w]} {w} **{int(counts[w])}**]"
-                for w in ("Green", "Amber", "Red", "n/a")
-            )
+            + " · ".join(f":{STREAMLIT_COLOUR[w]}-background[{SYMBOL[w]} {w} **{n}**]" for w, n in counts)
         )
 
 

@@ -13,6 +13,7 @@ no script, font or image outside the file.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -24,13 +25,14 @@ from kpis.catalogue import Catalogue
 from kpis.charts import indicator_series
 from kpis.palette import TREND_TEXT, rag_label, rag_palette
 from kpis.performance import RAG_WORDS, rag_summary
-from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, tiles
+from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
 from kpis.spreadsheet import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMBER_COLUMNS = BOARD_COLUMNS[2:9]  # right-aligned
 
 
+@cache
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -47,11 +49,7 @@ def _environment() -> Environment:
 
 
 def _summary_counts(summary: pd.DataFrame, workstream: str) -> list[dict]:
-    rows = summary[summary["workstream"] == workstream].set_index("comparison")
-    return [
-        {"label": label, "counts": [(word, int(rows.loc[comparison, word])) for word in RAG_WORDS]}
-        for comparison, label in (("target", "Against target"), ("last_year", "Against last year"))
-    ]
+    return [{"label": label, "counts": counts} for label, counts in summary_counts(summary, workstream)]
 
 
 def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, letter: str) -> dict:

@@ -124,6 +124,18 @@ def summary_wide(summary: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     return out.reset_index(names="workstream")
 
 
+COMPARISONS = (("target", "Against target"), ("last_year", "Against last year"))
+
+
+def summary_counts(summary: pd.DataFrame, workstream: str) -> list[tuple[str, list[tuple[str, int]]]]:
+    """One workstream's RAG summary as the screens and the pack print it: for each of
+    :data:`COMPARISONS`, its label and the count of each rating."""
+    rows = summary[summary["workstream"] == workstream].set_index("comparison")
+    return [
+        (label, [(word, int(rows.loc[comparison, word])) for word in RAG_WORDS]) for comparison, label in COMPARISONS
+    ]
+
+
 def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     """Indicators whose RAG moved between two KPI tables: ``indicator, name, workstream,
     comparison, from, to`` (comparison ``target`` or ``last year``)."""
