@@ -1,0 +1,1 @@
+"""The report: what the board reads, computed from observations and the catalogue."""
