@@ -41,12 +41,21 @@ class CatalogueError(Exception):
         super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
 
 
-PROBLEM_COLUMNS = ["row", "column", "value", "problem", "hint"]
+PROBLEM_COLUMNS = ["code", "file", "sheet", "row", "column", "value", "problem", "hint"]
+"""Every refusal of a file, as a row: a stable ``code`` (``period.format``; the README
+lists them), where it is (``file``, ``sheet`` of a workbook, ``row``: the line or sheet
+row, 0 for the file as a whole; ``column`` as its header says), the ``value`` as written,
+what is wrong (``problem``) and how to fix it (``hint``)."""
 
 
-def problem(row: int, column: str, value: object, problem: str, hint: str) -> dict:
+def problem(
+    row: int, column: str, value: object, problem: str, hint: str, *, code: str = "", file: str = "", sheet: str = ""
+) -> dict:
     """One row of a problems frame (:data:`PROBLEM_COLUMNS`); the value as text."""
     return {
+        "code": code,
+        "file": file,
+        "sheet": sheet,
         "row": row,
         "column": column,
         "value": "" if value is None else str(value),
@@ -55,26 +64,60 @@ def problem(row: int, column: str, value: object, problem: str, hint: str) -> di
     }
 
 
+@dataclass
+class Problems:
+    """Makes the located problems of one file (and sheet)."""
+
+    file: str
+    sheet: str = ""
+
+    def row(self, code: str, row: int, column: str, value: object, problem_text: str, hint: str) -> dict:
+        return problem(row, column, value, problem_text, hint, code=code, file=self.file, sheet=self.sheet)
+
+    def frame(self, rows: list[dict]) -> pd.DataFrame:
+        return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+
+    def at(self, code: str, row: int, column: str, value: object, problem_text: str, hint: str) -> pd.DataFrame:
+        return self.frame([self.row(code, row, column, value, problem_text, hint)])
+
+    def whole_file(self, code: str, problem_text: str, hint: str, value: object = "") -> pd.DataFrame:
+        return self.at(code, 0, "", value, problem_text, hint)
+
+
 class ExtractError(Exception):
-    """An extract was rejected. ``problems`` is a frame with :data:`PROBLEM_COLUMNS`:
-    the file's line number (the header is row 1), the column, the value as written,
-    what is wrong and how to fix it. Nothing was written."""
+    """A file was rejected. ``problems`` is a frame with :data:`PROBLEM_COLUMNS`: the
+    file's line number (the header is row 1), the column, the value as written, what is
+    wrong and how to fix it. Nothing was written."""
 
     def __init__(self, file_name: str, problems: pd.DataFrame):
         self.file_name = file_name
-        self.problems = problems.reset_index(drop=True)[PROBLEM_COLUMNS]
+        problems = problems.reset_index(drop=True).reindex(columns=PROBLEM_COLUMNS)
+        defaults = {"code": "", "file": file_name, "sheet": ""}
+        self.problems = problems.fillna(defaults).astype({"row": "int64"}) if len(problems) else problems
         super().__init__(self.describe())
 
     def describe(self, limit: int = 50) -> str:
         lines = [f"{self.file_name}: rejected, nothing was written ({len(self.problems)} problem(s))"]
         for p in self.problems.head(limit).itertuples(index=False):
             where = f"row {p.row}" if p.row else "file"
+            sheet = f"sheet {p.sheet!r}, " if p.sheet else ""
             column = f", column {p.column}" if p.column else ""
-            value = f", value {p.value!r}" if p.value not in (None, "") else ""
-            lines.append(f"  {where}{column}{value}: {p.problem}. Hint: {p.hint}")
+            value = f", value {_preview(p.value)!r}" if p.value not in (None, "") else ""
+            lines.append(f"  {sheet}{where}{column}{value}: {p.problem}. Hint: {p.hint}")
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)
+
+
+def reject(problems: pd.DataFrame) -> ExtractError:
+    """The error for a file's problems (their ``file`` names it)."""
+    return ExtractError(str(problems["file"].iloc[0]), problems)
+
+
+def _preview(value: object, limit: int = 200) -> str:
+    """A value as quoted in a message: at most ``limit`` characters."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class StaleEditError(Exception):

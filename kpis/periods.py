@@ -21,6 +21,15 @@ _FY_QUARTER = re.compile(rf"^{_FY}\s+Q([1-4])$|^Q([1-4])\s+{_FY}$", re.IGNORECAS
 _FY_MONTH = re.compile(rf"^M(\d{{1,2}})\s+{_FY}$|^{_FY}\s+M(\d{{1,2}})$", re.IGNORECASE)
 
 PERIOD_FORMS = "2020-10, M7 2020/21 or 2020/21 Q2"
+HEADER_FORMS = "2020-04, Apr-20, Apr 2020, M1 2020/21 or 2020/21 Q1"
+FIRST_YEAR = 1990  # no figure the store takes is older; an earlier year is a typing slip
+_MONTH_NAME = re.compile(r"^([A-Za-z]{3,9})[\s\-]+(\d{2}|\d{4})$")
+_MONTHS = {
+    name: k
+    for k, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
 
 
 class PeriodError(ValueError):
@@ -98,8 +107,33 @@ def _fy_start(first: str, second: str) -> int:
 def parse_period(text: str) -> int:
     """Month index of an extract's period: ``2020-10``, ``M7 2020/21`` or ``2020/21 Q2``.
 
-    A quarter is placed on its last month, so ``2020/21 Q2`` is September 2020.
+    A quarter is placed on its last month, so ``2020/21 Q2`` is September 2020. A year
+    before :data:`FIRST_YEAR` is refused.
     """
+    index = _parse_period(text)
+    if index // 12 < FIRST_YEAR:
+        raise PeriodError(
+            f"the year {index // 12} is before {FIRST_YEAR}, the earliest the store takes; check the year"
+        )
+    return index
+
+
+def parse_header(text: str) -> int:
+    """Month index of a wide sheet's column header: any period :func:`parse_period` reads,
+    or a month as Excel shows one (``Apr-20``, ``Apr 2020``, ``April 2020``)."""
+    match = _MONTH_NAME.match(_squeezed(text))
+    if match and match.group(1)[:3].lower() in _MONTHS:
+        year = int(match.group(2))
+        return parse_period(f"{year + 2000 if year < 100 else year:04d}-{_MONTHS[match.group(1)[:3].lower()]:02d}")
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        if "earliest" in str(error):
+            raise
+        raise PeriodError(f"{text!r} is not a period; write {HEADER_FORMS}") from None
+
+
+def _parse_period(text: str) -> int:
     value = _squeezed(text)
     if match := _YYYY_MM.match(value):
         year, month = int(match.group(1)), int(match.group(2))

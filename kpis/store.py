@@ -47,6 +47,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -284,6 +285,15 @@ def add_extract(
                 **({} if reverts is None else {"reverts": reverts}),
             )
         ).inserted_primary_key[0]
+    )
+
+
+def set_extract_counts(conn: Connection, extract_id: int, new: int, revised: int, unchanged: int) -> None:
+    """An extract's counts of rows new, revised and unchanged, once its last row is planned."""
+    conn.execute(
+        update(extracts)
+        .where(extracts.c.id == extract_id)
+        .values(rows_new=new, rows_revised=revised, rows_unchanged=unchanged)
     )
 
 

@@ -20,6 +20,7 @@ from pandas.testing import assert_frame_equal
 
 from kpis import ingest, periods, store
 from kpis.errors import ExtractError
+from kpis.ingest import read
 from tests.conftest import store_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extracts"
@@ -159,7 +160,7 @@ FILE_CASES = [
 @pytest.mark.parametrize(("content", "problem", "hint"), FILE_CASES)
 def test_whole_file_problems_are_refused_at_row_0(loaded, catalogue, content, problem, hint):
     problems = assert_rejected(loaded, catalogue, content, [(0, "", "", problem)])
-    assert problems.loc[0, "hint"] == hint
+    assert problems.loc[0, "hint"].startswith(hint)
 
 
 def test_a_utf8_file_with_a_bom_but_invalid_bytes_is_refused_not_crashed(loaded, catalogue):
@@ -176,33 +177,13 @@ def test_a_utf8_file_with_a_bom_but_invalid_bytes_is_refused_not_crashed(loaded,
     assert problem.hint
 
 
-def test_a_file_over_max_bytes_is_refused_before_it_is_read(loaded, catalogue):
-    content = HEADER + b"#" * ingest.MAX_BYTES
-    problems = assert_rejected(
-        loaded,
-        catalogue,
-        content,
-        [(0, "", f"{len(content):,} bytes", "the file is larger than the limit of 8 MB")],
-    )
-    assert problems.loc[0, "hint"] == "split it into smaller extracts, for example one per month or per workstream"
-
-
-def test_a_file_of_exactly_max_bytes_is_read(engine, catalogue, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_BYTES", len(BASE))
-    assert load(engine, catalogue, BASE).new == 2
-
-
-def test_more_than_max_rows_is_refused(loaded, catalogue, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_ROWS", 3)
-    content = extract(*(f"nel_admissions,2020-{m:02d},{m}" for m in range(4, 8)))
-    problems = assert_rejected(loaded, catalogue, content, [(0, "", "", "the file has more than 3 rows")])
-    assert problems.loc[0, "hint"] == "split it into smaller extracts, for example one per financial year"
-
-
-def test_exactly_max_rows_is_read(engine, catalogue, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_ROWS", 3)
-    content = extract(*(f"nel_admissions,2020-{m:02d},{m}" for m in range(4, 7)))
-    assert load(engine, catalogue, content).new == 3
+def test_the_upload_limit_refuses_a_larger_file_and_names_the_command_line():
+    with pytest.raises(ExtractError) as caught:
+        ingest.refuse_oversized(BASE, "extract.csv", len(BASE) - 1)
+    (problem,) = caught.value.problems.itertuples(index=False)
+    assert (problem.code, problem.row, problem.value) == ("file.too_large", 0, f"{len(BASE):,} bytes")
+    assert problem.hint == "load it from the command line, which takes files of any size: python -m kpis ingest FILE"
+    ingest.refuse_oversized(BASE, "extract.csv", len(BASE))  # exactly the limit: read
 
 
 # read_extract: the header row (row 1) ------------------------------------------------
@@ -478,9 +459,7 @@ def test_rows_above_the_header_are_refused_with_the_headers_row(loaded, catalogu
 
 
 def test_a_header_row_further_down_than_the_first_rows_is_not_looked_for(loaded, catalogue):
-    content = (
-        b"ICU extract\n" + b"notes\n" * ingest._HEADER_SEARCH + b"indicator,period,value\nnel_admissions,2020-10,7\n"
-    )
+    content = b"ICU extract\n" + b"notes\n" * read.HEADER_SEARCH + b"indicator,period,value\nnel_admissions,2020-10,7\n"
     problems = assert_rejected(
         loaded,
         catalogue,
@@ -1205,22 +1184,22 @@ def _read(content: bytes, catalogue) -> pd.DataFrame:
         return error.problems
 
 
+def _quoted(content: bytes) -> bytes:
+    """The same file with every cell quoted, as some exporters write it."""
+    lines = content.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return b"\n".join(
+        b",".join(b'"' + cell + b'"' for cell in line.split(b",")) if line.strip() else line for line in lines
+    )
+
+
 @pytest.mark.parametrize("content", PLAIN_FILES)
-def test_a_file_without_quotes_reads_the_same_with_or_without_the_fast_reader(catalogue, monkeypatch, content):
-    fast = _read(content, catalogue)
-    monkeypatch.setattr(ingest, "_read_plain", lambda text: None)  # the csv module, line by line
-    assert_frame_equal(fast, _read(content, catalogue))
-
-
-def test_the_fast_reader_takes_files_without_quotes_and_leaves_the_rest_to_the_csv_module():
-    assert ingest._read_plain("indicator,period,value\r\n\r\nnel_admissions,2020-10,7039\r\n") is not None
-    for text in (
-        'indicator,period,value\nnel_admissions,2020-10,"7,039"\n',  # a quote
-        "indicator,period,value\rnel_admissions,2020-10,7039\r",  # lone carriage returns
-        "indicator,period,value\nnel_admissions,2020-10,7039,x\n",  # wider than the header
-        "indicator,period,value\nnel_admissions,2020-10," + "9" * 200_000 + "\n",  # over csv's field limit
-    ):
-        assert ingest._read_plain(text) is None
+def test_a_file_reads_the_same_with_every_cell_quoted(catalogue, content):
+    plain = _read(content, catalogue)
+    quoted = _read(_quoted(content), catalogue)
+    if "problem" in plain:  # the quoted file's row is shown as written, quotes and all
+        assert quoted[["row", "column", "problem"]].equals(plain[["row", "column", "problem"]])
+    else:
+        assert_frame_equal(plain, quoted)
 
 
 def test_a_quoted_cell_over_two_lines_numbers_its_row_by_the_line_it_ends_on(catalogue):

@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from kpis import ingest
-from tests.test_ingest import BASE, assert_rejected, load
+from kpis.errors import ExtractError
+from tests.conftest import store_snapshot
+from tests.test_ingest import BASE, assert_rejected, assert_store_unchanged, load
 
 MALFORMED = Path(__file__).parent / "fixtures" / "malformed"
 GENERATOR = MALFORMED / "make_fixtures.py"
@@ -63,11 +65,6 @@ EXPECTED: dict[str, Refusal] = {
     # Whole-file problems (row 0): refused before any cell is read.
     "empty.csv": Refusal([(0, "", "", "the file is empty")], "export the extract again"),
     "header-only.csv": Refusal([(0, "", "", "the file has a header but no rows")], "one row per value"),
-    TEN_MEGABYTES: Refusal(
-        # One problem only: the file's row 2 holds '=1+2', which a reader would have reported.
-        [(0, "", "10,485,890 bytes", "the file is larger than the limit of 8 MB")],
-        "split it into smaller extracts",
-    ),
     "xlsx-saved-as-csv.csv": Refusal([(0, "", "", "this is an Excel workbook, not a CSV file")], SAVE_AS),
     "utf16-unicode-text.csv": Refusal(
         [(0, "", "", "this is not a text file (it holds binary or UTF-16 data)")], SAVE_AS
@@ -334,12 +331,33 @@ def test_the_files_hold_the_bytes_their_tools_write():
         assert content.endswith("\n"), f"{name}: a line end after the last row"
 
 
-def test_the_ten_megabyte_file_is_over_the_limit_and_would_be_refused_for_its_cells_if_read(tmp_path):
+def test_the_ten_megabyte_file_is_refused_by_an_eight_megabyte_upload_limit_before_it_is_read(tmp_path):
     content = make_fixtures.write_ten_megabytes(tmp_path / TEN_MEGABYTES).read_bytes()
-    assert len(content) >= 10 * 1024 * 1024 > ingest.MAX_BYTES
-    lines = content.split(b"\r\n")
-    assert len(lines) < ingest.MAX_ROWS
-    assert lines[:2] == [b"indicator,period,value,note", b"nel_admissions,2010-04,=1+2,"]
+    assert len(content) >= 10 * 1024 * 1024
+    with pytest.raises(ExtractError) as caught:
+        ingest.refuse_oversized(content, TEN_MEGABYTES, 8 * 1024 * 1024)
+    (problem,) = caught.value.problems.itertuples(index=False)
+    assert (problem.code, problem.row, problem.value) == ("file.too_large", 0, "10,485,890 bytes")
+    assert problem.problem == "the file is larger than the upload limit of 8 MB"
+    assert "python -m kpis ingest" in problem.hint
+
+
+def test_the_ten_megabyte_file_read_without_a_limit_is_refused_for_its_cells(loaded, catalogue, tmp_path):
+    """The command line has no size limit: the same file is read, and its first row holds
+    a formula (and its ten-year cycle repeats keys)."""
+    content = make_fixtures.write_ten_megabytes(tmp_path / TEN_MEGABYTES).read_bytes()
+    before = store_snapshot(loaded)
+    with pytest.raises(ExtractError) as caught:
+        load(loaded, catalogue, content, TEN_MEGABYTES)
+    assert_store_unchanged(loaded, before)
+    first = caught.value.problems.iloc[0]
+    assert (first.row, first.column, first.value, first.problem) == (
+        2,
+        "value",
+        "=1+2",
+        "looks like a spreadsheet formula",
+    )
+    assert set(caught.value.problems["code"]) >= {"value.formula", "key.repeated"}
 
 
 # Each file is refused with its own located problems, and the store is unchanged.

@@ -1,0 +1,49 @@
+"""Officers' extracts, loaded in four steps, a module each:
+
+- :mod:`~kpis.ingest.read`: any file (CSV or workbook, long or wide) → one long frame of
+  cells as written, with the row and column each came from;
+- :mod:`~kpis.ingest.rules`: the cells → typed rows, or every problem at once (a table of
+  named rules);
+- :mod:`~kpis.ingest.plan`: each row new, revised or unchanged against the store;
+- :mod:`~kpis.ingest.load`: the pipeline, and the write: all of a file, or nothing.
+"""
+
+from kpis.ingest.load import (
+    OBSERVATION_COLUMNS,
+    IngestResult,
+    ProgressLine,
+    check_extract,
+    ingest,
+    observation_rows,
+    preview,
+    read_extract,
+    sha256,
+    validate_extract,
+)
+from kpis.ingest.plan import NEW, REVISED, UNCHANGED, applied, plan_extract
+from kpis.ingest.read import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Source, refuse_oversized
+from kpis.ingest.rules import MAX_NOTE
+
+__all__ = [
+    "COLUMNS",
+    "MAX_NOTE",
+    "NEW",
+    "OBSERVATION_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "REVISED",
+    "UNCHANGED",
+    "IngestResult",
+    "ProgressLine",
+    "Source",
+    "applied",
+    "check_extract",
+    "ingest",
+    "observation_rows",
+    "plan_extract",
+    "preview",
+    "read_extract",
+    "refuse_oversized",
+    "sha256",
+    "validate_extract",
+]

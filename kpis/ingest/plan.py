@@ -1,0 +1,86 @@
+"""Step 3 of a load: what the typed rows change in the store, row by row.
+
+Each row is new (nothing in force for its indicator and period), revised (another value
+in force) or unchanged; :func:`applied` shows the observations as they would be after
+the load, which is what a preview computes its KPI table from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NEW, REVISED, UNCHANGED = "new", "revised", "unchanged"
+
+
+def _same(a: pd.Series, b: pd.Series) -> pd.Series:
+    both_missing = a.isna() & b.isna()
+    if a.dtype == object or b.dtype == object:
+        return both_missing | (a == b)
+    return both_missing | (np.abs(a.astype(float) - b.astype(float)) <= 1e-9 * np.maximum(1.0, np.abs(b.astype(float))))
+
+
+def _in_force_at(rows: pd.DataFrame, current: pd.DataFrame) -> np.ndarray | None:
+    """Each row's position in ``current`` (same indicator and period), -1 where there is
+    none; ``None`` when a key repeats on either side (the merge then says so)."""
+    stored = current["indicator"]
+    if isinstance(stored.dtype, pd.CategoricalDtype):
+        stored_codes, names = stored.cat.codes.to_numpy(np.int64), stored.cat.categories
+    else:
+        stored_codes, names = pd.factorize(stored)
+    indicators = rows["indicator"].to_numpy(object)
+    row_codes = pd.Index(names.to_numpy(object)).get_indexer(indicators)
+    unstored = np.flatnonzero(row_codes < 0)
+    if len(unstored):  # indicators with nothing stored get codes of their own
+        row_codes[unstored] = len(names) + pd.factorize(indicators[unstored])[0]
+    months, _ = pd.factorize(np.concatenate([current["period"].to_numpy(np.int64), rows["period"].to_numpy(np.int64)]))
+    span = int(months.max()) + 1 if len(months) else 1
+    stored_keys = pd.Index(stored_codes * span + months[: len(current)])
+    row_keys = pd.Index(row_codes * span + months[len(current) :])
+    if not (stored_keys.is_unique and row_keys.is_unique):
+        return None
+    return stored_keys.get_indexer(row_keys)
+
+
+def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """Each row with ``status`` (new / revised / unchanged), the value in force
+    (``previous_value``, ``previous_revision``) and the ``revision`` it would get. A value
+    where the stored one was withdrawn (a rollback) is new, with the next revision."""
+    previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
+        columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
+    )
+    at = _in_force_at(rows, current)
+    if at is None:
+        plan = rows.merge(previous, on=["indicator", "period"], how="left", validate="one_to_one")
+    else:  # the same frame as the merge, by position
+        plan = rows.reset_index(drop=True)
+        for column in previous.columns[2:]:
+            plan[column] = previous[column].array.take(at, allow_fill=True)
+    exists = plan["previous_revision"].notna() & plan["previous_value"].notna()
+    unchanged = (
+        exists
+        & _same(plan["value"], plan["previous_value"])
+        & _same(plan["numerator"], plan["previous_numerator"])
+        & _same(plan["denominator"], plan["previous_denominator"])
+        & _same(plan["note"].astype(object), plan["previous_note"].astype(object))
+    )
+    plan["status"] = np.select([~exists, unchanged], [NEW, UNCHANGED], REVISED)
+    plan["revision"] = plan["previous_revision"].fillna(0).astype(int) + (plan["status"] != UNCHANGED)
+    return plan
+
+
+def applied(observations: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """The observations as they would be after loading the plan's new and revised values
+    (``extract_id`` 0: not loaded yet): what a preview computes the KPI table from."""
+    changed = plan[plan["status"] != UNCHANGED]
+    if changed.empty:
+        return observations
+    keys = pd.MultiIndex.from_arrays([changed["indicator"].astype(str), changed["period"]])
+    stored = pd.MultiIndex.from_arrays([observations["indicator"].astype(str), observations["period"]])
+    kept = observations[~stored.isin(keys)]
+    added = changed[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].assign(
+        extract_id=0
+    )
+    out = pd.concat([kept.assign(indicator=kept["indicator"].astype(str)), added], ignore_index=True)
+    out["indicator"] = out["indicator"].astype("category")
+    return out.sort_values(["indicator", "period"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,759 @@
+"""Step 1 of a load: any input becomes one long frame of cells as written.
+
+Every layout (a long CSV or sheet: one row per indicator and period; a wide one: one row
+per indicator with a column per period) in every format (CSV, or an Excel workbook)
+comes out as chunks of the same frame: ``row`` (the line or sheet row a cell came from;
+the header is normally row 1), ``column`` (the header of the column that held the period
+and value: ``period`` in a long file, ``Apr-20`` in a wide one), the text cells
+``indicator, period, value, numerator, denominator, note``, and ``numerator_row`` and
+``denominator_row`` (a wide sheet gives a ratio's counts on rows of their own). Problems
+with the file as a whole, its header or the shape of its rows are raised here; problems
+in cells are the rules' job (:mod:`kpis.ingest.rules`).
+
+CSV is parsed by pandas' C reader in chunks, so a file of millions of rows is read in
+bounded memory; workbooks by calamine (``python-calamine``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from kpis import periods
+from kpis.catalogue import Catalogue
+from kpis.errors import Problems, reject
+
+REQUIRED_COLUMNS = ["indicator", "period", "value"]
+OPTIONAL_COLUMNS = ["numerator", "denominator", "note"]
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+CELL_COLUMNS = ["row", "column", *COLUMNS, "numerator_row", "denominator_row"]
+INDICATOR_HEADERS = ("indicator", "id", "code")  # what the first column of a wide sheet may be called
+WIDE_EXTRA_COLUMNS = ("name", "unit", "measure", "note", "figure", "last month")  # ignored but measure and note
+MEASURES = ("value", "numerator", "denominator")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+CHUNK_ROWS = 250_000
+HEADER_SEARCH = 20  # records read below a first row that is not the header, to find the header
+
+SAVE_AS = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'"
+EXPORT_AGAIN = "export the extract again; it needs a header row 'indicator,period,value' and one row per value"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is being read: the file's bytes, its name, and the sheet of a workbook."""
+
+    content: bytes
+    file_name: str
+    sheet: str | None = None
+
+    @property
+    def is_workbook(self) -> bool:
+        return self.file_name.lower().endswith(EXCEL_SUFFIXES)
+
+
+def read_cells(source: Source, catalogue: Catalogue | None = None) -> Iterator[pd.DataFrame]:
+    """Chunks of the long frame of cells (:data:`CELL_COLUMNS`), in file order."""
+    problems = Problems(source.file_name, source.sheet or "")
+    records = _workbook_records(source, problems) if source.is_workbook else _csv_records(source, problems)
+    first = next(records, None)
+    header_at = _header_position(first)
+    if first is None or header_at is None:
+        raise reject(problems.whole_file("file.empty", "the file is empty", EXPORT_AGAIN))
+    header_line = int(first["line"].iloc[header_at])
+    header = _without_trailing_blanks(_cells_of(first, header_at))
+    layout = _layout(header, header_line, first, catalogue, problems)
+    body = first.iloc[header_at + 1 :]
+    empty = True
+    for chunk in _chain(body, records):
+        cells = _body_cells(chunk, header, layout, problems)
+        if len(cells):
+            empty = False
+            yield cells
+    if empty:
+        raise reject(problems.whole_file("file.no_rows", "the file has a header but no rows", EXPORT_AGAIN))
+
+
+def refuse_oversized(content: bytes, file_name: str, max_bytes: int) -> None:
+    """Refuse a file over a size limit (the browser's: the command line has none)."""
+    if len(content) > max_bytes:
+        raise reject(
+            Problems(file_name).whole_file(
+                "file.too_large",
+                f"the file is larger than the upload limit of {max_bytes / (1024 * 1024):g} MB",
+                "load it from the command line, which takes files of any size: python -m kpis ingest FILE",
+                value=f"{len(content):,} bytes",
+            )
+        )
+
+
+# Records: a frame of text cells (columns 0..n-1) and ``line``, one per non-blank record.
+
+
+def decode(content: bytes, problems: Problems) -> str:
+    """Text of a CSV file: UTF-8 (with or without BOM), else Windows-1252 (Excel's "CSV"
+    on Windows). Binary files, and files that mix the two encodings, are refused."""
+    if not content.strip():
+        raise reject(problems.whole_file("file.empty", "the file is empty", EXPORT_AGAIN))
+    if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise reject(
+            problems.whole_file(
+                "file.workbook_as_csv",
+                "this is an Excel workbook, not a CSV file",
+                f"{SAVE_AS}, or load the workbook itself (named .xlsx)",
+            )
+        )
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
+        raise reject(
+            problems.whole_file("file.binary", "this is not a text file (it holds binary or UTF-16 data)", SAVE_AS)
+        )
+    if content.startswith(b"\xef\xbb\xbf"):
+        try:
+            return content[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise reject(
+                problems.whole_file(
+                    "file.encoding",
+                    "the file is marked as UTF-8 but holds characters that are not UTF-8"
+                    " (it was probably saved again in another encoding)",
+                    SAVE_AS,
+                )
+            ) from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    if _UTF8_SEQUENCE.search(content):
+        line = content.count(b"\n", 0, first_bad) + 1
+        raise reject(
+            problems.whole_file(
+                "file.mixed_encoding",
+                f"the file mixes UTF-8 and Windows-1252 text: line {line} is the first that is not UTF-8",
+                f"{SAVE_AS}, so that every line is saved in one encoding",
+            )
+        )
+    try:
+        return content.decode("cp1252")
+    except UnicodeDecodeError:
+        raise reject(
+            problems.whole_file("file.encoding", "this is not a text file in UTF-8 or Windows-1252", SAVE_AS)
+        ) from None
+
+
+# A well-formed UTF-8 sequence of two to four bytes: in a file that is not UTF-8 as a whole,
+# one of these means some lines were saved as UTF-8 and others not.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _csv_records(source: Source, problems: Problems) -> Iterator[pd.DataFrame]:
+    text = decode(source.content, problems)
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:  # one kind of line break, so that a line break inside a cell counts as one line
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    header_cells = _first_record_cells(text)
+    if len(header_cells) == 1 and any(sep in header_cells[0] for sep in ";\t|"):
+        sep = next(s for s in ";\t|" if s in header_cells[0])
+        shown = {"\t": "tabs", ";": "semicolons", "|": "'|'"}[sep]
+        line = _first_nonblank_line(text)
+        raise reject(
+            problems.at(
+                "header.separator",
+                line,
+                "",
+                header_cells[0],
+                f"the columns are separated by {shown}, not commas",
+                "save the file as CSV (comma delimited)",
+            )
+        )
+    yield from _parsed(text, problems)
+
+
+def _parsed(text: str, problems: Problems) -> Iterator[pd.DataFrame]:
+    """The records of a CSV text, chunk by chunk, each with the line it ends on."""
+    width = _widest_line(text)
+    records_done = lines_done = 0
+    quoted = '"' in text
+    while True:
+        try:
+            reader = pd.read_csv(
+                io.StringIO(text),
+                header=None,
+                names=range(width),
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                chunksize=CHUNK_ROWS,
+                engine="c",
+            )
+            for k, chunk in enumerate(reader):
+                if k * CHUNK_ROWS < records_done:  # read before a wider record made us start again
+                    continue
+                # A record ends on its first line plus the line breaks inside its quoted cells.
+                breaks = (
+                    sum(chunk[c].str.count("\n").to_numpy() for c in chunk.columns)
+                    if quoted
+                    else np.zeros(len(chunk), dtype=np.int64)
+                )
+                ends = lines_done + np.arange(1, len(chunk) + 1) + np.cumsum(breaks)
+                records_done += len(chunk)
+                lines_done = int(ends[-1]) if len(ends) else lines_done
+                yield _non_blank(chunk.assign(line=ends))
+            return
+        except pd.errors.ParserError as error:
+            wider = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(error))
+            if wider:  # a record over several lines holds more cells than any one line
+                width = int(wider.group(1))
+                continue
+            if "EOF inside string" in str(error):
+                raise reject(_open_quote_problem(text, problems)) from None
+            raise reject(
+                problems.whole_file(
+                    "file.unreadable", f"the CSV cannot be read ({error})", 'check for an unclosed quote (")'
+                )
+            ) from None
+
+
+def _widest_line(text: str) -> int:
+    """The most cells on one line (commas + 1), counted over the raw bytes at C speed."""
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    commas = np.cumsum(data == ord(","))
+    ends = np.flatnonzero(data == ord("\n"))
+    per_line = np.diff(np.concatenate([[0], commas[ends], [commas[-1]] if len(commas) else [0]]))
+    return int(per_line.max()) + 1 if len(per_line) else 1
+
+
+def _non_blank(records: pd.DataFrame) -> pd.DataFrame:
+    """The records with anything but whitespace in a cell."""
+    cells = records.drop(columns="line")
+    filled = np.zeros(len(records), dtype=bool)
+    for column in cells.columns:
+        values = cells[column]
+        filled |= (values != "").to_numpy() & (values.str.strip() != "").to_numpy()
+    return records[filled]
+
+
+def _first_record_cells(text: str) -> list[str]:
+    for cells in csv.reader(io.StringIO(text)):
+        if "".join(cells).strip():
+            return _without_trailing_blanks(cells)
+    return []
+
+
+def _first_nonblank_line(text: str) -> int:
+    for number, line in enumerate(text.split("\n", HEADER_SEARCH * 10), start=1):
+        if line.replace(",", "").strip():
+            return number
+    return 1
+
+
+def _workbook_records(source: Source, problems: Problems) -> Iterator[pd.DataFrame]:
+    """The sheet's rows (row 1 is the sheet's first), cells as text: numbers as written,
+    dates as their month (``2020-04``), error values such as ``#DIV/0!`` as themselves."""
+    content = source.content
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise reject(
+            problems.whole_file(
+                "workbook.encrypted",
+                "the workbook is password-protected (or an old .xls file)",
+                "remove the password (File > Info > Protect Workbook) and save it as .xlsx",
+            )
+        )
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        names = workbook.sheet_names
+        sheet_name = source.sheet or names[0]
+        if sheet_name not in names:
+            raise reject(
+                problems.whole_file(
+                    "workbook.no_sheet",
+                    f"the workbook has no sheet named {sheet_name!r}",
+                    f"name one of its sheets: {', '.join(repr(n) for n in names)}",
+                )
+            )
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except (python_calamine.CalamineError, zipfile.BadZipFile, ValueError, KeyError) as error:
+        raise reject(
+            problems.whole_file(
+                "workbook.unreadable",
+                f"the workbook cannot be read ({type(error).__name__})",
+                "open it in Excel and save it again as .xlsx; a password-protected workbook must be saved without"
+                " its password",
+            )
+        ) from None
+    problems.sheet = sheet_name
+    errors = _error_cells(content, names.index(sheet_name))
+    width = max(map(len, rows), default=0)
+    text = [[_cell_text(value) for value in row] + [""] * (width - len(row)) for row in rows]
+    for (r, c), value in errors.items():
+        if r < len(text) and c < width:
+            text[r][c] = value
+    frame = pd.DataFrame(text, columns=range(width), dtype=object) if text else pd.DataFrame(columns=range(1))
+    frame["line"] = np.arange(1, len(frame) + 1)
+    yield _non_blank(frame)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):  # a date (or date and time) in a cell is its month
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)
+
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(?:<f[^>]*>[^<]*</f>|<f[^>]*/>)?<v>([^<]*)</v>')
+
+
+def _error_cells(content: bytes, sheet_index: int) -> dict[tuple[int, int], str]:
+    """Cells holding an error value (``#DIV/0!``, ``#N/A``) by (row, column), 0-based.
+    calamine reads them as blank; the sheet's XML marks them ``t="e"``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            sheets = sorted(
+                (n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)),
+                key=lambda n: int(re.sub(r"\D", "", n)),
+            )
+            xml = archive.read(sheets[sheet_index]) if sheet_index < len(sheets) else b""
+    except (zipfile.BadZipFile, KeyError):
+        return {}
+    found = {}
+    for letters, row, value in _ERROR_CELL.findall(xml):
+        column = 0
+        for letter in letters.decode():
+            column = column * 26 + ord(letter) - ord("A") + 1
+        found[(int(row) - 1, column - 1)] = value.decode()
+    return found
+
+
+# The header --------------------------------------------------------------------------
+
+
+def _header_position(records: pd.DataFrame | None) -> int | None:
+    return 0 if records is not None and len(records) else None
+
+
+def _cells_of(records: pd.DataFrame, position: int) -> list[str]:
+    return [str(c) for c in records.drop(columns="line").iloc[position].tolist()]
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    """Cells without the empty ones after the last filled one (Excel writes them after a
+    header's last column), keeping at least one."""
+    end = len(cells)
+    while end > 1 and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each field is in a row: ``long`` names a column per field; ``wide`` has the
+    indicator, an optional measure and note, and a period per other column."""
+
+    wide: bool
+    positions: dict[str, int]  # field → column position
+    period_columns: tuple[tuple[int, str, int], ...] = ()  # wide: (position, header as written, month)
+
+
+def _layout(
+    header: list[str], line: int, records: pd.DataFrame, catalogue: Catalogue | None, problems: Problems
+) -> Layout:
+    names = [h.strip().lower() for h in header]
+    if catalogue is not None and catalogue.lookup(header[0]) is not None:
+        raise reject(
+            problems.at(
+                "header.missing",
+                line,
+                "",
+                ",".join(header),
+                "the first row is data, not the header",
+                "insert a first row 'indicator,period,value' (and numerator,denominator,note if used)",
+            )
+        )
+    if names[0] in INDICATOR_HEADERS and "period" not in names and _any_period(header[1:]):
+        return _wide_layout(header, names, line, problems)
+    found = _long_header_problems(header, names, line, problems)
+    if found is not None:
+        above = _rows_above_the_header(records, problems)
+        raise reject(above if above is not None else found)
+    names = ["indicator" if k == 0 and n in INDICATOR_HEADERS else n for k, n in enumerate(names)]
+    return Layout(wide=False, positions={name: k for k, name in enumerate(names)})
+
+
+def _long_header_problems(header: list[str], names: list[str], line: int, problems: Problems) -> pd.DataFrame | None:
+    found = []
+    names = ["indicator" if k == 0 and n in ("id", "code") else n for k, n in enumerate(names)]
+    for position, name in enumerate(names, start=1):
+        written = header[position - 1]
+        if name not in COLUMNS:
+            close = difflib.get_close_matches(name, COLUMNS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            found.append(
+                problems.row(
+                    "header.unknown_column",
+                    line,
+                    written,
+                    written,
+                    f"column {position} is not an extract column",
+                    f"{hint}the columns are {', '.join(COLUMNS)} (the last three optional)",
+                )
+            )
+        elif names.index(name) != position - 1:
+            found.append(
+                problems.row(
+                    "header.repeated_column",
+                    line,
+                    written,
+                    written,
+                    "this column appears twice",
+                    "keep one column of each name",
+                )
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in names:
+            found.append(
+                problems.row(
+                    "header.missing_column",
+                    line,
+                    name,
+                    "",
+                    f"the required column '{name}' is missing",
+                    "the header row must hold indicator, period and value",
+                )
+            )
+    return problems.frame(found) if found else None
+
+
+def _rows_above_the_header(records: pd.DataFrame, problems: Problems) -> pd.DataFrame | None:
+    """When a row a little below the first names every required column (a title or notes
+    typed above the header): one problem for each non-blank row above it."""
+    above = []
+    for k in range(min(len(records), HEADER_SEARCH + 1)):
+        cells = _without_trailing_blanks(_cells_of(records, k))
+        if set(REQUIRED_COLUMNS) <= {cell.strip().lower() for cell in cells}:
+            if not above:
+                return None
+            header, line = ",".join(cells), int(records["line"].iloc[k])
+            return problems.frame(
+                [
+                    problems.row(
+                        "header.below_title",
+                        row,
+                        "",
+                        written,
+                        f"this row is not the header; the header '{header}' is on row {line}",
+                        "delete the rows above the header, so that the header is the first row"
+                        " (a title belongs in the file name)",
+                    )
+                    for row, written in above
+                ]
+            )
+        above.append((int(records["line"].iloc[k]), ",".join(cells)))
+    return None
+
+
+def _any_period(cells: list[str]) -> bool:
+    for cell in cells:
+        try:
+            periods.parse_header(cell)
+            return True
+        except periods.PeriodError:
+            continue
+    return False
+
+
+def _wide_layout(header: list[str], names: list[str], line: int, problems: Problems) -> Layout:
+    positions = {"indicator": 0}
+    period_columns = []
+    found = []
+    seen: dict[int, str] = {}
+    for position, (written, name) in enumerate(zip(header, names, strict=True)):
+        if position == 0:
+            continue
+        if name in WIDE_EXTRA_COLUMNS:
+            if name in ("measure", "note"):
+                positions[name] = position
+            continue
+        if not name:
+            found.append(
+                problems.row(
+                    "header.blank",
+                    line,
+                    f"column {position + 1}",
+                    "",
+                    "this header cell is blank (or part of a merged cell) and the column holds figures",
+                    "write the period (such as Apr-20 or 2020-04) in each column's own header cell; unmerge merged cells",
+                )
+            )
+            continue
+        try:
+            month = periods.parse_header(written)
+        except periods.PeriodError as error:
+            found.append(
+                problems.row(
+                    "header.not_a_period",
+                    line,
+                    written,
+                    written,
+                    "this column of a wide sheet is not a period",
+                    f"{error}; or name it one of: {', '.join(WIDE_EXTRA_COLUMNS)}",
+                )
+            )
+            continue
+        if month in seen:
+            found.append(
+                problems.row(
+                    "header.repeated_period",
+                    line,
+                    written,
+                    written,
+                    f"this column is the same month as column '{seen[month]}'",
+                    "keep one column per month",
+                )
+            )
+            continue
+        seen[month] = written
+        period_columns.append((position, written.strip(), month))
+    if not period_columns and not found:
+        found.append(
+            problems.row(
+                "header.no_periods",
+                line,
+                header[0],
+                ",".join(header),
+                "the header has an indicator column but neither a period column nor a column per period",
+                "write a header 'indicator,period,value', or one column per month such as Apr-20, May-20",
+            )
+        )
+    if found:
+        raise reject(problems.frame(found))
+    return Layout(wide=True, positions=positions, period_columns=tuple(period_columns))
+
+
+# Rows ----------------------------------------------------------------------------------
+
+
+def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    yield first
+    yield from rest
+
+
+def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, problems: Problems) -> pd.DataFrame:
+    if records.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    _refuse_wider_rows(records, header, layout, problems)
+    if layout.wide:
+        return _wide_cells(records, layout, problems)
+    line = records["line"].to_numpy(np.int64)
+    frame = {"row": line, "column": ""}
+    for name in COLUMNS:
+        position = layout.positions.get(name)
+        frame[name] = records[position].str.strip().to_numpy(object) if position is not None else ""
+    frame["numerator_row"] = line
+    frame["denominator_row"] = line
+    return pd.DataFrame(frame)[CELL_COLUMNS]
+
+
+def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout, problems: Problems) -> None:
+    width = len(header)
+    extra = [c for c in records.columns if c != "line" and c >= width]
+    if not extra:
+        return
+    wide = np.zeros(len(records), dtype=bool)
+    for column in extra:
+        wide |= (records[column].str.strip() != "").to_numpy()
+    if not wide.any():
+        return
+    names = [h.strip().lower() for h in header]
+    found = []
+    for _, record in records[wide].iterrows():
+        cells = _without_trailing_blanks([str(record[c]) for c in records.columns if c != "line"])
+        found.append(
+            problems.row(
+                "row.too_wide",
+                int(record["line"]),
+                "",
+                ",".join(cells),
+                f"this row has {len(cells)} cells, the header has {width}",
+                _wider_row_hint(cells, names) if not layout.wide else "give the column a header, or delete it",
+            )
+        )
+    raise reject(problems.frame(found))
+
+
+def _wide_cells(records: pd.DataFrame, layout: Layout, problems: Problems) -> pd.DataFrame:
+    """One long row per indicator and period column; a ``measure`` column puts a ratio's
+    numerator and denominator on rows of their own, under the same indicator."""
+    indicator = records[layout.positions["indicator"]].str.strip()
+    measure_at = layout.positions.get("measure")
+    measure = records[measure_at].str.strip().str.lower().replace("", "value") if measure_at is not None else None
+    note_at = layout.positions.get("note")
+    note = records[note_at].str.strip() if note_at is not None else pd.Series("", index=records.index)
+    if measure is not None:
+        bad = ~measure.isin(MEASURES)
+        if bad.any():
+            raise reject(
+                problems.frame(
+                    [
+                        problems.row(
+                            "row.measure",
+                            int(line),
+                            "measure",
+                            written,
+                            "is not a measure",
+                            "write value, numerator or denominator (blank: value)",
+                        )
+                        for line, written in zip(records["line"][bad], records[measure_at][bad], strict=True)
+                    ]
+                )
+            )
+    parts = []
+    for position, written, month in layout.period_columns:
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": records["line"].to_numpy(np.int64),
+                    "column": written,
+                    "indicator": indicator.to_numpy(object),
+                    "period": periods.to_text(month),
+                    "measure": measure.to_numpy(object) if measure is not None else "value",
+                    "cell": records[position].str.strip().to_numpy(object),
+                    "note": note.to_numpy(object),
+                }
+            )
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["cell"] != ""]
+    if long.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    key = ["indicator", "period", "column"]
+    by_measure = {m: long[long["measure"] == m].drop_duplicates(key).set_index(key) for m in MEASURES}
+    keys = pd.concat([by_measure[m].index.to_frame(index=False) for m in MEASURES]).drop_duplicates()
+    out = keys.set_index(key)
+    for m in MEASURES:
+        out[m] = by_measure[m]["cell"].reindex(out.index).fillna("")
+        out[f"{m}_row"] = by_measure[m]["row"].reindex(out.index)
+    out["note"] = by_measure["value"]["note"].reindex(out.index).fillna("")
+    out = out.reset_index()
+    first_row = out[["value_row", "numerator_row", "denominator_row"]].min(axis=1)
+    out["row"] = out["value_row"].fillna(first_row).astype(np.int64)
+    for m in ("numerator", "denominator"):
+        out[f"{m}_row"] = out[f"{m}_row"].fillna(out["row"]).astype(np.int64)
+    return out.sort_values(["row", "column"], kind="stable")[CELL_COLUMNS].reset_index(drop=True)
+
+
+# A quote never closed ------------------------------------------------------------------
+
+# One cell of a record as the csv module reads it: a quote opens a quoted part only as a
+# cell's first character; "" inside it is a quote. Group 2 is empty only when the quote is
+# never closed.
+_CELL = re.compile(r'"([^"]*(?:""[^"]*)*)("?)[^,\n]*|[^,\n]*')
+
+
+def _open_quote_problem(text: str, problems: Problems) -> pd.DataFrame:
+    """The cell of the last record whose quote (") is never closed: every row below it
+    would be read into that cell."""
+    reader = csv.reader(io.StringIO(text))
+    start, header, header_line = 1, None, 0
+    try:
+        while True:
+            begins = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except csv.Error:  # a cell past the csv module's size limit: this record holds the quote
+                start = begins
+                raise
+            start = begins
+            if header is None and "".join(cells).strip():
+                header, header_line = cells, reader.line_num
+    except (StopIteration, csv.Error):
+        pass
+    record = "".join(islice(io.StringIO(text, newline=""), start - 1, None))
+    position, field = 0, 0
+    while True:
+        cell = _CELL.match(record, position)
+        if cell is None or (cell.group(1) is not None and not cell.group(2)):
+            break
+        position = cell.end()
+        if record[position : position + 1] != ",":
+            break
+        position, field = position + 1, field + 1
+    offset = cell.start() if cell is not None else 0
+    names = header or []
+    name = names[field].strip() if start > header_line and field < len(names) else ""
+    return problems.frame(
+        [
+            problems.row(
+                "row.open_quote",
+                start + record.count("\n", 0, offset),
+                name.lower() if name.lower() in COLUMNS else name,
+                record[offset + 1 :].split("\n", 1)[0].strip(),
+                'a quote (") opens in this cell and is never closed',
+                "close the quote at the end of the cell, or delete it: until it is closed, every row below it"
+                " is read as part of this cell",
+            )
+        ]
+    )
+
+
+# How to fix a row wider than the header -------------------------------------------------
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+_LEADING_DIGITS = re.compile(r"[+-]?\d{1,3}")
+_DIGIT_GROUP = re.compile(r"\d{3}")
+_LAST_DIGIT_GROUP = re.compile(r"\d{3}(\.\d*)?%?")
+
+
+def _split_at_thousands_commas(cells: list[str], names: list[str]) -> bool:
+    """Whether joining each cell that looks like the rest of a number ('039' after '7',
+    from 7,039) to the cell before gives a row no wider than the header, with a number or
+    nothing in each of its number columns."""
+    joined: list[str] = []
+    split: list[bool] = []
+    in_number = False
+    for cell in map(str.strip, cells):
+        if in_number and _LAST_DIGIT_GROUP.fullmatch(cell):
+            joined[-1], split[-1] = f"{joined[-1]},{cell}", True
+            in_number = _DIGIT_GROUP.fullmatch(cell) is not None  # a decimal part or % ends the number
+        else:
+            joined.append(cell)
+            split.append(False)
+            in_number = _LEADING_DIGITS.fullmatch(cell) is not None
+    joined = _without_trailing_blanks(joined)
+    if not any(split) or len(joined) > len(names):
+        return False
+    return all(
+        not cell or _PLAIN.match(cell) or _THOUSANDS.match(cell)
+        for cell, name in zip(joined, names, strict=False)
+        if name in ("value", "numerator", "denominator")
+    )
+
+
+def _wider_row_hint(cells: list[str], names: list[str]) -> str:
+    width, used = len(names), len(_without_trailing_blanks(cells))
+    if _split_at_thousands_commas(cells, names):
+        return 'quote values that contain commas ("7,039"), or write them without the comma'
+    if names[-1] == "note":
+        return f'quote a note that contains commas ("checked, revised"), or delete the cells after column {width}'
+    extra = [str(k + 1) for k in range(width, used) if cells[k].strip()]
+    which = f"column {extra[0]}" if len(extra) == 1 else f"columns {', '.join(extra[:-1])} and {extra[-1]}"
+    unused = [name for name in OPTIONAL_COLUMNS if name not in names]
+    if not unused:
+        return f"delete {which}: the header already names every extract column"
+    one_of = unused[0] if len(unused) == 1 else f"{', '.join(unused[:-1])} or {unused[-1]}"
+    name, it = ("a name", "it") if len(extra) == 1 else ("names", "them")
+    return f"give {which} {name} in the header row ({one_of}), or delete {it}"

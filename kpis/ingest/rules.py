@@ -1,0 +1,500 @@
+"""Step 2 of a load: the long frame of cells becomes typed rows, or every problem at once.
+
+:func:`parse` reads each cell once (per distinct cell: an extract repeats its indicators,
+periods and many numbers), then :data:`RULES`, a table of named rules, each a vectorised
+test over the parsed frame that returns the rows it rejects, with the problem and the
+hint. :data:`FILE_RULES` run once over the typed rows of the whole file (a key repeated
+across chunks of a large file). Every rule's code is listed in the README.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpis import periods
+from kpis.catalogue import Catalogue, Frequency, Unit, derived
+from kpis.errors import PROBLEM_COLUMNS, Problems
+
+MAX_NOTE = 500
+MAX_MAGNITUDE = 1e15  # beyond any figure a board reports; a sum of such figures stays finite
+ROW_COLUMNS = ["row", "indicator", "period", "value", "numerator", "denominator", "note"]
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+_NOT_AVAILABLE = {
+    "n/a",
+    "na",
+    "-",
+    "--",
+    "tbc",
+    "null",
+    "none",
+    "#n/a",
+    "#div/0!",
+    "#value!",
+    "#ref!",
+    "#name?",
+    "#num!",
+    "#null!",
+}
+
+
+# Parsing: one column per fact a rule needs ---------------------------------------------
+
+
+def _indicator_facts(catalogue: Catalogue) -> pd.DataFrame:
+    """What validation looks up per indicator, by canonical id, made once per catalogue."""
+    return pd.DataFrame(
+        {
+            "unit": [i.unit.value for i in catalogue.indicators],
+            "ratio": [i.aggregation.uses_ratio for i in catalogue.indicators],
+            "scale": [i.ratio_scale for i in catalogue.indicators],
+            "quarterly": [i.frequency is Frequency.QUARTERLY for i in catalogue.indicators],
+            "negative_ok": [i.unit.allows_negative for i in catalogue.indicators],
+        },
+        index=pd.Index(catalogue.indicator_ids, dtype=object),
+    )
+
+
+def _per_distinct(cells: pd.Series, make: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
+    """``make`` over the distinct cells, laid out over every row."""
+    codes, uniques = pd.factorize(cells.to_numpy(object))
+    made = make(pd.Series(uniques, dtype=object))
+    return made.take(codes).set_axis(cells.index)
+
+
+def _parse_indicators(cells: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
+    code_map = catalogue.code_map
+    return pd.DataFrame({"id": cells.str.strip().str.casefold().map(code_map)}, index=cells.index)
+
+
+def _parse_periods(cells: pd.Series) -> pd.DataFrame:
+    months, errors, quarters = [], [], []
+    for text in cells:
+        try:
+            months.append(periods.parse_period(text))
+            errors.append("")
+        except periods.PeriodError as error:
+            months.append(np.nan)
+            errors.append(str(error))
+        quarters.append(periods.is_quarter(text))
+    return pd.DataFrame({"month": months, "period_error": errors, "quarter_written": quarters}, index=cells.index)
+
+
+def _number_problem(text: str, allow_percent: bool) -> tuple[str, str, str]:
+    """The code, what is wrong with a cell that is not a number, and how to fix it."""
+    lowered = text.lower()
+    if text.endswith("%") and not allow_percent and _PLAIN.match(text):
+        return "percent_sign", "has a % sign but the indicator is not a percentage", "write the plain number"
+    if lowered.lstrip("+-") in {"nan", "inf", "infinity"} or _PLAIN.match(text):
+        return "not_finite", "is not a finite number", "write the figure, or leave the row out if there is none"
+    if lowered in _NOT_AVAILABLE:
+        return "not_available", "is not a number", "leave the row out until the figure is known"
+    if text.startswith(("=", "@", "+", "-")):
+        return (
+            "formula",
+            "looks like a spreadsheet formula",
+            "paste the values only (Paste Special > Values), not formulas",
+        )
+    if any(c in text for c in "£$€"):
+        return "currency_sign", "has a currency sign", "write the plain number without £, $ or €"
+    return (
+        "format",
+        "is not a number",
+        "write a plain number such as 7039 or 52.5 (thousands commas and a trailing % are accepted)",
+    )
+
+
+def _parse_number_texts(texts: pd.Series, allow_percent: pd.Series) -> pd.DataFrame:
+    """Numbers from distinct cells such as ``7039``, ``"7,039"``, ``5.2%``; blank → NaN;
+    for a cell that is not a finite number, its code, problem and hint."""
+    numbers = pd.to_numeric(texts.where(texts != ""), errors="coerce")  # plain numbers at C speed
+    hard = (texts != "") & ~np.isfinite(numbers.fillna(0.0))
+    hard |= (texts != "") & numbers.isna()
+    if hard.any():  # thousands commas, a percent sign, or not a number at all
+        text = texts[hard]
+        cleaned = text.where(~text.str.match(_THOUSANDS.pattern), text.str.replace(",", "", regex=False))
+        percent = cleaned.str.endswith("%") & allow_percent[hard]
+        cleaned = cleaned.where(~percent, cleaned.str.slice(0, -1))
+        plain = cleaned.str.match(_PLAIN.pattern) & ~cleaned.str.endswith("%")
+        numbers.loc[hard] = pd.to_numeric(cleaned.where(plain), errors="coerce")
+    bad = (texts != "") & ~np.isfinite(numbers.fillna(0.0)) | ((texts != "") & numbers.isna())
+    described = (
+        [_number_problem(t, bool(a)) if b else ("", "", "") for t, a, b in zip(texts, allow_percent, bad, strict=True)]
+        if bad.any()
+        else [("", "", "")] * len(texts)
+    )
+    code, problem, hint = (list(x) for x in zip(*described, strict=True)) if described else ([], [], [])
+    return pd.DataFrame(
+        {"number": numbers.where(~bad), "bad": bad, "code": code, "problem": problem, "hint": hint},
+        index=texts.index,
+    )
+
+
+def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray) -> pd.DataFrame:
+    """:func:`_parse_number_texts` of every row, worked out once per distinct (cell,
+    percent allowed) pair; and which cells are blank."""
+    text_codes, texts = pd.factorize(cells.to_numpy(object))
+    pair_codes, pairs = pd.factorize(text_codes.astype(np.int64) * 2 + allow_percent)
+    made = _parse_number_texts(pd.Series(texts[pairs // 2], dtype=object), pd.Series(pairs % 2 == 1))
+    out = made.take(pair_codes).set_axis(cells.index)
+    out["blank"] = (cells == "").to_numpy()
+    return out
+
+
+def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The cells and, beside them, what each one means: ``id`` (the canonical indicator
+    id, NaN if unknown), the indicator's facts, ``month``, and ``<field>_number``,
+    ``_bad``, ``_blank`` for the three number columns, and the computed ``figure`` (the
+    value, or numerator / denominator × scale)."""
+    facts = derived(catalogue, "ingest.indicator_facts", _indicator_facts)
+    out = cells.reset_index(drop=True)
+    out = out.join(_per_distinct(out["indicator"], lambda u: _parse_indicators(u, catalogue)))
+    known = out["id"].notna().to_numpy()
+    looked_up = facts.reindex(out["id"].where(known, None))
+    for name in facts.columns:
+        out[name] = looked_up[name].to_numpy()
+    out["known"] = known
+    out[["ratio", "quarterly", "negative_ok"]] = out[["ratio", "quarterly", "negative_ok"]].fillna(False).astype(bool)
+    out["percent"] = (out["unit"] == Unit.PERCENT.value).to_numpy()
+    out = out.join(_per_distinct(out["period"], _parse_periods))
+    for field in ("value", "numerator", "denominator"):
+        allow = out["percent"].to_numpy() if field == "value" else np.zeros(len(out), dtype=bool)
+        parsed = _parse_numbers(out[field], allow)
+        out = out.join(parsed.add_prefix(f"{field}_"))
+    num, den = out["numerator_number"], out["denominator_number"]
+    has_ratio = num.notna() & den.notna() & (den > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["figure"] = out["value_number"].fillna((num / den * out["scale"].astype(float)).where(has_ratio))
+    out["has_ratio"] = num.notna() & den.notna()
+    return out
+
+
+# The rules --------------------------------------------------------------------------------
+
+Text = str | Callable[[pd.DataFrame], pd.Series]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named check: ``rejects(parsed)`` is the mask of rows it refuses; the problem is
+    reported in ``column`` with ``problem`` and ``hint`` (text, or made from the rows)."""
+
+    code: Text
+    column: str
+    rejects: Callable[[pd.DataFrame], pd.Series | np.ndarray]
+    problem: Text
+    hint: Text
+
+
+def _close_match(catalogue: Catalogue) -> Callable[[pd.DataFrame], pd.Series]:
+    def hint(rows: pd.DataFrame) -> pd.Series:
+        ids = catalogue.indicator_ids
+
+        def one(code: str) -> str:
+            close = difflib.get_close_matches(code, ids, n=1) or difflib.get_close_matches(
+                code.casefold(), [i.casefold() for i in ids], n=1
+            )
+            if close:
+                match = next((i for i in ids if i.casefold() == close[0].casefold()), close[0])
+                return f"did you mean '{match}'?"
+            return "use an id from config/kpis.yaml (python -m kpis template lists them)"
+
+        return rows["indicator"].map(one)
+
+    return hint
+
+
+def _months_of_quarter(rows: pd.DataFrame) -> pd.Series:
+    def one(quarter_end: float) -> str:
+        first, second, last = (periods.to_text(int(quarter_end) - k) for k in (2, 1, 0))
+        return (
+            f"give the month, e.g. {last}: a monthly indicator takes one row per month ({first}, {second} and {last})"
+        )
+
+    return rows["month"].map(one)
+
+
+def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
+    """The rules for a catalogue and a current month."""
+    month = periods.current_month(today)
+    counts = ("numerator", "denominator")
+    return [
+        Rule(
+            "indicator.missing",
+            "indicator",
+            lambda f: ~f["known"] & (f["indicator"] == ""),
+            "the indicator id is missing",
+            "write the indicator's id from the catalogue (see the template)",
+        ),
+        Rule(
+            "indicator.unknown",
+            "indicator",
+            lambda f: ~f["known"] & (f["indicator"] != ""),
+            "is not an indicator id in the catalogue",
+            _close_match(catalogue),
+        ),
+        Rule(
+            "period.missing",
+            "period",
+            lambda f: f["period"] == "",
+            "the period is missing",
+            f"write {periods.PERIOD_FORMS}",
+        ),
+        Rule(
+            "period.format",
+            "period",
+            lambda f: (f["period_error"] != "") & (f["period"] != ""),
+            "is not a period",
+            lambda rows: rows["period_error"] + "; if Excel turned it into a date, format the column as text",
+        ),
+        *(
+            Rule(
+                lambda rows, field=field: field + "." + rows[f"{field}_code"],
+                field,
+                lambda f, field=field: f[f"{field}_bad"],
+                lambda rows, field=field: rows[f"{field}_problem"],
+                lambda rows, field=field: rows[f"{field}_hint"],
+            )
+            for field in ("value", "numerator", "denominator")
+        ),
+        *(
+            Rule(
+                f"{field}.too_large",
+                field,
+                lambda f, field=field: f[f"{field}_number"].abs() > MAX_MAGNITUDE,
+                f"is beyond ±{MAX_MAGNITUDE:,.0f}, more than any figure a report holds",
+                "check the figure and its units (pounds, not pence)",
+            )
+            for field in ("value", "numerator", "denominator")
+        ),
+        Rule(
+            "value.missing",
+            "value",
+            lambda f: f["known"] & f["value_blank"] & f["figure"].isna(),
+            "the value is missing",
+            "write the figure, or give numerator and denominator",
+        ),
+        Rule(
+            "ratio.missing",
+            "numerator",
+            lambda f: f["known"] & f["ratio"] & ~f["has_ratio"] & f["numerator_blank"] & f["denominator_blank"],
+            "this indicator is a ratio: numerator and denominator are required",
+            "add the numerator and denominator columns with whole counts",
+        ),
+        Rule(
+            "ratio.half",
+            "denominator",
+            lambda f: (
+                f["known"]
+                & f["ratio"]
+                & (f["numerator_number"].isna() != f["denominator_number"].isna())
+                & (~f["numerator_blank"] | ~f["denominator_blank"])
+            ),
+            "numerator and denominator must be given together",
+            "give both, or neither",
+        ),
+        Rule(
+            "denominator.not_positive",
+            "denominator",
+            lambda f: f["denominator_number"] <= 0,
+            "the denominator must be above zero",
+            "check the count; a period with nothing to measure has no row",
+        ),
+        Rule(
+            "numerator.above_denominator",
+            "numerator",
+            lambda f: f["percent"] & f["has_ratio"] & (f["numerator_number"] > f["denominator_number"]),
+            "the numerator is larger than the denominator, so the percentage is over 100%",
+            "check that numerator and denominator are not swapped",
+        ),
+        Rule(
+            "numerator.negative",
+            "numerator",
+            lambda f: f["numerator_number"] < 0,
+            "the numerator is negative",
+            "counts cannot be negative",
+        ),
+        *(
+            Rule(
+                f"{field}.not_whole",
+                field,
+                lambda f, field=field: (
+                    f[f"{field}_number"].notna() & (np.floor(f[f"{field}_number"]) != f[f"{field}_number"])
+                ),
+                f"the {field} must be a whole count",
+                f"write the {field} as a whole number of cases, such as 52 of 131;"
+                " a percentage or rate goes in the value column",
+            )
+            for field in counts
+        ),
+        Rule(
+            "value.percent_range",
+            "value",
+            lambda f: f["known"] & f["percent"] & f["value_number"].notna() & ((f["figure"] < 0) | (f["figure"] > 100)),
+            "a percentage must be between 0 and 100",
+            "write 52 for 52%; check the sign",
+        ),
+        Rule(
+            "value.negative",
+            "value",
+            lambda f: f["known"] & ~f["percent"] & ~f["negative_ok"] & (f["figure"] < 0),
+            "a "
+            + "/".join(u.value for u in Unit if u is not Unit.PERCENT and not u.allows_negative)
+            + " figure cannot be negative",
+            "check the sign; only currency and number indicators take negative figures",
+        ),
+        Rule(
+            "period.future",
+            "period",
+            lambda f: f["month"] > month,
+            "is in the future",
+            f"periods run up to the current month, {periods.to_text(month)}; check the year",
+        ),
+        Rule(
+            "period.not_quarter_end",
+            "period",
+            lambda f: (
+                f["month"].notna() & f["quarterly"] & (periods.fy_months(f["month"].fillna(3).astype(int)) % 3 != 0)
+            ),
+            "this indicator is quarterly and the period is not a quarter's last month",
+            "give quarters as 2020/21 Q2 or on their last month (June, September, December, March)",
+        ),
+        Rule(
+            "period.quarter_for_monthly",
+            "period",
+            lambda f: f["month"].notna() & f["quarter_written"] & f["known"] & ~f["quarterly"],
+            "this indicator is monthly and the period is a quarter",
+            _months_of_quarter,
+        ),
+        Rule(
+            "note.too_long",
+            "note",
+            lambda f: f["note"].str.len() > MAX_NOTE,
+            f"the note is longer than {MAX_NOTE} characters",
+            "shorten it; longer commentary belongs in the narrative",
+        ),
+    ]
+
+
+def _text(text: Text, rows: pd.DataFrame) -> str | pd.Series:
+    return text if isinstance(text, str) else text(rows)
+
+
+_FIELD_ROW = {"numerator": "numerator_row", "denominator": "denominator_row"}
+
+
+def located(rows: pd.DataFrame, column: str, problems: Problems, code: Text, problem: Text, hint: Text) -> pd.DataFrame:
+    """Problems for ``rows`` in the field ``column``: each at its row and at the column the
+    cell came from (a wide sheet's period column)."""
+    from_header = column in ("period", "value", "numerator", "denominator")
+    written_in = rows["column"].astype(object).where(rows["column"] != "", column) if from_header else column
+    return pd.DataFrame(
+        {
+            "code": _text(code, rows),
+            "file": problems.file,
+            "sheet": problems.sheet,
+            "row": rows[_FIELD_ROW.get(column, "row")].astype(np.int64),
+            "column": written_in,
+            "value": rows[column],
+            "problem": _text(problem, rows),
+            "hint": _text(hint, rows),
+        }
+    )[PROBLEM_COLUMNS]
+
+
+def check(parsed: pd.DataFrame, catalogue: Catalogue, problems: Problems, today: pd.Timestamp | None) -> pd.DataFrame:
+    """Every problem the rules find in a parsed chunk, as a problems frame."""
+    found = []
+    for rule in derived(catalogue, f"ingest.rules.{today}", lambda c: rules(c, today)):
+        mask = np.asarray(rule.rejects(parsed), dtype=bool)
+        if mask.any():
+            found.append(located(parsed[mask], rule.column, problems, rule.code, rule.problem, rule.hint))
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=PROBLEM_COLUMNS)
+
+
+def typed(parsed: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """A parsed chunk as the store takes it (:data:`ROW_COLUMNS`, the indicator by its
+    canonical id, NaN if unknown; period -1 if unreadable), and the column each value
+    came from. Compact: a file of millions of rows is held as these until it is loaded."""
+    return pd.DataFrame(
+        {
+            "row": parsed["row"].astype(np.int64),
+            "indicator": pd.Categorical(parsed["id"], categories=catalogue.indicator_ids),
+            "period": parsed["month"].fillna(-1).astype(np.int64),
+            "value": parsed["figure"].astype(float),
+            "numerator": parsed["numerator_number"].astype(float),
+            "denominator": parsed["denominator_number"].astype(float),
+            "note": parsed["note"].where(parsed["note"] != ""),
+            "column": parsed["column"].astype("category"),
+        }
+    )
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """A stored number as an officer wrote it: 7039, 5.2."""
+    return values.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))
+
+
+# File rules: over the typed rows of the whole file ------------------------------------------
+
+
+def repeated_keys(rows: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """A later row with the same indicator and period as an earlier one: a repeat when it
+    gives the same value, a conflict when it gives another."""
+    keyed = rows[(rows["period"] >= 0) & rows["indicator"].notna()]
+    if keyed.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    duplicated = keyed.duplicated(["indicator", "period"], keep=False).to_numpy()
+    if not duplicated.any():
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    dup = keyed[duplicated].sort_values("row", kind="stable")
+    key = ["indicator", "period"]
+    firsts = dup.drop_duplicates(key)[[*key, "row", "value"]]
+    first = dup[key].merge(firsts, on=key, how="left").set_axis(dup.index)
+    later = dup["row"] != first["row"]
+    same_value = (dup["value"] == first["value"]) | (dup["value"].isna() & first["value"].isna())
+    out = []
+    repeat = dup[later & same_value].assign(first_row=first["row"][later & same_value])
+    if len(repeat):
+        out.append(
+            located(
+                repeat.assign(period=periods.texts(repeat["period"]), column=repeat["column"].astype(object)),
+                "period",
+                problems,
+                "key.repeated",
+                lambda r: "repeats row " + r["first_row"].astype(str) + " (same indicator and period)",
+                "delete the repeated row",
+            )
+        )
+    conflict = dup[later & ~same_value].assign(first_row=first["row"][later & ~same_value])
+    if len(conflict):
+        out.append(
+            located(
+                conflict.assign(value=_number_text(conflict["value"]), column=conflict["column"].astype(object)),
+                "value",
+                problems,
+                "key.conflict",
+                lambda r: (
+                    "conflicts with row "
+                    + r["first_row"].astype(str)
+                    + ", which gives another value for the same indicator and period"
+                ),
+                "keep one row per indicator and period",
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def sorted_problems(found: pd.DataFrame) -> pd.DataFrame:
+    """Problems in file order: by row, then in the order of the extract's columns."""
+    order = {c: i for i, c in enumerate(["", "indicator", "period", "value", "numerator", "denominator", "note"])}
+    return found.sort_values(
+        ["row", "column"], key=lambda s: s.map(lambda c: order.get(c, 2.5)) if s.name == "column" else s, kind="stable"
+    ).reset_index(drop=True)
