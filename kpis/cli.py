@@ -48,8 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check the catalogue; list every problem")
     _add_common(validate, database=False)
 
-    load = commands.add_parser("ingest", help="load extract CSV files (all of a file, or none of it)")
+    load = commands.add_parser(
+        "ingest", help="load extracts: CSV files or Excel workbooks, of any size (all of a file, or none of it)"
+    )
     load.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    load.add_argument("--sheet", default=None, metavar="NAME", help="the sheet of a workbook (default: its first)")
     load.add_argument("--user", default=None, help="who is loading (default: the OS user)")
     _add_common(load)
 
@@ -112,26 +115,33 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    """Check every file, then load each (so that one bad file loads nothing)."""
     catalogue = load_catalogue(args.config)
-    contents = {}
+    contents, checked = {}, {}
     failed = False
     for path in args.files:
+        progress = ingest.ProgressLine(path.name, sys.stderr.write) if sys.stderr.isatty() else None
         try:
             contents[path] = path.read_bytes()
-            ingest.check_extract(contents[path], path.name, catalogue)
+            checked[path] = ingest.check_extract(
+                contents[path], path.name, catalogue, sheet=args.sheet, progress=progress
+            )
         except OSError as error:
             print(f"{path}: cannot be read ({error.strerror})", file=sys.stderr)
             failed = True
         except ExtractError as error:
             print(error.describe(), file=sys.stderr)
             failed = True
+        finally:
+            if progress is not None:
+                print(file=sys.stderr)
     if failed:
         print("Nothing was loaded: fix the files above and run the command again.", file=sys.stderr)
         return 1
     engine = store.connect(args.database)
     user = args.user or getpass.getuser()
     for path in args.files:
-        print(ingest.ingest(engine, contents[path], path.name, catalogue, user).message)
+        print(ingest.load_rows(engine, checked.pop(path), contents.pop(path), path.name, user).message)
     return 0
 
 

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.pages import data_status, upload
 from kpis import access, ingest, periods, presentation, sample, store
+from kpis.errors import ExtractError
 from kpis.performance import build_kpi_table
 from tests.conftest import store_snapshot
 from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
@@ -51,7 +52,7 @@ def test_a_rejected_file_shows_every_problem_and_writes_nothing(app_env, catalog
     upload_file(at, "bad.csv", BAD)
     assert_store_unchanged(engine, before)
     assert texts(at, "error")[0].startswith("**bad.csv was rejected; nothing was written.** 4 problems below")
-    with pytest.raises(ingest.ExtractError) as expected:
+    with pytest.raises(ExtractError) as expected:
         ingest.check_extract(BAD, "bad.csv", catalogue)
     shown = dataframe_with(at, "hint")
     pd.testing.assert_frame_equal(
@@ -124,15 +125,19 @@ def test_a_file_that_changes_nothing_offers_nothing_to_load(app_env, catalogue):
     assert not [b for b in at.button if b.key == upload.CONFIRM_KEY]
 
 
-def test_an_oversized_file_gets_the_engines_message_not_a_crash(app_env):
+def test_an_oversized_file_gets_a_message_naming_the_command_line_not_a_crash(app_env, monkeypatch):
+    monkeypatch.setenv(upload.UPLOAD_LIMIT_ENV, "1")
     at = start()
     engine = store.connect(app_env)
     before = store_snapshot(engine)
-    upload_file(at, "huge.csv", b"indicator,period,value\n" + b"x" * ingest.MAX_BYTES)
+    upload_file(at, "huge.csv", b"indicator,period,value\n" + b"x" * (1024 * 1024))
     assert_store_unchanged(engine, before)
     problems = dataframe_with(at, "hint")
-    assert problems.loc[0, ["row", "problem"]].tolist() == ["whole file", "the file is larger than the limit of 8 MB"]
-    assert upload.UPLOAD_LIMIT_MB * 1024 * 1024 > ingest.MAX_BYTES  # the browser lets it through to say so
+    assert problems.loc[0, ["row", "problem"]].tolist() == [
+        "whole file",
+        "the file is larger than the upload limit of 1 MB",
+    ]
+    assert "python -m kpis ingest" in problems.loc[0, "hint"]
 
 
 def test_the_template_is_offered_for_the_month_after_the_latest_data(app_env):

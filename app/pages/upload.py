@@ -5,6 +5,8 @@ located, and writes nothing."""
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,10 +22,18 @@ CONFIRM_KEY = "upload_confirm"
 TEMPLATE_MONTH_KEY = "template_month"
 _DONE = "upload_done"  # the last load's message, shown after the rerun
 _GENERATION = "upload_generation"  # a new uploader (empty) after each load
-# The uploader takes files up to twice the engine's limit, so that a file somewhat over it
-# (the usual mistake: a whole year instead of a month) gets the engine's message with its
-# advice on screen. Above this the browser refuses the file itself, with only a red mark.
-UPLOAD_LIMIT_MB = 2 * ingest.MAX_BYTES // (1024 * 1024)
+UPLOAD_LIMIT_ENV = "KPIS_UPLOAD_MAX_MB"
+UPLOAD_LIMIT_DEFAULT_MB = 20
+SHEET_KEY = "upload_sheet"
+
+
+def upload_limit_mb() -> float:
+    """The browser's size limit (the command line has none): ``KPIS_UPLOAD_MAX_MB``, default 20."""
+    try:
+        limit = float(os.environ.get(UPLOAD_LIMIT_ENV, UPLOAD_LIMIT_DEFAULT_MB))
+    except ValueError:
+        return UPLOAD_LIMIT_DEFAULT_MB
+    return limit if limit > 0 else UPLOAD_LIMIT_DEFAULT_MB
 
 
 def _template(view: state.View) -> None:
@@ -64,9 +74,12 @@ def _rag_moves(view: state.View, plan, month: int):
     return presentation.rag_changes(after, before)
 
 
-def _load(view: state.View, user: state.User, content: bytes, file_name: str, counts: dict) -> None:
+def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict) -> None:
+    content, file_name = source.content, source.file_name
     try:
-        result = ingest.ingest(state.engine(view.url), content, file_name, view.catalogue, user.name)
+        result = ingest.ingest(
+            state.engine(view.url), content, file_name, view.catalogue, user.name, sheet=source.sheet
+        )
     except ExtractError as error:  # the catalogue changed since the preview
         _rejected(error)
         return
@@ -88,7 +101,8 @@ def _load(view: state.View, user: state.User, content: bytes, file_name: str, co
     st.rerun()
 
 
-def _preview(view: state.View, user: state.User, content: bytes, file_name: str, plan) -> None:
+def _preview(view: state.View, user: state.User, source: ingest.Source, plan) -> None:
+    file_name = source.file_name
     counts = plan["status"].value_counts().reindex(["new", "revised", "unchanged"], fill_value=0).to_dict()
     st.subheader(f"What {file_name} would change")
     columns = st.columns(4)
@@ -130,7 +144,7 @@ def _preview(view: state.View, user: state.User, content: bytes, file_name: str,
         icon=":material/database_upload:",
         key=CONFIRM_KEY,
     ):
-        _load(view, user, content, file_name, counts)
+        _load(view, user, source, counts)
 
 
 def render(view: state.View, pages: dict, user: state.User) -> None:
@@ -140,24 +154,35 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
     done = st.session_state.pop(_DONE, None)
     if done:
         st.success(done, icon=":material/check_circle:")
+    limit = upload_limit_mb()
     st.caption(
-        "A CSV file with the columns `indicator,period,value` (and optionally `numerator,denominator,note`), "
-        f"at most {ingest.MAX_BYTES // (1024 * 1024)} MB and {ingest.MAX_ROWS:,} rows. Nothing is written "
-        "until you have seen what the file changes and confirmed it."
+        "A CSV file or an Excel workbook (.xlsx, .xlsm): one row per indicator and month "
+        "(`indicator,period,value`, optionally `numerator,denominator,note`), or one row per indicator with a "
+        f"column per month (`indicator,Apr-20,May-20,...`). At most **{limit:g} MB** here; larger files load from "
+        "the command line (`python -m kpis ingest FILE`), which has no size limit. Nothing is written until you "
+        "have seen what the file changes and confirmed it."
     )
     _template(view)
     file = st.file_uploader(
-        "Extract file (CSV)",
-        type="csv",
+        "Extract file (CSV or Excel)",
+        type=["csv", "xlsx", "xlsm"],
         key=f"{UPLOADER_KEY}-{st.session_state.get(_GENERATION, 0)}",
-        max_upload_size=UPLOAD_LIMIT_MB,
+        # Twice the limit, so that a file somewhat over it gets our message naming the command line;
+        # above this the browser refuses the file itself, with only a red mark.
+        max_upload_size=int(2 * limit) + 1,
     )
     if file is None:
         return
-    content = file.getvalue()
+    source = ingest.Source(file.getvalue(), file.name)
     try:
-        plan = ingest.preview(state.engine(view.url), content, file.name, view.catalogue)
+        ingest.refuse_oversized(source.content, source.file_name, int(limit * 1024 * 1024))
+        sheets = ingest.sheet_names(source)
+        if len(sheets) > 1:
+            source = ingest.Source(source.content, source.file_name, st.selectbox("Sheet", sheets, key=SHEET_KEY))
+        plan = ingest.preview(
+            state.engine(view.url), source.content, source.file_name, view.catalogue, sheet=source.sheet
+        )
     except ExtractError as error:
         _rejected(error)
         return
-    _preview(view, user, content, file.name, plan)
+    _preview(view, user, source, plan)

@@ -14,6 +14,7 @@ from kpis.ingest.load import (
     ProgressLine,
     check_extract,
     ingest,
+    load_rows,
     observation_rows,
     preview,
     read_extract,
@@ -21,7 +22,7 @@ from kpis.ingest.load import (
     validate_extract,
 )
 from kpis.ingest.plan import NEW, REVISED, UNCHANGED, applied, plan_extract
-from kpis.ingest.read import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Source, refuse_oversized
+from kpis.ingest.read import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Source, refuse_oversized, sheet_names
 from kpis.ingest.rules import MAX_NOTE
 
 __all__ = [
@@ -39,11 +40,13 @@ __all__ = [
     "applied",
     "check_extract",
     "ingest",
+    "load_rows",
     "observation_rows",
     "plan_extract",
     "preview",
     "read_extract",
     "refuse_oversized",
     "sha256",
+    "sheet_names",
     "validate_extract",
 ]

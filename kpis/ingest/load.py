@@ -21,7 +21,7 @@ from kpis.catalogue import Catalogue
 from kpis.errors import PROBLEM_COLUMNS, Problems, reject
 from kpis.ingest import plan as planning
 from kpis.ingest import rules
-from kpis.ingest.read import CELL_COLUMNS, Source, read_cells
+from kpis.ingest.read import CELL_COLUMNS, Source, read_cells, sheet_names
 
 OBSERVATION_COLUMNS = ["indicator", "period", "revision", "value", "numerator", "denominator", "note", "extract_id"]
 MAX_PROBLEMS = 10_000  # kept of a hopeless file (its count is still told)
@@ -83,7 +83,7 @@ def check_extract(
     (:data:`kpis.ingest.rules.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
     every problem."""
     source = Source(content, file_name, sheet)
-    problems = Problems(file_name, sheet or "")
+    problems = Problems(file_name, sheet or next(iter(sheet_names(source)), ""))
     return _checked(read_cells(source, catalogue), catalogue, problems, today, progress)
 
 
@@ -177,11 +177,15 @@ def ingest(
     sheet: str | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Check and load one file in one transaction: all of its changes, or none.
-
-    A file that changes nothing writes nothing. The plan is made inside the write lock,
-    so a file loaded meanwhile by someone else is taken into account."""
+    """Check and load one file in one transaction: all of its changes, or none."""
     rows = check_extract(content, file_name, catalogue, today, sheet, progress)
+    return load_rows(engine, rows, content, file_name, loaded_by)
+
+
+def load_rows(engine: Engine, rows: pd.DataFrame, content: bytes, file_name: str, loaded_by: str) -> IngestResult:
+    """Load a file's checked rows (:func:`check_extract`) in one transaction, and keep
+    the file. A file that changes nothing writes nothing. The plan is made inside the
+    write lock, so a file loaded meanwhile by someone else is taken into account."""
     digest = sha256(content)
     counts = dict.fromkeys((planning.NEW, planning.REVISED, planning.UNCHANGED), 0)
     with store.write_transaction(engine) as conn:

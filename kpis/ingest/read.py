@@ -84,6 +84,16 @@ def read_cells(source: Source, catalogue: Catalogue | None = None) -> Iterator[p
         raise reject(problems.whole_file("file.no_rows", "the file has a header but no rows", EXPORT_AGAIN))
 
 
+def sheet_names(source: Source) -> list[str]:
+    """The sheets of a workbook, in order ([] for a CSV file, or a workbook that cannot be read)."""
+    if not source.is_workbook:
+        return []
+    try:
+        return list(python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source.content)).sheet_names)
+    except (python_calamine.CalamineError, zipfile.BadZipFile, ValueError):
+        return []
+
+
 def refuse_oversized(content: bytes, file_name: str, max_bytes: int) -> None:
     """Refuse a file over a size limit (the browser's: the command line has none)."""
     if len(content) > max_bytes:
@@ -365,6 +375,7 @@ class Layout:
 
     wide: bool
     positions: dict[str, int]  # field → column position
+    header_line: int = 1
     period_columns: tuple[tuple[int, str, int], ...] = ()  # wide: (position, header as written, month)
 
 
@@ -540,7 +551,7 @@ def _wide_layout(header: list[str], names: list[str], line: int, problems: Probl
         )
     if found:
         raise reject(problems.frame(found))
-    return Layout(wide=True, positions=positions, period_columns=tuple(period_columns))
+    return Layout(wide=True, positions=positions, period_columns=tuple(period_columns), header_line=line)
 
 
 # Rows ----------------------------------------------------------------------------------
@@ -577,6 +588,24 @@ def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout,
         wide |= (records[column].str.strip() != "").to_numpy()
     if not wide.any():
         return
+    if layout.wide:  # figures under a blank header cell (a merged one, say)
+        used = [c for c in extra if (records[c].str.strip() != "").any()]
+        raise reject(
+            problems.frame(
+                [
+                    problems.row(
+                        "header.blank",
+                        layout.header_line,
+                        f"column {c + 1}",
+                        "",
+                        "this header cell is blank (or part of a merged cell) and the column holds figures",
+                        "write the period (such as Apr-20 or 2020-04) in each column's own header cell;"
+                        " unmerge merged cells",
+                    )
+                    for c in used
+                ]
+            )
+        )
     names = [h.strip().lower() for h in header]
     found = []
     for _, record in records[wide].iterrows():
@@ -588,7 +617,7 @@ def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout,
                 "",
                 ",".join(cells),
                 f"this row has {len(cells)} cells, the header has {width}",
-                _wider_row_hint(cells, names) if not layout.wide else "give the column a header, or delete it",
+                _wider_row_hint(cells, names),
             )
         )
     raise reject(problems.frame(found))
@@ -626,6 +655,7 @@ def _wide_cells(records: pd.DataFrame, layout: Layout, problems: Problems) -> pd
             pd.DataFrame(
                 {
                     "row": records["line"].to_numpy(np.int64),
+                    "position": position,
                     "column": written,
                     "indicator": indicator.to_numpy(object),
                     "period": periods.to_text(month),
@@ -639,7 +669,7 @@ def _wide_cells(records: pd.DataFrame, layout: Layout, problems: Problems) -> pd
     long = long[long["cell"] != ""]
     if long.empty:
         return pd.DataFrame(columns=CELL_COLUMNS)
-    key = ["indicator", "period", "column"]
+    key = ["indicator", "period", "column", "position"]
     by_measure = {m: long[long["measure"] == m].drop_duplicates(key).set_index(key) for m in MEASURES}
     keys = pd.concat([by_measure[m].index.to_frame(index=False) for m in MEASURES]).drop_duplicates()
     out = keys.set_index(key)
@@ -652,7 +682,7 @@ def _wide_cells(records: pd.DataFrame, layout: Layout, problems: Problems) -> pd
     out["row"] = out["value_row"].fillna(first_row).astype(np.int64)
     for m in ("numerator", "denominator"):
         out[f"{m}_row"] = out[f"{m}_row"].fillna(out["row"]).astype(np.int64)
-    return out.sort_values(["row", "column"], kind="stable")[CELL_COLUMNS].reset_index(drop=True)
+    return out.sort_values(["row", "position"], kind="stable")[CELL_COLUMNS].reset_index(drop=True)
 
 
 # A quote never closed ------------------------------------------------------------------

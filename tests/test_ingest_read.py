@@ -1,0 +1,254 @@
+"""kpis.ingest.read and its rules on the layouts officers keep: Excel workbooks (made here
+by xlsxwriter, an Excel-compatible writer) and wide sheets (one row per indicator, a
+column per month), each read into the same long frame and loaded to exact values, or
+refused with located problems and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from kpis import ingest, periods
+from kpis.errors import ExtractError
+from tests.test_ingest import TODAY, assert_rejected, load, stored
+
+
+def workbook(*sheets: tuple[str, list[list]], date_columns: bool = True) -> bytes:
+    """An .xlsx with the given sheets; datetime cells get a month format, as Excel shows them."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    month = book.add_format({"num_format": "mmm-yy"})
+    for name, rows in sheets:
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    sheet.write_datetime(r, c, value, month)
+                elif isinstance(value, tuple):  # (formula, cached result)
+                    sheet.write_formula(r, c, value[0], None, value[1])
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+LONG_ROWS = [
+    ["indicator", "period", "value"],
+    ["nel_admissions", "2020-10", 7039],
+    ["mofd_bed_occupancy", dt.datetime(2020, 10, 1), 5.2],
+]
+
+
+def test_a_long_workbook_loads_the_first_sheet_by_default_with_excel_dates_as_months(engine, catalogue):
+    content = workbook(("Returns", LONG_ROWS), ("Notes", [["ignored"]]))
+    result = load(engine, catalogue, content, "october.xlsx")
+    assert (result.rows, result.new) == (2, 2)
+    assert [(i, p, v) for i, p, v, *_ in stored(engine)] == [
+        ("mofd_bed_occupancy", "2020-10", 5.2),
+        ("nel_admissions", "2020-10", 7039.0),
+    ]
+
+
+def test_a_named_sheet_is_read_and_an_unknown_one_is_refused(engine, catalogue):
+    content = workbook(("Notes", [["read me"]]), ("Returns", LONG_ROWS))
+    rows = ingest.check_extract(content, "october.xlsx", catalogue, TODAY, sheet="Returns")
+    assert rows["value"].tolist() == [7039.0, 5.2]
+    with pytest.raises(ExtractError) as caught:
+        ingest.check_extract(content, "october.xlsx", catalogue, TODAY, sheet="Data")
+    problem = caught.value.problems.iloc[0]
+    assert (problem.code, problem.row) == ("workbook.no_sheet", 0)
+    assert problem.problem == "the workbook has no sheet named 'Data'"
+    assert problem.hint == "name one of its sheets: 'Notes', 'Returns'"
+
+
+def test_a_formula_is_read_as_its_value_and_an_error_value_is_a_located_problem(engine, catalogue):
+    content = workbook(
+        (
+            "Returns",
+            [
+                ["indicator", "period", "value"],
+                ["nel_admissions", "2020-10", ("=7000+39", 7039)],
+                ["mofd_bed_occupancy", "2020-10", ("=1/0", "#DIV/0!")],
+            ],
+        )
+    )
+    problems = assert_rejected(
+        engine, catalogue, content, [(3, "value", "#DIV/0!", "is not a number")], file_name="october.xlsx"
+    )
+    assert (problems.loc[0, "code"], problems.loc[0, "sheet"]) == ("value.not_available", "Returns")
+    rows = ingest.check_extract(workbook(("Returns", LONG_ROWS[:1] + [LONG_ROWS[1]])), "x.xlsx", catalogue, TODAY)
+    assert rows["value"].tolist() == [7039.0]
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "problem"),
+    [
+        pytest.param(
+            b"PK\x03\x04 not really a zip", "workbook.unreadable", "the workbook cannot be read", id="corrupt"
+        ),
+        pytest.param(
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+            "workbook.encrypted",
+            "the workbook is password-protected",
+            id="password-protected",
+        ),
+    ],
+)
+def test_a_corrupt_or_protected_workbook_is_refused(engine, catalogue, content, code, problem):
+    with pytest.raises(ExtractError) as caught:
+        load(engine, catalogue, content, "returns.xlsx")
+    found = caught.value.problems.iloc[0]
+    assert (found.code, found.row) == (code, 0)
+    assert found.problem.startswith(problem)
+
+
+WIDE_CSV = (
+    b"indicator,name,Apr-20,May-20,Jun 2020,2020-07\n"
+    b"nel_admissions,Non-elective admissions,6100,6200,,6400\n"
+    b"MOFD_BED_OCCUPANCY ,Medically optimised,5.1,5.2,5.3,\n"
+)
+
+
+def test_a_wide_csv_loads_one_value_per_indicator_and_month_with_codes_in_any_case(engine, catalogue):
+    result = load(engine, catalogue, WIDE_CSV, "wide.csv")
+    assert (result.rows, result.new) == (6, 6)
+    assert [(i, p, v) for i, p, v, *_ in stored(engine)] == [
+        ("mofd_bed_occupancy", "2020-04", 5.1),
+        ("mofd_bed_occupancy", "2020-05", 5.2),
+        ("mofd_bed_occupancy", "2020-06", 5.3),
+        ("nel_admissions", "2020-04", 6100.0),
+        ("nel_admissions", "2020-05", 6200.0),
+        ("nel_admissions", "2020-07", 6400.0),
+    ]
+
+
+def test_a_wide_workbook_with_date_headers_and_a_ratio_on_measure_rows_loads(engine, catalogue):
+    ratio = next(i for i in catalogue.indicators if i.aggregation.uses_ratio and i.frequency.value == "monthly")
+    content = workbook(
+        (
+            "Returns",
+            [
+                ["code", "measure", dt.datetime(2020, 9, 1), dt.datetime(2020, 10, 1)],
+                ["nel_admissions", "", 7000, 7039],
+                [ratio.id, "numerator", 52, 60],
+                [ratio.id, "denominator", 131, 120],
+            ],
+        )
+    )
+    rows = ingest.check_extract(content, "wide.xlsx", catalogue, TODAY)
+    got = rows.assign(period=periods.texts(rows["period"]))[["indicator", "period", "numerator", "denominator"]]
+    assert got[got["indicator"] == ratio.id].values.tolist() == [
+        [ratio.id, "2020-09", 52.0, 131.0],
+        [ratio.id, "2020-10", 60.0, 120.0],
+    ]
+    assert rows[rows["indicator"] == ratio.id]["value"].round(6).tolist() == [
+        round(52 / 131 * ratio.ratio_scale, 6),
+        round(60 / 120 * ratio.ratio_scale, 6),
+    ]
+
+
+def test_a_wide_cell_error_names_its_row_and_period_column(engine, catalogue):
+    assert_rejected(
+        engine,
+        catalogue,
+        b"indicator,Apr-20,May-20\nnel_admissions,6100,61 approx\n",
+        [(2, "May-20", "61 approx", "is not a number")],
+        file_name="wide.csv",
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        pytest.param(
+            "indicator,Apr-20,2020-04",
+            [(1, "2020-04", "2020-04", "this column is the same month as column 'Apr-20'")],
+            id="two-columns-one-month",
+        ),
+        pytest.param(
+            "indicator,Apr-20,,Jun-20",
+            [(1, "column 3", "", "this header cell is blank (or part of a merged cell) and the column holds figures")],
+            id="blank-header-cell",
+        ),
+        pytest.param(
+            "indicator,Apr-20,Total",
+            [(1, "Total", "Total", "this column of a wide sheet is not a period")],
+            id="not-a-period",
+        ),
+    ],
+)
+def test_wide_header_problems_are_located(engine, catalogue, header, expected):
+    width = header.count(",")
+    line = "nel_admissions" + ",6100" * width
+    assert_rejected(engine, catalogue, f"{header}\n{line}\n".encode(), expected, file_name="wide.csv")
+
+
+def test_a_merged_header_cell_in_a_workbook_is_refused_as_blank(engine, catalogue):
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Returns")
+    sheet.write_row(0, 0, ["indicator"])
+    sheet.merge_range(0, 1, 0, 2, "Apr-20")
+    sheet.write_row(1, 0, ["nel_admissions", 6100, 6200])
+    book.close()
+    problems = assert_rejected(
+        engine,
+        catalogue,
+        buffer.getvalue(),
+        [(1, "column 3", "", "this header cell is blank (or part of a merged cell) and the column holds figures")],
+        file_name="wide.xlsx",
+    )
+    assert problems.loc[0, "sheet"] == "Returns"
+
+
+def test_a_value_of_1e308_is_refused_and_an_early_year_too(engine, catalogue):
+    problems = assert_rejected(
+        engine,
+        catalogue,
+        b"indicator,period,value\nnel_admissions,2020-10,1e308\nnel_admissions,1900-10,5\n",
+        [
+            (2, "value", "1e308", "is beyond ±1,000,000,000,000,000, more than any figure a report holds"),
+            (3, "period", "1900-10", "is not a period"),
+        ],
+    )
+    assert problems["code"].tolist() == ["value.too_large", "period.format"]
+    assert problems.loc[1, "hint"].startswith("the year 1900 is before 1990")
+
+
+def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_first_bad_line(engine, catalogue):
+    content = "indicator,period,value,note\nnel_admissions,2020-09,7000,café\n".encode() + (
+        "nel_admissions,2020-10,7039,café\n".encode("cp1252")
+    )
+    problems = assert_rejected(
+        engine,
+        catalogue,
+        content,
+        [(0, "", "", "the file mixes UTF-8 and Windows-1252 text: line 3 is the first that is not UTF-8")],
+    )
+    assert problems.loc[0, "code"] == "file.mixed_encoding"
+
+
+def test_every_problem_has_a_stable_code_and_names_its_file(engine, catalogue):
+    with pytest.raises(ExtractError) as caught:
+        load(engine, catalogue, b"indicator,period,value\nnel_admisions,2020-13,x\n", "bad.csv")
+    problems = caught.value.problems
+    assert problems["code"].tolist() == ["indicator.unknown", "period.format", "value.format"]
+    assert set(problems["file"]) == {"bad.csv"}
+
+
+def test_the_long_frame_of_a_wide_sheet_keeps_the_period_column_it_came_from(catalogue):
+    cells = ingest.read_extract(WIDE_CSV, "wide.csv", catalogue)
+    first = cells.iloc[0]
+    assert (first.row, first.column, first.indicator, first.period, first.value) == (
+        2,
+        "Apr-20",
+        "nel_admissions",
+        "2020-04",
+        "6100",
+    )
+    assert len(cells) == 6
+    assert isinstance(cells, pd.DataFrame)
