@@ -284,7 +284,7 @@ class Catalogue(BaseModel):
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""
-        return derived(self, "by_id", lambda c: {i.id: i for i in c.indicators})[indicator_id]
+        return derived(self, "catalogue.by_id", lambda c: {i.id: i for i in c.indicators})[indicator_id]
 
     def lookup(self, code: str) -> Indicator | None:
         """The indicator an id or alias names, matched ignoring case and surrounding
@@ -297,12 +297,12 @@ class Catalogue(BaseModel):
         """Every id and alias in :func:`normalise_code` form → the canonical id, made once
         per catalogue, for vectorised matching:
         ``codes.str.strip().str.casefold().map(catalogue.code_map)``."""
-        return derived(self, "code_map", _code_map)
+        return derived(self, "catalogue.code_map", _code_map)
 
     def close_codes(self, code: str, n: int = 1) -> list[str]:
         """Up to ``n`` ids or aliases, as the catalogue spells them, closest to an unknown
         ``code`` first, for a "did you mean" hint."""
-        spelled = derived(self, "code_spellings", _code_spellings)
+        spelled = derived(self, "catalogue.code_spellings", _code_spellings)
         close = difflib.get_close_matches(normalise_code(code), list(spelled), n=n)
         return [spelled[c] for c in close]
 
