@@ -295,7 +295,7 @@ class Catalogue(BaseModel):
     @property
     def code_map(self) -> dict[str, str]:
         """Every id and alias in :func:`normalise_code` form → the canonical id, made once
-        per catalogue, for vectorised matching:
+        per catalogue (shared: read it, never change it), for vectorised matching:
         ``codes.str.strip().str.casefold().map(catalogue.code_map)``."""
         return derived(self, "catalogue.code_map", _code_map)
 
