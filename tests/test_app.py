@@ -332,3 +332,9 @@ def test_the_workstream_table_keeps_coded_ids(coded_app):
         "£0",
     ]
     assert shown.loc["PHOF-2.22iii", "Actual"] == "-1,234"
+    coded_app.session_state[TAB_KEY] = TRENDS_TAB
+    coded_app.run()
+    assert not coded_app.exception
+    spec = json.loads(coded_app.get("plotly_chart")[0].proto.spec)
+    axes = ["yaxis", *(f"yaxis{n}" for n in range(2, 7))]  # one chart per indicator, in catalogue order
+    assert [spec["layout"][axis].get("tickprefix", "") for axis in axes] == ["", "", "", "£", "£", ""]
