@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import difflib
 import math
+import urllib.parse
 import weakref
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from kpis import periods
@@ -32,6 +33,13 @@ class Unit(StrEnum):
     HOURS = "hours"
     RATE = "rate"
     RATIO = "ratio"
+    CURRENCY = "currency"  # pounds
+    NUMBER = "number"  # any finite number
+
+    @property
+    def allows_negative(self) -> bool:
+        """Whether an extract may hold a negative figure (a deficit, a net change)."""
+        return self in (Unit.CURRENCY, Unit.NUMBER)
 
     @property
     def allows_negative(self) -> bool:
@@ -149,18 +157,55 @@ class Target(BaseModel):
         return ", ".join(parts)
 
 
+# An indicator code (an id or an alias) as the NHS and councils write them: letters,
+# digits and _ - . ( ) /, single spaces between words, starting with a letter or digit.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.()/-]*(?: [A-Za-z0-9_.()/-]+)*$"
+CODE_MAX_LENGTH = 64  # the store's indicator column
+CODE_HINT = (
+    "use 1 to 64 letters, digits and _ - . ( ) /, with single spaces between words, starting with a"
+    " letter or digit, such as PHOF-2.22iii or ASCOF 2A(1)"
+)
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=CODE_MAX_LENGTH)]
+
+
+def normalise_code(code: str) -> str:
+    """The form codes are matched in: surrounding spaces ignored, case folded."""
+    return code.strip().casefold()
+
+
+def code_slug(code: str) -> str:
+    """A code as one safe token for a file name, a widget key or an HTML id: letters,
+    digits, ``_ . - ~`` kept, anything else percent-encoded (``a/b`` → ``a%2Fb``,
+    ``ASCOF 2A(1)`` → ``ASCOF%202A%281%29``). Never a path separator, never ``.`` or
+    ``..`` alone, and two codes never share a slug."""
+    slug = urllib.parse.quote(code, safe="")
+    return slug.replace(".", "%2E") if slug.strip(".") == "" else slug
+
+
 class Indicator(BaseModel):
     """One key performance indicator."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(
-        pattern=r"^[a-z][a-z0-9_]*$",
-        description="Unique id used in extracts and URLs: lower case letters, digits and _.",
+    id: Code = Field(
+        description="Unique code used in extracts and shown as written: 1–64 letters, digits and "
+        "`_ - . ( ) /`, single spaces between words, starting with a letter or digit "
+        "(`iapt-recovery`, `PHOF-2.22iii`, `ASCOF 2A(1)`); matched ignoring case and surrounding spaces.",
+        json_schema_extra={"hint": CODE_HINT},
+    )
+    aliases: tuple[Code, ...] = Field(
+        (),
+        description="Other codes an extract may use for it (a source system's own code), written "
+        "as ids are: `[UHS-MOFD-01, NEL-ADM]`; values are stored under the `id`. Ids and aliases "
+        "are unique ignoring case.",
+        json_schema_extra={"hint": CODE_HINT},
     )
     name: str = Field(min_length=1, description="The indicator as the board reads it.")
     workstream: str = Field(description="Id of the workstream it belongs to.")
-    unit: Unit = Field(description="`percent`, `count`, `days`, `hours`, `rate` or `ratio`.")
+    unit: Unit = Field(
+        description="`percent`, `count`, `days`, `hours`, `rate`, `ratio`, `currency` (pounds, "
+        "shown `£1,234k`) or `number`; `currency` and `number` may be negative."
+    )
     direction: Direction = Field(description="`higher` or `lower` is better; `none` for context only (no RAG).")
     frequency: Frequency = Field(
         Frequency.MONTHLY,
@@ -218,7 +263,11 @@ class Workstream(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Unique id: lower case letters, digits and _.")
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Unique id: lower case letters, digits and _.",
+        json_schema_extra={"hint": "use lower case letters, digits and _ only, starting with a letter"},
+    )
     name: str = Field(min_length=1, description="Name as the board reads it.")
     lead: str = Field("", description="Lead officer (initials from `owners`, or a name).")
     description: str = Field("", description="What the workstream covers.")
@@ -246,10 +295,35 @@ class Catalogue(BaseModel):
         return None if found is None else self.indicator(found)
 
     def indicator(self, indicator_id: str) -> Indicator:
-        return self._by_id()[indicator_id]
+        """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""
+        return derived(self, "catalogue.by_id", lambda c: {i.id: i for i in c.indicators})[indicator_id]
 
-    def _by_id(self) -> dict[str, Indicator]:
-        return {i.id: i for i in self.indicators}
+    def lookup(self, code: str) -> Indicator | None:
+        """The indicator an id or alias names, matched ignoring case and surrounding
+        spaces (``" phof-2.22III "`` finds ``PHOF-2.22iii``); None if it names none."""
+        indicator_id = self.code_map.get(normalise_code(code))
+        return None if indicator_id is None else self.indicator(indicator_id)
+
+    @property
+    def code_map(self) -> dict[str, str]:
+        """Every id and alias in :func:`normalise_code` form → the canonical id, made once
+        per catalogue (shared: read it, never change it), for vectorised matching:
+        ``codes.str.strip().str.casefold().map(catalogue.code_map)``."""
+        return derived(self, "catalogue.code_map", _code_map)
+
+    def close_codes(self, code: str, n: int = 1) -> list[str]:
+        """Up to ``n`` ids or aliases, as the catalogue spells them, closest to an unknown
+        ``code`` first, for a "did you mean" hint."""
+        spelled = derived(self, "catalogue.code_spellings", _code_spellings)
+        close = difflib.get_close_matches(normalise_code(code), list(spelled), n=n)
+        return [spelled[c] for c in close]
+
+    def unknown_code_hint(self, code: str) -> str:
+        """The hint for a code that names no indicator."""
+        close = self.close_codes(code)
+        if close:
+            return f"did you mean '{close[0]}'?"
+        return "use an id or alias from config/kpis.yaml (python -m kpis template lists the ids)"
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -265,6 +339,14 @@ class Catalogue(BaseModel):
         return self.tolerance if indicator.tolerance is None else indicator.tolerance
 
 
+def _code_map(catalogue: Catalogue) -> dict[str, str]:
+    return {normalise_code(code): i.id for i in catalogue.indicators for code in (i.id, *i.aliases)}
+
+
+def _code_spellings(catalogue: Catalogue) -> dict[str, str]:
+    return {normalise_code(code): code for i in catalogue.indicators for code in (i.id, *i.aliases)}
+
+
 # Loading and validation: collect every problem, then fail once.
 
 _HINTS = {
@@ -276,7 +358,8 @@ _HINTS = {
     "int_parsing": "write a whole number such as 1",
     "int_type": "write a whole number such as 1",
     "string_type": "write text (quote it if it looks like a number or a date)",
-    "string_pattern_mismatch": "use lower case letters, digits and _ only, starting with a letter",
+    "string_pattern_mismatch": "see the catalogue reference in the README for the form of this key",
+    "string_too_long": "shorten it",
     "string_too_short": "this cannot be empty",
     "greater_than_equal": "use a value within the allowed range",
     "less_than_equal": "use a value within the allowed range",
@@ -300,6 +383,9 @@ def _hint(error: dict, model: type[BaseModel]) -> str:
     if "hint" in ctx:
         return ctx["hint"]
     field = next((p for p in reversed(error["loc"]) if isinstance(p, str)), None)
+    extra = model.model_fields[field].json_schema_extra if field in model.model_fields else None
+    if kind in ("string_pattern_mismatch", "string_too_long") and isinstance(extra, dict) and "hint" in extra:
+        return str(extra["hint"])
     if kind == "enum":
         return f"use one of {ctx.get('expected', '')}"
     if kind == "extra_forbidden":
@@ -347,19 +433,9 @@ def _cross_checks(
                 )
             )
         first_workstream.setdefault(workstream.id, j)
-    seen: dict[str, int] = {}
+    problems += _code_checks(items)
     for i, ind in items:
         where = f"indicators[{i}]"
-        if ind.id in seen:
-            problems.append(
-                CatalogueProblem(
-                    f"{where}.id",
-                    ind.id,
-                    f"duplicates indicators[{seen[ind.id]}].id",
-                    "give every indicator its own id",
-                )
-            )
-        seen.setdefault(ind.id, i)
         if workstream_ids and ind.workstream not in workstream_ids:
             problems.append(
                 CatalogueProblem(
@@ -398,6 +474,43 @@ def _cross_checks(
                             "key quarterly trajectories by June, September, December or March",
                         )
                     )
+    return problems
+
+
+def _code_checks(items: list[tuple[int, Indicator]]) -> list[CatalogueProblem]:
+    """Every id and alias names one indicator, ignoring case: ids first (so a clash of two
+    ids is reported on the second id), then the aliases in order."""
+    problems = []
+    first: dict[str, tuple[str, int, str]] = {}  # normalised code → (location, indicator, spelling)
+    for i, ind in items:
+        where = f"indicators[{i}].id"
+        if normalise_code(ind.id) in first:
+            other, _, spelled = first[normalise_code(ind.id)]
+            problems.append(
+                CatalogueProblem(
+                    where,
+                    ind.id,
+                    f"duplicates {other} {spelled!r} (ids are compared ignoring case)",
+                    "give every indicator its own id",
+                )
+            )
+        first.setdefault(normalise_code(ind.id), (where, i, ind.id))
+    for i, ind in items:
+        for k, alias in enumerate(ind.aliases):
+            where = f"indicators[{i}].aliases[{k}]"
+            code = normalise_code(alias)
+            if code not in first:
+                first[code] = (where, i, alias)
+                continue
+            other, owner, spelled = first[code]
+            if other == f"indicators[{i}].id":
+                problem, hint = "is this indicator's own id", "remove it: the id is always accepted"
+            elif owner == i:
+                problem, hint = f"repeats {other} {spelled!r}", "remove the repeat"
+            else:
+                problem = f"is also {other} {spelled!r} (ids and aliases are compared ignoring case)"
+                hint = "an alias must name one indicator only: remove it from one of them"
+            problems.append(CatalogueProblem(where, alias, problem, hint))
     return problems
 
 
@@ -496,6 +609,8 @@ def _default_text(field: Any) -> str:
     if field.default_factory is not None:
         return "`{}`"
     value = field.default
+    if value == ():
+        return "`[]`"
     if value is None:
         return "none"
     if isinstance(value, StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpis import periods
+from kpis import formatting, periods
 from kpis.aggregation import aggregate
 from kpis.catalogue import Catalogue, Frequency, Indicator, Unit
 from kpis.palette import SYMBOL, rag_palette
@@ -59,7 +59,14 @@ def _add_traces(
     """One indicator's lines: actual (solid), last year (dashed), target (dotted steps),
     and the latest point marked by its RAG rating (colour, symbol and name)."""
     mode = "lines+markers" if indicator.frequency is Frequency.QUARTERLY or len(shown) < 13 else "lines"
-    number = f"%{{y:,.{indicator.decimals}f}}{'%' if indicator.unit is Unit.PERCENT else ''}"
+    money = indicator.unit is Unit.CURRENCY  # £1,234k, which no plotly format can write
+    number = (
+        "%{customdata}" if money else f"%{{y:,.{indicator.decimals}f}}{'%' if indicator.unit is Unit.PERCENT else ''}"
+    )
+
+    def as_shown(values: pd.Series) -> dict:
+        return {"customdata": [formatting.currency(v, indicator.decimals) for v in values]} if money else {}
+
     lines = [
         ("Actual", "actual", mode, {"color": ACTUAL_COLOUR, "width": 2.4}),
         ("Last year", "last_year", mode, {"color": LAST_YEAR_COLOUR, "width": 1.4, "dash": "dash"}),
@@ -73,6 +80,7 @@ def _add_traces(
                 mode=line_mode,
                 line=line,
                 hovertemplate=f"%{{x|%b %Y}}: {number}<extra>{name}</extra>",
+                **as_shown(shown[column]),
                 **legend(name),
                 **cell,
             )
@@ -82,13 +90,14 @@ def _add_traces(
         fig.add_scatter(
             x=latest["month"], y=latest["actual"], mode="markers",
             marker={"color": rag_palette()[rag].strong, "size": 12, "symbol": MARKER_SYMBOL[rag], "line": {"color": TARGET_COLOUR, "width": 1}},
-            hovertemplate=f"Latest: {number}, {rag} against {basis}<extra></extra>",
+            hovertemplate=f"Latest: {number}, {rag} against {basis}<extra></extra>", **as_shown(latest["actual"]),
             **legend(f"{SYMBOL[rag]} {rag} (latest, against {basis})"), **cell,
         )  # fmt: skip
 
 
 def _axes(fig: go.Figure, indicator: Indicator, **cell: int) -> None:
     fig.update_yaxes(
+        tickprefix="£" if indicator.unit is Unit.CURRENCY else "",
         ticksuffix="%" if indicator.unit is Unit.PERCENT else "",
         tickformat=",",
         rangemode="tozero",

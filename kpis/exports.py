@@ -21,7 +21,7 @@ import xlsxwriter
 from sqlalchemy import Engine, func, select
 
 from kpis import boardpack, formatting, narrative, periods, risks, store
-from kpis.catalogue import Catalogue, Workstream
+from kpis.catalogue import Catalogue, Unit, Workstream
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, summary_wide
@@ -245,6 +245,17 @@ def number_format(decimals: int, unit: str | None = None) -> str:
     return base + UNIT_SUFFIX.get(unit or "", "")
 
 
+def currency_format(value: float, decimals: int) -> str:
+    """Excel's format for money as :func:`kpis.formatting.currency` shows ``value``:
+    ``"£"#,##0,"k"`` from £1,000 either way (the comma after the digits divides by a
+    thousand; the cell keeps the pounds), ``"£"#,##0`` below; Excel writes the minus sign
+    before the £. Chosen per cell, as the screens choose per value."""
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if not pd.isna(value) and formatting.in_thousands(value, decimals):
+        return f'"£"{digits},"k"'
+    return f'"£"{digits}'
+
+
 class _Formats:
     """The workbook's cell formats, made once per set of properties."""
 
@@ -370,7 +381,10 @@ def _workstream_sheet(
             ),
             start=2,
         ):
-            _number(sheet, row, col, figures[column].iloc[k], fmt)
+            value = figures[column].iloc[k]
+            if ind.unit is Unit.CURRENCY and fmt is not percent:  # money stays money, variances too
+                fmt = formats(num_format=currency_format(value, ind.decimals))
+            _number(sheet, row, col, value, fmt)
         _text(sheet, row, 9, rows["rag_target"].iloc[k], formats.rag(rows["rag_target"].iloc[k], align="center"))
         _text(sheet, row, 10, board["Trend"].iloc[k])
         word = rows["rag_last_year"].iloc[k]
@@ -457,7 +471,8 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 WORKBOOK_NUMBERS = (
     "Numbers",
     "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
-    "percentage is stored as 52 for 52%, and its +/- is in percentage points.",
+    "percentage is stored as 52 for 52%, and its +/- is in percentage points; money is stored in "
+    "pounds and shown as £1,234k from £1,000 either way, in whole pounds below.",
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 UNIT_SUFFIX = {"percent": "%", "days": " days", "hours": " hrs"}
+CURRENCY = "currency"
+THOUSAND = 1000.0
 
 
 def half_up(value: float, decimals: int = 0) -> float:
@@ -24,9 +26,37 @@ def number(value: float | None, decimals: int = 0) -> str:
 
 
 def with_unit(value: float | None, unit: str, decimals: int = 0) -> str:
-    """``16%``, ``10,318``, ``5 days``."""
+    """``16%``, ``10,318``, ``5 days``, ``£1,234k``."""
+    if unit == CURRENCY:
+        return currency(value, decimals)
     text = number(value, decimals)
     return text if text == "-" else text + UNIT_SUFFIX.get(unit, "")
+
+
+def in_thousands(value: float, decimals: int = 0) -> bool:
+    """Whether money is shown in thousands: when it comes to £1,000 or more either way
+    once rounded to ``decimals`` places in pounds (so £999.60 is ``£1k``, not ``£1,000``)."""
+    return abs(half_up(float(value), decimals)) >= THOUSAND
+
+
+def currency(value: float | None, decimals: int = 0) -> str:
+    """Pounds as a board report shows them: ``£1,234k`` and ``-£56k`` from £1,000 either
+    way, whole pounds below (``£640``, ``-£85``); ``decimals`` places of the number shown
+    (``£56.4k``, ``£12.50``), rounded half away from zero; ``-`` for no value."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if in_thousands(value, decimals):
+        text, suffix = number(value / THOUSAND, decimals), "k"
+    else:
+        text, suffix = number(value, decimals), ""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    return f"{sign}£{digits}{suffix}"
+
+
+def figure(value: float | None, unit: str, decimals: int = 0) -> str:
+    """A figure in a table whose columns leave the unit to the indicator (the board's KPI
+    table): the plain number, except money, always in pounds (``£1,234k``)."""
+    return currency(value, decimals) if unit == CURRENCY else number(value, decimals)
 
 
 def signed(value: float | None, decimals: int = 0) -> str:

@@ -23,25 +23,29 @@ def _decimals(catalogue: Catalogue, indicator_ids: pd.Series) -> pd.Series:
     return indicator_ids.map({i.id: i.decimals for i in catalogue.indicators})
 
 
-def _format(values: pd.Series, decimals: pd.Series, fn=formatting.number) -> list[str]:
-    return [fn(v, int(d)) for v, d in zip(values, decimals, strict=True)]
+def _units(catalogue: Catalogue, indicator_ids: pd.Series) -> pd.Series:
+    return indicator_ids.map({i.id: i.unit.value for i in catalogue.indicators})
+
+
+def _format(values: pd.Series, decimals: pd.Series, units: pd.Series) -> list[str]:
+    return [formatting.figure(v, u, int(d)) for v, d, u in zip(values, decimals, units, strict=True)]
 
 
 def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The KPI table as the board reads it: one row per indicator, display text, plus the
     ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring."""
-    decimals = _decimals(catalogue, table["indicator"])
+    decimals, units = _decimals(catalogue, table["indicator"]), _units(catalogue, table["indicator"])
     period = [label.split()[0] if isinstance(label, str) else "no data" for label in table["period_label"]]
     return pd.DataFrame(
         {
             "Period": period,
             "Indicator": table["name"],
-            "Actual": _format(table["actual"], decimals),
-            "Last year": _format(table["last_year"], decimals),
-            "Last year +/-": _format(table["variance_last_year"], decimals),
+            "Actual": _format(table["actual"], decimals, units),
+            "Last year": _format(table["last_year"], decimals, units),
+            "Last year +/-": _format(table["variance_last_year"], decimals, units),
             "Last year %": [formatting.percent(v) for v in table["variance_last_year_pct"]],
-            "Target": _format(table["target"], decimals),
-            "Target +/-": _format(table["variance_target"], decimals),
+            "Target": _format(table["target"], decimals, units),
+            "Target +/-": _format(table["variance_target"], decimals, units),
             "Target %": [formatting.percent(v) for v in table["variance_target_pct"]],
             "RAG": [rag_label(r) for r in table["rag_target"]],
             "Trend": [trend_label(t) for t in table["trend"]],

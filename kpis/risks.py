@@ -177,10 +177,12 @@ def _workstream(value: object, catalogue: Catalogue) -> str:
 
 def _indicators(value: object, catalogue: Catalogue) -> tuple[str, ...]:
     items = value if isinstance(value, list | tuple) else re.split(r"[;,]", _text(value))
-    ids = tuple(dict.fromkeys(i for i in (_text(item).lower() for item in items) if i))
-    unknown = [i for i in ids if i not in catalogue.indicator_ids]
+    codes = [code for code in (_text(item) for item in items) if code]
+    found = {code: catalogue.lookup(code) for code in codes}  # an id or alias, any case: kept as the id
+    ids = tuple(dict.fromkeys(found[code].id for code in codes if found[code]))
+    unknown = list(dict.fromkeys(code for code in codes if not found[code]))
     if unknown:
-        close = [difflib.get_close_matches(i, catalogue.indicator_ids, n=1) for i in unknown]
+        close = [catalogue.close_codes(i) for i in unknown]
         suggestions = [f"'{c[0]}' for '{i}'" for i, c in zip(unknown, close, strict=True) if c]
         did_you_mean = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
         listed = ", ".join(f"'{i}'" for i in unknown)

@@ -103,6 +103,15 @@ def _latest(plot: _Plot, shown: pd.DataFrame, rating: tuple[str, str], indicator
     ]
 
 
+def _tick_decimals(tick: float, unit: str, decimals: int) -> int:
+    """Decimals for an axis value: none for a whole number; money in thousands with as
+    many as the round value needs (``£1.5k``, not ``£2k``)."""
+    if unit == formatting.CURRENCY and formatting.in_thousands(tick):
+        shown = tick / formatting.THOUSAND
+        return next(d for d in range(4) if abs(shown - round(shown, d)) < 1e-9 or d == 3)
+    return decimals if tick != round(tick) else 0
+
+
 def indicator_svg(
     series: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], as_at: int, months: int = 24
 ) -> str:
@@ -125,7 +134,7 @@ def indicator_svg(
     for tick in ticks:
         y = plot.y(tick)
         parts.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y}' y2='{y}' stroke='#E5E5E5' stroke-width='0.6'/>")
-        text = escape(formatting.with_unit(tick, unit, decimals if tick != round(tick) else 0))
+        text = escape(formatting.with_unit(tick, unit, _tick_decimals(tick, unit, decimals)))
         parts.append(f"<text x='{LEFT - 4}' y='{y + 3}' text-anchor='end' fill='#444' {FONT}>{text}</text>")
     for month, anchor in ((first, "start"), (last, "end")):
         text = escape(periods.month_name(month))

@@ -5,6 +5,7 @@ friendly. Each test runs the real app on its own SQLite file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ from kpis import formatting, periods, presentation, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue
 from kpis.palette import rag_label
 from kpis.performance import build_kpi_table
+from tests.coded import store_values, write_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -237,3 +239,102 @@ def test_an_invalid_catalogue_is_a_message_not_a_traceback(app_env, tmp_path, mo
     assert not at.exception
     assert "catalogue of indicators is not valid" in at.error[0].value
     assert "indicators[0].unit" in at.code[0].value
+
+
+# Ids that are codes ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coded_app(app_env, tmp_path, monkeypatch) -> AppTest:
+    """The app on the coded catalogue (ids such as ``ASCOF 2A(1)`` and ``a/b``, aliases,
+    money) with its values in the app's own SQLite file, and no sample."""
+    monkeypatch.setenv("KPIS_CONFIG", str(write_catalogue(tmp_path)))
+    monkeypatch.setenv("KPIS_LOAD_SAMPLE", "0")
+    engine = store.connect(app_env)
+    store_values(engine)
+    engine.dispose()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def test_every_page_renders_with_coded_ids(coded_app):
+    for path in ["", "indicator", "finance", "export"]:
+        open_page(coded_app, path)
+        assert not coded_app.exception, f"/{path}: {coded_app.exception}"
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        ("ASCOF 2A(1)", "ASCOF 2A(1)"),  # sent quoted, as ASCOF+2A%281%29
+        ("  ascof 2a(1) ", "ASCOF 2A(1)"),
+        ("fin-var", "ASCOF 2A(1)"),  # an alias
+        ("A/B", "a/b"),
+        ("phof-2.22III", "PHOF-2.22iii"),
+        ("x/../../etc/passwd", "x/../../etc/passwd"),  # an id, and only an id: no path is read
+        ("../../etc/passwd", "iapt-recovery"),  # no such indicator: the first
+        ("", "iapt-recovery"),
+    ],
+)
+def test_the_indicator_page_resolves_its_quoted_id_through_the_catalogue(coded_app, asked, shown):
+    coded_app.query_params["id"] = asked
+    open_page(coded_app, "indicator")
+    assert not coded_app.exception
+    indicator = load_catalogue(Path(os.environ["KPIS_CONFIG"])).indicator(shown)
+    assert coded_app.title[0].value == indicator.name
+    assert coded_app.query_params["id"] == shown  # the URL now carries the id as the catalogue spells it
+    assert f"| Id (for extracts) | `{shown}` |" in "\n".join(m.value for m in coded_app.markdown)
+
+
+def test_the_indicator_page_shows_money_and_aliases(coded_app):
+    coded_app.query_params["id"] = "FIN-VAR"
+    open_page(coded_app, "indicator")
+    assert [m.value for m in coded_app.metric][:3] == ["-£56k", "£0", "£150k"]
+    definition = "\n".join(m.value for m in coded_app.markdown)
+    assert "| Unit | currency |" in definition and "| Aliases | `FIN-VAR` |" in definition
+    chart = json.loads(coded_app.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["yaxis"]["tickprefix"] == "£"
+    assert [t["customdata"] for t in chart["data"] if t["name"] == "Actual"] == [["£150k", "-£56k"]]
+
+
+def test_links_to_an_indicator_carry_its_id_quoted(coded_app):
+    links = [p.proto for p in coded_app.get("page_link") if p.proto.label == "Trend and definition"]
+    assert [link.query_string for link in links] == [
+        "id=ASCOF+2A%281%29&as_at=2020-11",
+        "id=a%2Fb&as_at=2020-11",
+    ]
+    # a tile's key (its CSS class in the page) carries the id as a slug: no space, no slash
+    assert [key.split("-tile-")[1] for key in block_ids(coded_app._tree) if "-tile-" in key] == [
+        "Red-ASCOF%202A%281%29",
+        "Red-a%2Fb",
+    ]
+
+
+def block_ids(node) -> list[str]:
+    """The ids of every keyed container in the page, in order."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        if isinstance(getattr(getattr(child, "proto", None), "id", None), str) and child.proto.id:
+            found.append(child.proto.id)
+        found += block_ids(child)
+    return found
+
+
+def test_the_workstream_table_keeps_coded_ids(coded_app):
+    open_page(coded_app, "finance")
+    shown = dataframe_with(coded_app, "RAG").set_index("indicator")
+    assert shown.index.tolist() == [i.id for i in load_catalogue(Path(os.environ["KPIS_CONFIG"])).indicators]
+    assert shown.loc["ASCOF 2A(1)", ["Actual", "Last year", "Last year +/-", "Target"]].tolist() == [
+        "-£56k",
+        "£150k",
+        "-£206k",
+        "£0",
+    ]
+    assert shown.loc["PHOF-2.22iii", "Actual"] == "-1,234"
+    coded_app.session_state[TAB_KEY] = TRENDS_TAB
+    coded_app.run()
+    assert not coded_app.exception
+    spec = json.loads(coded_app.get("plotly_chart")[0].proto.spec)
+    axes = ["yaxis", *(f"yaxis{n}" for n in range(2, 7))]  # one chart per indicator, in catalogue order
+    assert [spec["layout"][axis].get("tickprefix", "") for axis in axes] == ["", "", "", "£", "£", ""]

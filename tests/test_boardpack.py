@@ -19,6 +19,7 @@ from kpis import boardpack, exports, ingest, periods, sample, store
 from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, tiles
 from tests.browser import ARTIFACTS
+from tests.coded import coded_catalogue, store_values
 from tests.conftest import HOSTILE, require
 from tests.test_exports import CORRECTION, DECEMBER, OCT_NOV
 
@@ -285,3 +286,33 @@ def test_the_pdf_is_a4_landscape_and_its_pages_render(pdf, catalogue):
     rendered = sorted(ARTIFACTS.glob("board-pack-pdf-*.png"))
     assert len(rendered) == pages
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+
+
+def test_a_pack_of_coded_ids_and_money(tmp_path):
+    catalogue = coded_catalogue(tmp_path)
+    engine = store.connect(f"sqlite:///{tmp_path / 'kpis.sqlite'}")
+    try:
+        store_values(engine)
+        data = exports.export_data(engine, catalogue, AS_AT)
+    finally:
+        engine.dispose()
+    html = boardpack.pack_html(data, catalogue)
+    page = Page(html)
+    body = page.rows["ws-finance"][5:]
+    assert body == board_rows(data, catalogue, "finance")
+    budget = next(row for row in body if row[1] == "Budget variance")
+    assert budget[2:9] == ["-£56k", "£150k", "-£206k", "-137%", "£0", "-£56k", "-"]
+    assert next(row for row in body if row[1] == "Health checks net change")[2] == "-1,234"
+    assert page.tiles == [
+        ["Budget variance", "-£56k M8 2020/21", "Target ≥ £0", "✖ Red · against target", "↓ worse than last year"],
+        [
+            "Surplus or deficit",
+            "£640.0 M8 2020/21",
+            "Prev Yr = £1,234.0k",
+            "✖ Red · against last year",
+            "↓ worse than last year",
+        ],
+    ]
+    assert "<title>Latest: -£56k, Red against target</title>" in html
+    # no id reaches an attribute: sections are named by workstream ids only
+    assert re.findall(r"""\b(?:id|href|src)\s*=\s*["']([^"']*)""", html) == ["headline", "ws-finance", "key"]

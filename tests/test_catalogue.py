@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import pandas as pd
 import pydantic
 import pytest
 
@@ -14,7 +15,10 @@ from kpis.catalogue import (
     Catalogue,
     Direction,
     Target,
+    Unit,
+    code_slug,
     load_catalogue,
+    normalise_code,
     parse_catalogue,
     reference_markdown,
 )
@@ -120,7 +124,10 @@ def _with(**changes) -> dict:
         ),
         (_with(indicators__0__tolerance=1.5), "indicators[0].tolerance", "less than or equal to 1", "allowed range"),
         (_with(indicators__0__name=KeyError), "indicators[0].name", "Field required", "add 'name'"),
-        (_with(indicators__0__id="Bad Id"), "indicators[0].id", "should match pattern", "lower case letters"),
+        (_with(indicators__0__id="Bad  Id"), "indicators[0].id", "should match pattern", "single spaces between"),
+        (_with(indicators__0__id="a" * 65), "indicators[0].id", "at most 64 characters", "use 1 to 64 letters"),
+        (_with(indicators__0__aliases=["ok", "-x"]), "indicators[0].aliases[1]", "should match pattern", "ASCOF"),
+        (_with(workstreams__0__id="W-1"), "workstreams[0].id", "should match pattern", "lower case letters"),
         (
             _with(indicators__0__workstream="nowhere"),
             "indicators[0].workstream",
@@ -194,3 +201,194 @@ def test_reference_lists_every_key_of_every_model():
     for model in (Catalogue, Workstream, Indicator):
         for name in model.model_fields:
             assert f"| `{name}` |" in text, name
+
+
+# Indicator codes and aliases ---------------------------------------------------------------
+
+CODES = ["iapt-recovery", "PHOF-2.22iii", "C.19", "ASCOF 2A(1)", "a/b", "7day_rate", "X"]
+
+
+def _coded(*codes: str, **aliases: list[str]) -> dict:
+    """A catalogue whose indicators have ``codes`` as ids (aliases by position: ``a0=[...]``)."""
+    raw = copy.deepcopy(MINIMAL)
+    raw["indicators"] = [
+        {
+            "id": code,
+            "name": f"Indicator {n}",
+            "workstream": "w",
+            "unit": "count",
+            "direction": "lower",
+            **({"aliases": aliases[f"a{n}"]} if f"a{n}" in aliases else {}),
+        }
+        for n, code in enumerate(codes)
+    ]
+    return raw
+
+
+def test_ids_are_codes_as_the_nhs_and_councils_write_them():
+    catalogue = parse_catalogue(_coded(*CODES))
+    assert catalogue.indicator_ids == CODES  # as the catalogue spells them
+    assert [catalogue.indicator(code).name for code in CODES] == [f"Indicator {n}" for n in range(len(CODES))]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "../../etc/passwd",
+        "../x",
+        "/etc/passwd",
+        ".hidden",
+        "-x",
+        "(a)",
+        " x",
+        "x ",
+        "two  spaces",
+        "tab\there",
+        "semi;colon",
+        "a,b",
+        "a\\b",
+        "quote'd",
+        "per%cent",
+        "é",
+        "",
+        "a" * 65,
+    ],
+)
+def test_codes_outside_the_pattern_are_refused_with_the_code_hint(code):
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(_coded(code))
+    (found,) = caught.value.problems
+    assert (found.location, found.value) == ("indicators[0].id", code)
+    assert found.hint == (
+        "use 1 to 64 letters, digits and _ - . ( ) /, with single spaces between words, starting with a"
+        " letter or digit, such as PHOF-2.22iii or ASCOF 2A(1)"
+    )
+
+
+def test_a_code_of_64_characters_is_accepted():
+    assert parse_catalogue(_coded("A" * 64)).indicator_ids == ["A" * 64]
+
+
+def test_ids_that_differ_only_in_case_are_duplicates_naming_both_entries():
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(_coded("PHOF-2.22iii", "c.19", "phof-2.22III"))
+    assert [str(p) for p in caught.value.problems] == [
+        "indicators[2].id: 'phof-2.22III': duplicates indicators[0].id 'PHOF-2.22iii' (ids are compared"
+        " ignoring case). Hint: give every indicator its own id"
+    ]
+
+
+def test_alias_collisions_are_located_and_name_what_they_collide_with():
+    raw = _coded(
+        "iapt-recovery",
+        "PHOF-2.22iii",
+        "C.19",
+        a0=["UHS-IAPT-01", "IAPT-Recovery", "uhs-iapt-01"],
+        a1=["c.19", "SITREP 7", "UHS-IAPT-01"],
+        a2=["sitrep 7"],
+    )
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw)
+    assert [(p.location, p.value, p.problem, p.hint) for p in caught.value.problems] == [
+        (
+            "indicators[0].aliases[1]",
+            "IAPT-Recovery",
+            "is this indicator's own id",
+            "remove it: the id is always accepted",
+        ),
+        (
+            "indicators[0].aliases[2]",
+            "uhs-iapt-01",
+            "repeats indicators[0].aliases[0] 'UHS-IAPT-01'",
+            "remove the repeat",
+        ),
+        (
+            "indicators[1].aliases[0]",
+            "c.19",
+            "is also indicators[2].id 'C.19' (ids and aliases are compared ignoring case)",
+            "an alias must name one indicator only: remove it from one of them",
+        ),
+        (
+            "indicators[1].aliases[2]",
+            "UHS-IAPT-01",
+            "is also indicators[0].aliases[0] 'UHS-IAPT-01' (ids and aliases are compared ignoring case)",
+            "an alias must name one indicator only: remove it from one of them",
+        ),
+        (
+            "indicators[2].aliases[0]",
+            "sitrep 7",
+            "is also indicators[1].aliases[1] 'SITREP 7' (ids and aliases are compared ignoring case)",
+            "an alias must name one indicator only: remove it from one of them",
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def coded() -> Catalogue:
+    return parse_catalogue(_coded(*CODES, a0=["UHS-IAPT-01", "CCG IAPT/2"], a1=["phof 2.22iii"]))
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("iapt-recovery", "iapt-recovery"),
+        ("  IAPT-RECOVERY ", "iapt-recovery"),
+        ("uhs-iapt-01", "iapt-recovery"),
+        ("ccg iapt/2", "iapt-recovery"),
+        ("phof-2.22III", "PHOF-2.22iii"),
+        ("PHOF 2.22III", "PHOF-2.22iii"),
+        ("c.19", "C.19"),
+        ("ascof 2a(1)", "ASCOF 2A(1)"),
+        ("A/B", "a/b"),
+        ("ascof  2a(1)", None),  # an inner space is part of the code
+        ("c19", None),
+        ("", None),
+    ],
+)
+def test_lookup_matches_ids_and_aliases_ignoring_case_and_surrounding_spaces(coded, code, expected):
+    found = coded.lookup(code)
+    assert (found.id if found else None) == expected
+
+
+def test_the_code_map_serves_a_vectorised_match(coded):
+    codes = pd.Series([" Uhs-Iapt-01", "c.19", "nope", "ASCOF 2a(1) "])
+    matched = codes.str.strip().str.casefold().map(coded.code_map)
+    assert matched.fillna("(unknown)").tolist() == ["iapt-recovery", "C.19", "(unknown)", "ASCOF 2A(1)"]
+    assert coded.code_map is coded.code_map  # made once per catalogue
+    assert len(coded.code_map) == len(CODES) + 3
+    assert normalise_code(" PHOF-2.22iii ") == "phof-2.22iii"
+
+
+@pytest.mark.parametrize(
+    ("code", "close", "hint"),
+    [
+        ("PHOF-2.22ii", ["PHOF-2.22iii"], "did you mean 'PHOF-2.22iii'?"),
+        ("uhs-iapt-1", ["UHS-IAPT-01"], "did you mean 'UHS-IAPT-01'?"),  # an alias, as spelled
+        ("zzzzzz", [], "use an id or alias from config/kpis.yaml (python -m kpis template lists the ids)"),
+    ],
+)
+def test_close_codes_for_an_unknown_code(coded, code, close, hint):
+    assert coded.close_codes(code) == close
+    assert coded.unknown_code_hint(code) == hint
+
+
+@pytest.mark.parametrize(
+    ("code", "slug"),
+    [
+        ("iapt-recovery", "iapt-recovery"),
+        ("PHOF-2.22iii", "PHOF-2.22iii"),
+        ("ASCOF 2A(1)", "ASCOF%202A%281%29"),
+        ("a/b", "a%2Fb"),
+        ("a/../../etc/passwd", "a%2F..%2F..%2Fetc%2Fpasswd"),
+        ("..", "%2E%2E"),
+    ],
+)
+def test_a_code_slug_is_one_safe_path_component(code, slug):
+    assert code_slug(code) == slug
+    assert "/" not in slug and "\\" not in slug and slug not in (".", "..")
+
+
+def test_units_that_may_be_negative():
+    assert [u.value for u in Unit if u.allows_negative] == ["currency", "number"]
+    catalogue = parse_catalogue(_with(indicators__0__unit="currency"))
+    assert catalogue.indicators[0].unit is Unit.CURRENCY

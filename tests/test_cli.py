@@ -212,7 +212,7 @@ indicators:
     workstream: care
     unit: furlongs
     direction: lower
-  - id: B-two
+  - id: B two!
     name: Two
     workstream: care
     unit: count
@@ -243,7 +243,7 @@ def test_validate_lists_every_problem_with_location_value_and_hint(cli, tmp_path
     # location → (value shown, a fragment of the problem, a fragment of the hint)
     expected = {
         "indicators[0].unit": ("'furlongs'", "Input should be", "use one of 'percent', 'count'"),
-        "indicators[1].id": ("'B-two'", "String should match pattern", "lower case letters, digits and _"),
+        "indicators[1].id": ("'B two!'", "String should match pattern", "letters, digits and _ - . ( ) /"),
         "indicators[1].decimals": ("9", "less than or equal to 3", "within the allowed range"),
         "indicators[1].colour": ("'red'", "Extra inputs are not permitted", "remove it or correct its spelling"),
         "indicators[2].direction": ("(missing)", "Field required", "add 'direction'"),

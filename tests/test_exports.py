@@ -18,6 +18,8 @@ from kpis import cli, exports, ingest, periods, sample, store
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
 from kpis.spreadsheet import FORMULA_START
+from tests.coded import AS_AT as CODED_AS_AT
+from tests.coded import coded_catalogue, store_values
 from tests.conftest import HOSTILE
 
 AS_AT = periods.parse_period("2020-11")
@@ -424,3 +426,62 @@ def test_an_empty_store_exports_an_empty_table(tmp_path, catalogue):
     book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
     assert book["Summary"]["A3"].value == "Data version 0: no extract loaded"
     assert (read_csv(exports.kpi_csv(data.table))["rag_target"] == "n/a").all()
+
+
+# Ids that are codes, and money -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory):
+    """The coded catalogue, its values in a real SQLite file exported as at November, and
+    the folder of both."""
+    folder = tmp_path_factory.mktemp("coded")
+    catalogue = coded_catalogue(folder)
+    engine = store.connect(f"sqlite:///{folder / 'kpis.sqlite'}")
+    store_values(engine)
+    yield catalogue, exports.export_data(engine, catalogue, CODED_AS_AT), folder
+    engine.dispose()
+
+
+def test_exports_carry_coded_ids_as_the_catalogue_spells_them(coded, tmp_path):
+    catalogue, data, folder = coded
+    table = read_csv(exports.kpi_csv(data.table))
+    assert table["indicator"].tolist() == catalogue.indicator_ids
+    assert table.set_index("indicator").loc["ASCOF 2A(1)", ["unit", "actual", "variance_last_year"]].tolist() == [
+        "currency",
+        -56000.0,
+        -206000.0,
+    ]
+    # a file name is the month and a workstream id, whatever the indicator ids hold
+    for fmt in exports.FORMATS:
+        assert exports.file_name(CODED_AS_AT, fmt, "finance") == f"icu-kpis-2020-11-finance.{fmt}"
+    for fmt in ("csv", "xlsx", "html"):
+        args = ["--config", str(folder / "coded.yaml"), "--database", f"sqlite:///{folder / 'kpis.sqlite'}"]
+        export = ["export", "--as-at", "2020-11", "--format", fmt, "--output", str(tmp_path)]
+        assert cli.main([*export, *args]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"icu-kpis-2020-11.{fmt}" for fmt in ("csv", "html", "xlsx")]
+    assert read_csv(tmp_path / "icu-kpis-2020-11.csv")["indicator"].tolist() == catalogue.indicator_ids
+
+
+def test_money_and_numbers_in_the_workbook(coded):
+    catalogue, data, _ = coded
+    book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
+    sheet = book["Finance and outcomes"]
+    rows = {r[1].value: r for r in sheet.iter_rows(min_row=FIRST_ROW)}
+    budget = rows["Budget variance"]  # currency, 0 decimals: -£56k against £0, last year £150k
+    assert [(budget[i].value, budget[i].number_format) for i in (2, 3, 4, 6, 7)] == [
+        (-56000, '"£"#,##0,"k"'),
+        (150000, '"£"#,##0,"k"'),
+        (-206000, '"£"#,##0,"k"'),
+        (0, '"£"#,##0'),
+        (-56000, '"£"#,##0,"k"'),
+    ]
+    assert (budget[5].value, budget[5].number_format) == (pytest.approx(-137.333333), '#,##0"%"')
+    surplus = rows["Surplus or deficit"]  # currency, 1 decimal: £640.0 now, £1,234.0k last year
+    assert [(surplus[i].value, surplus[i].number_format) for i in (2, 3, 4)] == [
+        (640, '"£"#,##0.0'),
+        (1234000, '"£"#,##0.0,"k"'),
+        (-1233360, '"£"#,##0.0,"k"'),
+    ]
+    net = rows["Health checks net change"]  # number: negative, plain
+    assert (net[2].value, net[2].number_format) == (-1234, "#,##0")

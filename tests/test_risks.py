@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from kpis import risks, sample, store
 from kpis.errors import PROBLEM_COLUMNS
+from tests.coded import coded_catalogue
 
 HEADER = ",".join(risks.RISK_COLUMNS)
 
@@ -539,3 +540,22 @@ def test_first_start_loads_the_sample_narrative_and_register_with_the_extracts(s
         assert len(risks.current(engine)) == 6
     finally:
         engine.dispose()
+
+
+def test_linked_indicators_are_found_by_id_or_alias_in_any_case_and_kept_as_their_ids(tmp_path):
+    catalogue = coded_catalogue(tmp_path)
+    fields = {"description": "Overspend.", "rank": "High", "owner": "AB", "status": "open"}
+    risk = risks.validate_risk(
+        {**fields, "indicators": " fin-var; PHOF-2.22III ;A/B;UHS-IAPT-01, iapt-recovery"}, catalogue
+    )
+    assert risk.indicators == ("ASCOF 2A(1)", "PHOF-2.22iii", "a/b", "iapt-recovery")
+    with pytest.raises(risks.RiskError) as refused:
+        risks.validate_risk({**fields, "indicators": "PHOF 2.22ii; c.19"}, catalogue)
+    assert [(p[1], p[3], p[4]) for p in problems_of(refused)] == [
+        (
+            "indicators",
+            "'PHOF 2.22ii' is not an indicator id",
+            "did you mean 'PHOF-2.22iii' for 'PHOF 2.22ii'? use the ids of config/kpis.yaml, separated by ; (or"
+            " leave it blank)",
+        )
+    ]

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from kpis import periods, svgcharts
+from kpis.catalogue import Unit
 from kpis.palette import rag_palette
 
 NOV_2020 = periods.parse_period("2020-11")
@@ -66,3 +67,23 @@ def test_names_are_escaped(catalogue):
     indicator = catalogue.indicator("nel_admissions").model_copy(update={"name": "<b>x</b> & 'y'"})
     svg = svgcharts.indicator_svg(series([1.0]), indicator, ("Green", "target"), NOV_2020)
     assert "aria-label='&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;: the last 24 months to Nov 2020'" in svg
+
+
+def axis_values(svg: str) -> list[str]:
+    """The value axis's labels, lowest value first."""
+    return re.findall(rf"<text x='{svgcharts.LEFT - 4}' [^>]*>([^<]*)</text>", svg)
+
+
+def test_money_axes_and_the_latest_point_show_pounds_in_thousands_below_zero_too(catalogue):
+    indicator = catalogue.indicator("nel_admissions").model_copy(update={"unit": Unit.CURRENCY, "decimals": 0})
+    svg = svgcharts.indicator_svg(series([-1_500.0, 800.0, -56_000.0]), indicator, ("Red", "target"), NOV_2020)
+    assert axis_values(svg) == ["-£100k", "-£50k", "£0", "£50k"]
+    assert "<title>Latest: -£56k, Red against target</title>" in svg
+
+
+def test_money_ticks_keep_the_decimals_a_round_value_needs(catalogue):
+    indicator = catalogue.indicator("nel_admissions").model_copy(update={"unit": Unit.CURRENCY})
+    svg = svgcharts.indicator_svg(series([-1_400.0, -1_000.0]), indicator, ("n/a", "target"), NOV_2020)
+    assert axis_values(svg) == ["-£1.4k", "-£1.2k", "-£1k"]
+    svg = svgcharts.indicator_svg(series([0.0, 900.0]), indicator, ("n/a", "target"), NOV_2020)
+    assert axis_values(svg) == ["£0", "£500", "£1k"]

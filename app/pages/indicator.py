@@ -7,16 +7,22 @@ import streamlit as st
 
 from app import state, ui
 from kpis import charts, formatting, periods, presentation
+from kpis.catalogue import code_slug
 
 ID_PARAM = "id"
 
 
 def _chosen(view: state.View) -> str:
+    """The indicator the URL's ``?id=`` names (an id or alias, any case; Streamlit quotes
+    and unquotes it), else the first; the URL then carries the id as the catalogue spells it.
+    Widget keys carry the id only as a slug."""
     ids = view.catalogue.indicator_ids
-    wanted = st.query_params.get(ID_PARAM)
-    default = ids.index(wanted) if wanted in ids else 0
+    wanted = view.catalogue.lookup(st.query_params.get(ID_PARAM) or "")
+    default = ids.index(wanted.id) if wanted else 0
     names = {i.id: f"{i.name}" for i in view.catalogue.indicators}
-    chosen = st.selectbox("Indicator", ids, index=default, format_func=names.get, key=f"indicator-choice-{wanted}")
+    chosen = st.selectbox(
+        "Indicator", ids, index=default, format_func=names.get, key=f"indicator-choice-{code_slug(ids[default])}"
+    )
     st.query_params[ID_PARAM] = chosen
     return chosen
 
@@ -58,7 +64,7 @@ def render(view: state.View, pages: dict) -> None:
             height=420,
             range_selector=True,
         )
-        st.plotly_chart(figure, key=f"history-{indicator_id}", config={"displayModeBar": False})
+        st.plotly_chart(figure, key=f"history-{code_slug(indicator_id)}", config={"displayModeBar": False})
 
     st.subheader("Definition")
     owner = view.catalogue.owners.get(indicator.owner or "", indicator.owner or "not set")
@@ -75,6 +81,7 @@ def render(view: state.View, pages: dict) -> None:
         f"| Owner | {owner} |\n"
         f"| Source | {indicator.source or 'not set'} |\n"
         f"| Id (for extracts) | `{indicator.id}` |"
+        + (f"\n| Aliases | {', '.join(f'`{a}`' for a in indicator.aliases)} |" if indicator.aliases else "")
     )
 
     st.subheader("Values and revisions")
@@ -83,6 +90,6 @@ def render(view: state.View, pages: dict) -> None:
     st.dataframe(
         notes,
         hide_index=True,
-        key=f"values-{indicator_id}",
+        key=f"values-{code_slug(indicator_id)}",
         column_config={"History": st.column_config.TextColumn(width="large")},
     )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import state, ui
 from kpis import periods, presentation
+from kpis.catalogue import code_slug
 from kpis.palette import rag_label
 
 
@@ -26,7 +27,7 @@ def render(view: state.View, pages: dict) -> None:
         for start in range(0, len(members), 4):
             columns = st.columns(4)
             for column, (_, row) in zip(columns, members.iloc[start : start + 4].iterrows(), strict=False):
-                with column, ui.tile(row, row["indicator"]):
+                with column, ui.tile(row, code_slug(row["indicator"])):
                     st.page_link(
                         pages["indicator"],
                         label="Trend and definition",
