@@ -41,10 +41,6 @@ class Unit(StrEnum):
         """Whether an extract may hold a negative figure (a deficit, a net change)."""
         return self in (Unit.CURRENCY, Unit.NUMBER)
 
-    @property
-    def allows_negative(self) -> bool:
-        return False
-
 
 class Direction(StrEnum):
     HIGHER = "higher"
@@ -285,14 +281,6 @@ class Catalogue(BaseModel):
     owners: dict[str, str] = Field(default_factory=dict, description="Owner initials → role title (the report's key).")
     workstreams: tuple[Workstream, ...] = Field(description="The workstreams, in report order.")
     indicators: tuple[Indicator, ...] = Field(description="The indicators, in report order.")
-
-    @property
-    def code_map(self) -> dict[str, str]:
-        return derived(self, "code_map", lambda c: {i.id.casefold(): i.id for i in c.indicators})
-
-    def lookup(self, code: str) -> Indicator | None:
-        found = self.code_map.get(str(code).strip().casefold())
-        return None if found is None else self.indicator(found)
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""

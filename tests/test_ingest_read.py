@@ -80,7 +80,7 @@ def test_a_formula_is_read_as_its_value_and_an_error_value_is_a_located_problem(
         engine, catalogue, content, [(3, "value", "#DIV/0!", "is not a number")], file_name="october.xlsx"
     )
     assert (problems.loc[0, "code"], problems.loc[0, "sheet"]) == ("value.not_available", "Returns")
-    rows = ingest.check_extract(workbook(("Returns", LONG_ROWS[:1] + [LONG_ROWS[1]])), "x.xlsx", catalogue, TODAY)
+    rows = ingest.check_extract(workbook(("Returns", [*LONG_ROWS[:1], LONG_ROWS[1]])), "x.xlsx", catalogue, TODAY)
     assert rows["value"].tolist() == [7039.0]
 
 

@@ -194,21 +194,7 @@ class Rule:
 
 
 def _close_match(catalogue: Catalogue) -> Callable[[pd.DataFrame], pd.Series]:
-    def hint(rows: pd.DataFrame) -> pd.Series:
-        ids = catalogue.indicator_ids
-
-        def one(code: str) -> str:
-            close = difflib.get_close_matches(code, ids, n=1) or difflib.get_close_matches(
-                code.casefold(), [i.casefold() for i in ids], n=1
-            )
-            if close:
-                match = next((i for i in ids if i.casefold() == close[0].casefold()), close[0])
-                return f"did you mean '{match}'?"
-            return "use an id from config/kpis.yaml (python -m kpis template lists them)"
-
-        return rows["indicator"].map(one)
-
-    return hint
+    return lambda rows: rows["indicator"].map(catalogue.unknown_code_hint)
 
 
 def _months_of_quarter(rows: pd.DataFrame) -> pd.Series:
