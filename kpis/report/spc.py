@@ -450,6 +450,23 @@ def _targets_at(
     return found["target"].to_numpy(dtype=float)
 
 
+def assurance(lower: np.ndarray, upper: np.ndarray, target: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """The assurance icon of each (limits, target, direction): the target beyond the
+    process limits on the bad side is ``pass`` (the process will consistently meet it), on
+    the good side ``fail``; between them, or exactly on a limit, ``hit_and_miss``; ``n/a``
+    with no target (NaN), no limits (NaN) or direction ``none``."""
+    lower, upper, target = (np.asarray(a, dtype=float) for a in (lower, upper, target))
+    direction = np.asarray(direction).astype(str)
+    higher, lower_better = direction == Direction.HIGHER.value, direction == Direction.LOWER.value
+    assessable = (higher | lower_better) & ~np.isnan(target) & ~np.isnan(lower) & ~np.isnan(upper)
+    below, above = target < lower, target > upper
+    return np.select(
+        [~assessable, (higher & below) | (lower_better & above), (higher & above) | (lower_better & below)],
+        ["n/a", "pass", "fail"],
+        "hit_and_miss",
+    ).astype(object)
+
+
 def spc_summary(
     points: pd.DataFrame,
     targets: pd.DataFrame | Callable[[pd.Series, pd.Series], pd.Series] | None = None,
@@ -475,15 +492,7 @@ def spc_summary(
     target = _targets_at(targets, latest["indicator"].astype(str), latest["period"])
     lower = latest["lower"].to_numpy()
     upper = latest["upper"].to_numpy()
-    direction = latest["direction"].astype(str).to_numpy()
-    higher, lower_better = direction == Direction.HIGHER.value, direction == Direction.LOWER.value
-    assessable = (higher | lower_better) & ~np.isnan(target) & ~np.isnan(lower)
-    below, above = target < lower, target > upper
-    assurance = np.select(
-        [~assessable, (higher & below) | (lower_better & above), (higher & above) | (lower_better & below)],
-        ["n/a", "pass", "fail"],
-        "hit_and_miss",
-    )
+    icons = assurance(lower, upper, target, latest["direction"].astype(str).to_numpy())
     n, needed = latest["segment_points"].to_numpy(), latest["min_points"].to_numpy()
     reason = np.array(
         [
@@ -501,7 +510,7 @@ def spc_summary(
             "spc_upper": upper,
             "spc_target": target,
             "variation": latest["variation"].astype(str).to_numpy(),
-            "assurance": assurance.astype(object),
+            "assurance": icons,
             "spc_trial": latest["trial"].to_numpy(),
             "spc_reason": reason,
         }
