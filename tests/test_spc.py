@@ -696,6 +696,29 @@ def test_nhsrplotthedots_rnorm_example():
     assert list(points["point_type"]) == [COMMON] * 20
 
 
+def test_nhsrplotthedots_rnorm_example_by_facet_as_two_indicators():
+    # tests/testthat/test-ptd_spc.R, "it outputs expected content": the same 20 values,
+    # facet rep(c(0, 1), each = 10); _snaps/ptd_spc.md: facet 0 mean 0.0746, lpl -2.60,
+    # upl 2.75; facet 1 mean 0.209, lpl -3.28, upl 3.70; 10 common-cause points each
+    values = [
+        -0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, 1.71506499, 0.46091621, -1.26506123,
+        -0.68685285, -0.44566197, 1.22408180, 0.35981383, 0.40077145, 0.11068272, -0.55584113, 1.78691314,
+        0.49785048, -1.96661716, 0.70135590, -0.47279141,
+    ]  # fmt: skip
+    frame = pd.concat([observations(values[:10], "facet_0"), observations(values[10:], "facet_1")])
+    points = spc_points(frame, {"facet_0": "higher", "facet_1": "higher"})
+    summary = spc_summary(points)
+    assert [
+        [round(m, 4), round(lo, 2), round(up, 2)]
+        for m, lo, up in summary[["spc_mean", "spc_lower", "spc_upper"]].values
+    ] == [
+        [0.0746, -2.60, 2.75],
+        [0.2086, -3.28, 3.70],  # printed as 0.209
+    ]
+    assert list(points["point_type"]) == [COMMON] * 20
+    assert summary["spc_reason"].tolist() == ["trial limits (10 of 12 points)"] * 2  # as the package warns
+
+
 def test_nhsrplotthedots_two_of_three_on_opposite_sides_is_common_cause():
     # test-ptd_spc_standard.R: alternating 1, -1 with the last two points 5.5 and -5.5
     values = [1.0, -1.0] * 8
