@@ -231,22 +231,26 @@ def _series_codes(indicators: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(names.astype(str))
 
 
+_NO_FIX = np.iinfo(np.int64).max  # fix_after absent: every point of the segment
+_DIRECTIONS = {d.value: d for d in Direction}
+
+
 def _per_series(names: pd.Index, settings: Mapping[str, SpcSettings], default: SpcSettings, directions) -> dict:
     """Each series' settings as arrays (a loop per indicator, not per point)."""
-    chosen = [settings.get(name, default) for name in names]
-    direction = [str(Direction(directions.get(name, Direction.NONE))) for name in names]
+    ids = names.tolist()  # plain str: iterating an Arrow-backed index costs more than the loop
+    chosen = [settings.get(name, default) for name in ids]
+    given = [str(directions.get(name, Direction.NONE)) for name in ids]
+    direction = [_DIRECTIONS.get(d) or Direction(d) for d in given]  # Direction(d) says what is wrong
     return {
-        "fix_after": np.array([s.fix_after or np.iinfo(np.int64).max for s in chosen], dtype=np.int64),
+        "fix_after": np.array([s.fix_after or _NO_FIX for s in chosen], dtype=np.int64),
         "screen": np.array([s.screen_outliers for s in chosen], dtype=bool),
         "shift": np.array([s.shift for s in chosen], dtype=np.int64),
         "trend": np.array([s.trend for s in chosen], dtype=np.int64),
         "min_points": np.array([s.min_points for s in chosen], dtype=np.int64),
-        "higher": np.array([d == Direction.HIGHER for d in direction], dtype=bool),
-        "none": np.array([d == Direction.NONE for d in direction], dtype=bool),
-        "direction": np.array(direction, dtype=object),
-        "rebase": [
-            (code, month) for code, s in enumerate(chosen) for month in s.rebase_months
-        ],  # (series code, month) pairs
+        "higher": np.array([d is Direction.HIGHER for d in direction], dtype=bool),
+        "none": np.array([d is Direction.NONE for d in direction], dtype=bool),
+        # (series code, month) of every rebase
+        "rebase": [(code, month) for code, s in enumerate(chosen) if s.rebase for month in s.rebase_months],
     }
 
 
@@ -450,6 +454,13 @@ def _targets_at(
     return found["target"].to_numpy(dtype=float)
 
 
+def _rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """``column``'s values at ``rows`` (a categorical's as its words, without decoding the rest)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return np.asarray(column.cat.categories, dtype=object)[column.cat.codes.to_numpy()[rows]]
+    return column.to_numpy()[rows]
+
+
 def assurance(lower: np.ndarray, upper: np.ndarray, target: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """The assurance icon of each (limits, target, direction): the target beyond the
     process limits on the bad side is ``pass`` (the process will consistently meet it), on
@@ -488,12 +499,11 @@ def spc_summary(
     """
     codes = points["indicator"].cat.codes.to_numpy() if len(points) else np.zeros(0, dtype=np.int64)
     last = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True]) if len(points) else np.zeros(0, dtype=np.int64)
-    latest = points.iloc[last]
-    target = _targets_at(targets, latest["indicator"].astype(str), latest["period"])
-    lower = latest["lower"].to_numpy()
-    upper = latest["upper"].to_numpy()
-    icons = assurance(lower, upper, target, latest["direction"].astype(str).to_numpy())
-    n, needed = latest["segment_points"].to_numpy(), latest["min_points"].to_numpy()
+    latest = {column: _rows(points[column], last) for column in POINT_COLUMNS}
+    target = _targets_at(targets, pd.Series(latest["indicator"], dtype=str), pd.Series(latest["period"]))
+    lower, upper = latest["lower"], latest["upper"]
+    icons = assurance(lower, upper, target, latest["direction"])
+    n, needed = latest["segment_points"], latest["min_points"]
     reason = np.array(
         [
             "no limits: 1 point (limits need 2)" if k < 2 else trial_text(k, m) if k < m else ""
@@ -503,15 +513,15 @@ def spc_summary(
     )
     summary = pd.DataFrame(
         {
-            "indicator": latest["indicator"].astype(str).to_numpy(),
-            "period": latest["period"].to_numpy(),
-            "spc_mean": latest["mean"].to_numpy(),
+            "indicator": latest["indicator"],
+            "period": latest["period"],
+            "spc_mean": latest["mean"],
             "spc_lower": lower,
             "spc_upper": upper,
             "spc_target": target,
-            "variation": latest["variation"].astype(str).to_numpy(),
+            "variation": latest["variation"],
             "assurance": icons,
-            "spc_trial": latest["trial"].to_numpy(),
+            "spc_trial": latest["trial"],
             "spc_reason": reason,
         }
     )
