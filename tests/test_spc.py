@@ -3,12 +3,17 @@ the icons, and the limits and point types published by NHSRplotthedots and Power
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from kpis import periods
+from kpis.catalogue import Direction
 from kpis.report.spc import (
     POINT_COLUMNS,
     SUMMARY_COLUMNS,
@@ -20,6 +25,7 @@ from kpis.report.spc import (
     spc_summary,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 START = periods.month_index(2020, 4)
 NAN = np.nan
 
@@ -526,6 +532,18 @@ def test_no_observations_no_points():
     points = spc_points(observations([]), {})
     assert list(points.columns) == POINT_COLUMNS and points.empty
     assert spc_summary(points).empty
+
+
+def test_directions_may_be_the_catalogues_enum_and_nothing_else():
+    assert list(spc_points(observations(LOW), {"x": Direction.LOWER})["point_type"])[-1] == IMPROVEMENT
+    with pytest.raises(ValueError, match="direction 'up' is not one of higher, lower, none"):
+        spc_points(observations(LOW), {"x": "up"})
+
+
+def test_the_engine_does_not_import_the_catalogue_so_the_catalogue_can_embed_its_settings():
+    code = "import sys, kpis.report.spc; print('kpis.catalogue' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert ran.stdout.strip() == "False"
 
 
 def test_two_values_for_one_period_are_refused():

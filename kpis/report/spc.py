@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from kpis import periods
-from kpis.catalogue import Direction
 from kpis.errors import CatalogueProblem
 
 LIMIT = 2.66  # process limits: mean ± 2.66 × AMR (3 sigma, sigma = AMR / 1.128)
@@ -232,23 +231,28 @@ def _series_codes(indicators: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 _NO_FIX = np.iinfo(np.int64).max  # fix_after absent: every point of the segment
-_DIRECTIONS = {d.value: d for d in Direction}
+# The catalogue's Direction values (kpis.catalogue.Direction, a StrEnum, is accepted as
+# is). Kept as words here so that the catalogue can import SpcSettings without a cycle.
+HIGHER, LOWER, NONE = "higher", "lower", "none"
+DIRECTIONS = (HIGHER, LOWER, NONE)
 
 
 def _per_series(names: pd.Index, settings: Mapping[str, SpcSettings], default: SpcSettings, directions) -> dict:
     """Each series' settings as arrays (a loop per indicator, not per point)."""
     ids = names.tolist()  # plain str: iterating an Arrow-backed index costs more than the loop
     chosen = [settings.get(name, default) for name in ids]
-    given = [str(directions.get(name, Direction.NONE)) for name in ids]
-    direction = [_DIRECTIONS.get(d) or Direction(d) for d in given]  # Direction(d) says what is wrong
+    direction = [str(directions.get(name, NONE)) for name in ids]
+    unknown = sorted({d for d in direction if d not in DIRECTIONS})
+    if unknown:
+        raise ValueError(f"direction {unknown[0]!r} is not one of {', '.join(DIRECTIONS)}")
     return {
         "fix_after": np.array([s.fix_after or _NO_FIX for s in chosen], dtype=np.int64),
         "screen": np.array([s.screen_outliers for s in chosen], dtype=bool),
         "shift": np.array([s.shift for s in chosen], dtype=np.int64),
         "trend": np.array([s.trend for s in chosen], dtype=np.int64),
         "min_points": np.array([s.min_points for s in chosen], dtype=np.int64),
-        "higher": np.array([d is Direction.HIGHER for d in direction], dtype=bool),
-        "none": np.array([d is Direction.NONE for d in direction], dtype=bool),
+        "higher": np.array([d == HIGHER for d in direction], dtype=bool),
+        "none": np.array([d == NONE for d in direction], dtype=bool),
         # (series code, month) of every rebase
         "rebase": [(code, month) for code, s in enumerate(chosen) if s.rebase for month in s.rebase_months],
     }
@@ -269,7 +273,7 @@ def _segment_means(segment: np.ndarray, weights: np.ndarray, values: np.ndarray,
 
 def spc_points(
     observations: pd.DataFrame,
-    directions: Mapping[str, str | Direction] | None = None,
+    directions: Mapping[str, str] | None = None,
     settings: Mapping[str, SpcSettings] | None = None,
     default: SpcSettings | None = None,
 ) -> pd.DataFrame:
@@ -423,7 +427,7 @@ def spc_points(
             "min_points": per["min_points"][codes],
             "direction": pd.Categorical.from_codes(
                 np.select([per["higher"][codes], per["none"][codes]], [0, 2], 1),
-                categories=[d.value for d in Direction],
+                categories=list(DIRECTIONS),
             ),
         }
     )
@@ -468,7 +472,7 @@ def assurance(lower: np.ndarray, upper: np.ndarray, target: np.ndarray, directio
     with no target (NaN), no limits (NaN) or direction ``none``."""
     lower, upper, target = (np.asarray(a, dtype=float) for a in (lower, upper, target))
     direction = np.asarray(direction).astype(str)
-    higher, lower_better = direction == Direction.HIGHER.value, direction == Direction.LOWER.value
+    higher, lower_better = direction == HIGHER, direction == LOWER
     assessable = (higher | lower_better) & ~np.isnan(target) & ~np.isnan(lower) & ~np.isnan(upper)
     below, above = target < lower, target > upper
     return np.select(
