@@ -305,10 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
     def run() -> pd.DataFrame:
-        return spc_summary(spc_points(observations, directions, settings), targets)
+        return spc_summary(spc_points(observations, settings, directions, targets))
 
-    points = spc_points(observations, directions, settings)
-    summary = spc_summary(points, targets)
+    points = spc_points(observations, settings, directions, targets)
+    summary = spc_summary(points)
     print(f"  point types: {points['point_type'].value_counts().to_dict()}")
     print(f"  rules: {points['rule'].astype(str).replace('', '(none)').value_counts().head(8).to_dict()}")
     print(f"  variation: {summary['variation'].value_counts().to_dict()}")
@@ -327,8 +327,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     floor_time, _, _ = median_time(lambda: floor(observations), args.runs, warmup=1)
-    points_time, _, _ = median_time(lambda: spc_points(observations, directions, settings), args.runs, warmup=1)
-    summary_time, _, _ = median_time(lambda: spc_summary(points, targets), args.runs, warmup=1)
+    points_time, _, _ = median_time(
+        lambda: spc_points(observations, settings, directions, targets), args.runs, warmup=1
+    )
+    summary_time, _, _ = median_time(lambda: spc_summary(points), args.runs, warmup=1)
     total_time, runs, _ = median_time(run, args.runs, warmup=1)
     print(f"\nspc_points + spc_summary: runs {', '.join(f'{t:.3f}' for t in runs)} s")
     size = f"{args.indicators:,} indicators x {args.months} months, {counts['points']:,} points"

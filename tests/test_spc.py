@@ -36,8 +36,8 @@ def observations(values, indicator="x", start=START) -> pd.DataFrame:
     )
 
 
-def chart(values, direction="higher", **settings) -> pd.DataFrame:
-    return spc_points(observations(values), {"x": direction}, {"x": SpcSettings(**settings)})
+def chart(values, direction="higher", targets=None, **settings) -> pd.DataFrame:
+    return spc_points(observations(values), {"x": SpcSettings(**settings)}, {"x": direction}, targets)
 
 
 def rules(values, direction="higher", **settings) -> list[str]:
@@ -139,7 +139,7 @@ def test_gaps_join_the_points_either_side_and_withdrawn_values_are_not_points():
             "value": [1.0, 2.0, NAN, 4.0],  # the third was withdrawn
         }
     )
-    points = spc_points(frame, {"x": "higher"})
+    points = spc_points(frame, directions={"x": "higher"})
     assert list(points["period"]) == [START, START + 1, START + 5]
     # moving ranges 1 and 2 (from 2 to 4 across the gap): AMR 1.5
     assert first_limits(points) == pytest.approx([7 / 3, 7 / 3 - 2.66 * 1.5, 7 / 3 + 2.66 * 1.5], rel=1e-14)
@@ -329,7 +329,7 @@ def test_segments_are_numbered_from_1_per_indicator(rebase, segments):
     frame = pd.DataFrame(
         {"indicator": "x", "period": [START, START + 1, START + 3, START + 4], "value": [1.0, 2, 3, 5]}
     )
-    points = spc_points(frame, {"x": "higher"}, {"x": SpcSettings(rebase=rebase)})
+    points = spc_points(frame, {"x": SpcSettings(rebase=rebase)}, {"x": "higher"})
     assert list(points["segment"]) == segments
 
 
@@ -360,11 +360,11 @@ def test_trial_is_per_segment():
 
 
 def test_one_point_has_no_limits_and_the_icons_are_not_applicable():
-    points = chart([5.0])
+    points = chart([5.0], targets=pd.DataFrame({"indicator": ["x"], "period": [START], "target": [3.0]}))
     assert points[["mean", "lower", "upper", "lower_2sigma", "upper_1sigma"]].isna().all(axis=None)
     assert list(points["point_type"]) == [COMMON]
     assert list(points["variation"]) == ["n/a"]
-    summary = spc_summary(points, pd.DataFrame({"indicator": ["x"], "period": [START], "target": [3.0]}))
+    summary = spc_summary(points)
     row = summary.iloc[0]
     assert (row["variation"], row["assurance"], row["spc_trial"]) == ("n/a", "n/a", True)
     assert row["spc_reason"] == "no limits: 1 point (limits need 2)"
@@ -423,20 +423,20 @@ def test_variation_icon_is_the_latest_points(values, direction, variation, point
     ],
 )
 def test_assurance_icon_compares_the_target_of_the_latest_period_with_the_latest_limits(direction, target, expected):
-    points = chart(EXACT_BASELINE, direction)
     targets = pd.DataFrame({"indicator": ["x"], "period": [START + 3], "target": [target]})
-    summary = spc_summary(points, targets)
+    summary = spc_summary(chart(EXACT_BASELINE, direction, targets))
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert summary[["spc_lower", "spc_upper"]].iloc[0].tolist() == [-2.66, 2.66]
     assert summary["assurance"].tolist() == [expected]
 
 
 def test_assurance_uses_the_target_in_force_at_the_latest_period_and_the_latest_segment():
-    points = chart([1, 2, 1, 2, 11, 12, 11, 12], rebase=[periods.to_text(START + 4)])
     targets = pd.DataFrame(
         {"indicator": "x", "period": np.arange(8) + START, "target": [0.0] * 7 + [5.0]}  # a new target at the end
     )
-    summary = spc_summary(points, targets)
+    points = chart([1, 2, 1, 2, 11, 12, 11, 12], targets=targets, rebase=[periods.to_text(START + 4)])
+    assert list(points["target"]) == [0.0] * 7 + [5.0]  # the target in force at each period, for charts
+    summary = spc_summary(points)
     # latest segment: mean 11.5, AMR 1: limits 8.84 and 14.16; the target 5 is below: pass
     assert summary[["spc_mean", "spc_lower", "spc_upper", "spc_target"]].iloc[0].tolist() == pytest.approx(
         [11.5, 8.84, 14.16, 5.0], rel=1e-14
@@ -445,15 +445,16 @@ def test_assurance_uses_the_target_in_force_at_the_latest_period_and_the_latest_
 
 
 def test_targets_can_be_a_function_of_indicators_and_periods():
-    points = chart(EXACT_BASELINE)
     seen = []
 
     def targets(indicators: pd.Series, months: pd.Series) -> pd.Series:
         seen.append((list(indicators), list(months)))
-        return pd.Series([3.0] * len(months))
+        return pd.Series(np.where(months == START + 3, 3.0, np.nan))
 
-    assert spc_summary(points, targets)["assurance"].tolist() == ["fail"]
-    assert seen == [(["x"], [START + 3])]
+    points = chart(EXACT_BASELINE, targets=targets)
+    assert seen == [(["x"] * 4, list(range(START, START + 4)))]
+    assert points["target"].isna().tolist() == [True, True, True, False] and points["target"].iloc[3] == 3.0
+    assert spc_summary(points)["assurance"].tolist() == ["fail"]
 
 
 @pytest.mark.parametrize(
@@ -505,12 +506,12 @@ def test_every_indicator_is_charted_on_its_own_with_its_own_settings():
     before = together.copy()
     settings = {"b": SpcSettings(fix_after=2), "c": SpcSettings(screen_outliers=False)}
     directions = {"a": "higher", "b": "lower", "c": "none"}
-    points = spc_points(together, directions, settings)
+    points = spc_points(together, settings, directions)
     pd.testing.assert_frame_equal(together, before)  # the input is not changed
     assert list(points["indicator"].astype(str)) == ["a"] * 7 + ["b"] * 9 + ["c"] * 8
     for indicator, frame in (("a", a), ("b", b), ("c", c)):
         alone = spc_points(
-            frame, {indicator: directions[indicator]}, {indicator: settings.get(indicator, SpcSettings())}
+            frame, {indicator: settings.get(indicator, SpcSettings())}, {indicator: directions[indicator]}
         )
         mine = points[points["indicator"] == indicator].reset_index(drop=True)
         pd.testing.assert_frame_equal(
@@ -518,8 +519,27 @@ def test_every_indicator_is_charted_on_its_own_with_its_own_settings():
         )
 
 
+def test_settings_may_be_catalogue_blocks_merged_over_the_default_key_by_key():
+    values = [0, 2, 1.5, 1.5, 1.5, 1.5, 1.5]  # six points above the mean of 0 and 2
+    points = spc_points(observations(values), {"x": {"fix_after": 2}}, {"x": "higher"}, default={"shift": 6})
+    assert list(points["rule"]) == [""] + ["shift"] * 6
+
+
+def test_a_frame_of_targets_gives_each_period_its_own_and_ignores_other_indicators():
+    targets = pd.DataFrame(
+        {
+            "indicator": ["x", "x", "x", "elsewhere"],
+            "period": [START + 1, START + 2, START + 2, START],
+            "target": [1.0, 2.0, 3.0, 9.0],  # two for one period: the last given
+        }
+    )
+    got = chart([1, 2, 3, 4], targets=targets)["target"]
+    assert got.isna().tolist() == [True, False, False, True]
+    assert got.tolist()[1:3] == [1.0, 3.0]
+
+
 def test_summary_lists_the_indicators_asked_for_in_order():
-    points = spc_points(pd.concat([observations(HIGH, "a"), observations([1.0], "b")]), {"a": "higher"})
+    points = spc_points(pd.concat([observations(HIGH, "a"), observations([1.0], "b")]), directions={"a": "higher"})
     summary = spc_summary(points, indicators=["c", "b", "a"])
     assert summary[["indicator", "variation", "assurance", "spc_trial", "spc_reason"]].values.tolist() == [
         ["c", "n/a", "n/a", False, "no values"],
@@ -529,15 +549,15 @@ def test_summary_lists_the_indicators_asked_for_in_order():
 
 
 def test_no_observations_no_points():
-    points = spc_points(observations([]), {})
+    points = spc_points(observations([]))
     assert list(points.columns) == POINT_COLUMNS and points.empty
     assert spc_summary(points).empty
 
 
 def test_directions_may_be_the_catalogues_enum_and_nothing_else():
-    assert list(spc_points(observations(LOW), {"x": Direction.LOWER})["point_type"])[-1] == IMPROVEMENT
+    assert list(spc_points(observations(LOW), directions={"x": Direction.LOWER})["point_type"])[-1] == IMPROVEMENT
     with pytest.raises(ValueError, match="direction 'up' is not one of higher, lower, none"):
-        spc_points(observations(LOW), {"x": "up"})
+        spc_points(observations(LOW), directions={"x": "up"})
 
 
 def test_the_engine_does_not_import_the_catalogue_so_the_catalogue_can_embed_its_settings():
@@ -665,7 +685,7 @@ AE_START = periods.month_index(2016, 4)
 
 
 def ae_chart(values, **settings) -> pd.DataFrame:
-    return spc_points(observations(values, start=AE_START), {"x": "higher"}, {"x": SpcSettings(**settings)})
+    return spc_points(observations(values, start=AE_START), {"x": SpcSettings(**settings)}, {"x": "higher"})
 
 
 def test_nhsrplotthedots_ae_all_attendances():
@@ -724,7 +744,7 @@ def test_nhsrplotthedots_rnorm_example_by_facet_as_two_indicators():
         0.49785048, -1.96661716, 0.70135590, -0.47279141,
     ]  # fmt: skip
     frame = pd.concat([observations(values[:10], "facet_0"), observations(values[10:], "facet_1")])
-    points = spc_points(frame, {"facet_0": "higher", "facet_1": "higher"})
+    points = spc_points(frame, directions={"facet_0": "higher", "facet_1": "higher"})
     summary = spc_summary(points)
     assert [
         [round(m, 4), round(lo, 2), round(up, 2)]

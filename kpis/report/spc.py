@@ -39,6 +39,10 @@ CLOSE = 2 * (LIMIT / 3)  # the 2-sigma lines
 ONE_SIGMA = LIMIT / 3
 SCREEN = 3.267  # moving ranges at or above 3.267 × AMR are screened out
 
+# The target in force at each period: a frame ``indicator, period, target``, or a function
+# of (indicators, periods) returning them (``performance.target_values`` with a catalogue).
+Targets = pd.DataFrame | Callable[[pd.Series, pd.Series], pd.Series] | None
+
 COMMON_CAUSE = "common_cause"
 POINT_TYPES = (COMMON_CAUSE, "special_cause_improvement", "special_cause_concern", "special_cause_neutral")
 VARIATIONS = (
@@ -75,6 +79,7 @@ POINT_COLUMNS = [
     "segment_points",
     "min_points",
     "direction",
+    "target",
 ]
 SUMMARY_COLUMNS = [
     "indicator",
@@ -273,18 +278,24 @@ def _segment_means(segment: np.ndarray, weights: np.ndarray, values: np.ndarray,
 
 def spc_points(
     observations: pd.DataFrame,
+    settings: Mapping[str, SpcSettings | Mapping[str, Any]] | None = None,
     directions: Mapping[str, str] | None = None,
-    settings: Mapping[str, SpcSettings] | None = None,
-    default: SpcSettings | None = None,
+    targets: Targets = None,
+    default: SpcSettings | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The XmR chart of every indicator: one row per indicator and observed period, with
-    :data:`POINT_COLUMNS`, sorted by indicator and period.
+    :data:`POINT_COLUMNS`, sorted by indicator (in its categorical order, else by id) and
+    period.
 
     ``observations``: ``indicator, period`` (month index), ``value`` (the value of the
-    period, never an accumulation); a NaN value (withdrawn) is not a point, and a gap just
-    joins the points either side. ``directions``: indicator → ``higher``/``lower``/``none``
-    (absent: ``none``, special causes neutral). ``settings``: indicator → its merged
-    :class:`SpcSettings` (absent: ``default``, MDC's defaults).
+    period, never an accumulation: pass the revision in force at the as-at month, up to
+    it); a NaN value (withdrawn) is not a point, and a gap just joins the points either
+    side. ``settings``: indicator → its :class:`SpcSettings`, or its own ``spc:`` block
+    (a mapping, merged over ``default`` key by key); absent: ``default`` (MDC's defaults).
+    ``directions``: indicator → ``higher``/``lower``/``none`` (absent: ``none``, special
+    causes neutral). ``targets``: the target in force at each period, a frame ``indicator,
+    period, target`` or a function of (indicators, periods) such as
+    ``performance.target_values`` with its catalogue; absent: no targets.
 
     ``segment`` numbers the segments 1, 2, … after each rebase; ``mean`` and the limit
     columns are the segment's (NaN where it has fewer than 2 points: no limits);
@@ -292,10 +303,14 @@ def spc_points(
     ``variation`` the MDC icon the point would give as the latest (``improvement_high``…,
     ``n/a`` without limits); ``rule`` the rules that flagged it
     (``astronomical;shift;trend;two_of_three``, empty if none); ``trial`` whether its
-    segment has fewer than ``min_points`` points (``segment_points`` of ``min_points``).
+    segment has fewer than ``min_points`` points (``segment_points`` of ``min_points``);
+    ``target`` the target in force (NaN: none).
     """
-    default = default or SpcSettings()
-    settings = settings or {}
+    default = merge_settings(SpcSettings(), default)
+    settings = {
+        name: block if isinstance(block, SpcSettings) else merge_settings(default, block)
+        for name, block in (settings or {}).items()
+    }
     directions = directions or {}
     present = observations["value"].notna().to_numpy()
     frame = observations.loc[present] if not present.all() else observations
@@ -405,6 +420,7 @@ def spc_points(
         4,
     )  # positions in VARIATIONS
     rule = astronomical * 1 + shift * 2 + trend * 4 + two_of_three * 8
+    target = _targets_at(targets, names, codes, month)
 
     return pd.DataFrame(
         {
@@ -429,6 +445,7 @@ def spc_points(
                 np.select([per["higher"][codes], per["none"][codes]], [0, 2], 1),
                 categories=list(DIRECTIONS),
             ),
+            "target": target,
         }
     )
 
@@ -443,19 +460,23 @@ def trial_text(points: int, min_points: int) -> str:
     return f"trial limits ({points} of {min_points} points)"
 
 
-def _targets_at(
-    targets: pd.DataFrame | Callable[[pd.Series, pd.Series], pd.Series] | None,
-    indicators: pd.Series,
-    months: pd.Series,
-) -> np.ndarray:
-    if targets is None:
-        return np.full(len(indicators), np.nan)
+def _targets_at(targets: Targets, names: pd.Index, codes: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The target of each (series code, month); NaN where there is none."""
+    if targets is None or not len(codes):
+        return np.full(len(codes), np.nan)
     if callable(targets):
-        return np.asarray(targets(indicators, months), dtype=float)
-    wanted = pd.DataFrame({"indicator": indicators.astype(str).to_numpy(), "period": months.to_numpy()})
-    given = targets[["indicator", "period", "target"]].astype({"indicator": str})
-    found = wanted.merge(given.drop_duplicates(["indicator", "period"]), how="left", on=["indicator", "period"])
-    return found["target"].to_numpy(dtype=float)
+        indicators = pd.Series(pd.Categorical.from_codes(codes, categories=names)).astype(str)
+        return np.asarray(targets(indicators, pd.Series(months)), dtype=float)
+    code = names.get_indexer(targets["indicator"].astype(str))
+    known = code >= 0
+    keys = code[known].astype(np.int64) * _STRIDE + targets["period"].to_numpy(dtype=np.int64)[known]
+    if not len(keys):
+        return np.full(len(codes), np.nan)
+    order = np.argsort(keys, kind="stable")  # of two targets for one period, the last given wins
+    keys, values = keys[order], targets["target"].to_numpy(dtype=float)[known][order]
+    wanted = codes * _STRIDE + months
+    at = np.clip(np.searchsorted(keys, wanted, side="right") - 1, 0, None)
+    return np.where(keys[at] == wanted, values[at], np.nan)
 
 
 def _rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
@@ -482,29 +503,22 @@ def assurance(lower: np.ndarray, upper: np.ndarray, target: np.ndarray, directio
     ).astype(object)
 
 
-def spc_summary(
-    points: pd.DataFrame,
-    targets: pd.DataFrame | Callable[[pd.Series, pd.Series], pd.Series] | None = None,
-    indicators: Sequence[str] | None = None,
-) -> pd.DataFrame:
+def spc_summary(points: pd.DataFrame, indicators: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per indicator (:data:`SUMMARY_COLUMNS`): the latest period, the latest
-    segment's ``spc_mean``/``spc_lower``/``spc_upper``, the ``variation`` icon (the latest
-    point's) and the ``assurance`` icon (the target of the latest period against the latest
-    limits: beyond them on the bad side ``pass``, on the good side ``fail``, else
-    ``hit_and_miss``, a target exactly on a limit included; ``n/a`` with no target, no
-    limits or direction ``none``), ``spc_trial`` and ``spc_reason`` (why the limits are
-    trial limits or missing; empty otherwise).
+    segment's ``spc_mean``/``spc_lower``/``spc_upper``, the target in force at the latest
+    period (``spc_target``), the ``variation`` icon (the latest point's) and the
+    ``assurance`` icon (:func:`assurance` of that target against those limits),
+    ``spc_trial`` and ``spc_reason`` (why the limits are trial limits or missing; empty
+    otherwise).
 
-    ``points`` is :func:`spc_points`' frame. ``targets``: a frame ``indicator, period,
-    target``, or a function of (indicators, periods) giving the targets (such as
-    ``performance.target_values`` with its catalogue). ``indicators``: the rows wanted, in
-    order (an indicator without points gets ``n/a`` and the reason ``no values``);
-    default: the indicators of ``points``.
+    ``points`` is :func:`spc_points`' frame, as it returns it (sorted by indicator).
+    ``indicators``: the rows wanted, in order (an indicator without points gets ``n/a``
+    and the reason ``no values``); default: the indicators of ``points``.
     """
     codes = points["indicator"].cat.codes.to_numpy() if len(points) else np.zeros(0, dtype=np.int64)
     last = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True]) if len(points) else np.zeros(0, dtype=np.int64)
     latest = {column: _rows(points[column], last) for column in POINT_COLUMNS}
-    target = _targets_at(targets, pd.Series(latest["indicator"], dtype=str), pd.Series(latest["period"]))
+    target = latest["target"]
     lower, upper = latest["lower"], latest["upper"]
     icons = assurance(lower, upper, target, latest["direction"])
     n, needed = latest["segment_points"], latest["min_points"]
