@@ -17,8 +17,12 @@ beyond the limit, all three on that side of the mean (only the points beyond the
 flagged). A point gets one type, by the precedence astronomical > trend > two of three >
 shift; its ``rule`` still lists every rule that flagged it.
 
-Everything is computed over flat arrays sorted by (indicator, period): a loop per rule,
-none per point or per indicator.
+Everything is computed at once over flat arrays sorted by (indicator, period), with
+grouped sums and run lengths: no loop per point; the one loop per indicator reads its
+settings. ``spc_points`` gives the chart of every indicator (one row per point),
+``spc_summary`` the latest limits and the two icons of each; ``SpcSettings`` is the
+catalogue's ``spc:`` block, ``merge_settings`` lays an indicator's block over the default
+and ``rebase_problems`` checks rebase months against the periods observed.
 """
 
 from __future__ import annotations
