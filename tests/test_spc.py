@@ -599,7 +599,8 @@ def test_settings_defaults_are_mdcs_and_documented():
         ({"trend": 0}, "trend 0 is below 2: a run needs at least two points"),
         ({"min_points": 1}, "min_points 1 is below 2"),
         ({"rebase": ["2020-13"]}, "rebase month '2020-13' is not a month in the form YYYY-MM"),
-        ({"rebase": [202010]}, "rebase month 202010 is not a month in the form YYYY-MM"),
+        ({"rebase": [2020]}, "rebase month 2020 is not a month in the form YYYY-MM"),  # a year
+        ({"rebase": [True]}, "rebase month True is not a month in the form YYYY-MM"),
         ({"trends": 5}, "Extra inputs are not permitted"),
     ],
 )
@@ -619,6 +620,7 @@ def test_rebase_months_are_sorted_month_texts():
     assert settings.rebase == ("2020-10", "2021-03")
     assert settings.rebase_months == (periods.month_index(2020, 10), periods.month_index(2021, 3))
     assert SpcSettings(rebase="2020-10").rebase == ("2020-10",)
+    assert SpcSettings(rebase=[periods.month_index(2020, 10)]).rebase == ("2020-10",)  # a month index, in code
 
 
 def test_an_indicators_block_overrides_the_default_key_by_key():

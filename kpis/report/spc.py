@@ -113,6 +113,17 @@ _WHY_TWO = {
 _DEFAULTS = {"fix_after": "leave it out to use every point", "shift": 7, "trend": 7, "min_points": 12}
 
 
+_EARLIEST = periods.month_index(1900, 1)
+
+
+def _month_index(item: Any) -> int | None:
+    """A month index given in code (``periods.month_index``); a bare year or any other
+    number is not one."""
+    if isinstance(item, int | np.integer) and not isinstance(item, bool) and item >= _EARLIEST:
+        return int(item)
+    return None
+
+
 class SpcSettings(BaseModel):
     """How an indicator's SPC chart is drawn: the catalogue's ``spc:`` block, top level
     (the default of every indicator) and per indicator (overriding it key by key; see
@@ -122,8 +133,8 @@ class SpcSettings(BaseModel):
 
     rebase: tuple[str, ...] = Field(
         (),
-        description="Months (`YYYY-MM`) where the process changed: each starts a new segment with its "
-        "own limits; moving ranges and runs never cross one.",
+        description="Months (`YYYY-MM`; in code also month indices) where the process changed: each "
+        "starts a new segment with its own limits; moving ranges and runs never cross one.",
     )
     fix_after: int | None = Field(
         None,
@@ -157,7 +168,7 @@ class SpcSettings(BaseModel):
         months = []
         for item in items:
             try:
-                months.append(periods.from_text(str(item)) if isinstance(item, str) else None)
+                months.append(periods.from_text(item) if isinstance(item, str) else _month_index(item))
             except periods.PeriodError:
                 months.append(None)
             if months[-1] is None:
