@@ -311,7 +311,7 @@ class Catalogue(BaseModel):
         close = self.close_codes(code)
         if close:
             return f"did you mean '{close[0]}'?"
-        return "use an id or alias from config/kpis.yaml (python -m kpis template lists the ids)"
+        return "use an id from config/kpis.yaml (python -m kpis template lists them)"
 
     @property
     def indicator_ids(self) -> list[str]:

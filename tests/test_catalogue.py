@@ -364,7 +364,7 @@ def test_the_code_map_serves_a_vectorised_match(coded):
     [
         ("PHOF-2.22ii", ["PHOF-2.22iii"], "did you mean 'PHOF-2.22iii'?"),
         ("uhs-iapt-1", ["UHS-IAPT-01"], "did you mean 'UHS-IAPT-01'?"),  # an alias, as spelled
-        ("zzzzzz", [], "use an id or alias from config/kpis.yaml (python -m kpis template lists the ids)"),
+        ("zzzzzz", [], "use an id from config/kpis.yaml (python -m kpis template lists them)"),
     ],
 )
 def test_close_codes_for_an_unknown_code(coded, code, close, hint):
