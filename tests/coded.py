@@ -4,13 +4,12 @@ holding their values under those ids, for the pages and exports that carry an id
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine
 
-from kpis import periods, store
+from kpis import ingest, periods
 from kpis.catalogue import Catalogue, load_catalogue
 
 AS_AT = periods.parse_period("2020-11")
@@ -56,25 +55,19 @@ def coded_catalogue(folder: Path) -> Catalogue:
     return load_catalogue(write_catalogue(folder))
 
 
-def store_values(engine: Engine, values: list[tuple[str, str, float]] = VALUES) -> int:
-    """Write ``values`` as one extract (first revisions), as a load writes them; its id."""
-    content = "".join(f"{i},{p},{v}\n" for i, p, v in values).encode()
-    with store.write_transaction(engine) as conn:
-        extract_id = store.add_extract(
-            conn,
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            file_name="coded.csv",
-            loaded_by="tester",
-            rows_total=len(values),
-            rows_new=len(values),
-            rows_revised=0,
-            rows_unchanged=0,
-        )
-        store.insert_rows(
-            conn,
-            store.observations,
-            ["indicator", "period", "revision", "value", "extract_id"],
-            [(i, p, 1, v, extract_id) for i, p, v in values],
-        )
-    return extract_id
+# How officers' files write the codes: aliases, another case, spaces around them.
+WRITTEN_AS = {"iapt-recovery": "uhs-iapt-01", "PHOF-2.22iii": " phof-2.22III ", "ASCOF 2A(1)": "fin-var"}
+
+
+def extract(values: list[tuple[str, str, float]] = VALUES) -> bytes:
+    """An extract of ``values`` with codes as officers write them (:data:`WRITTEN_AS`)."""
+    lines = [f'"{WRITTEN_AS.get(i, i)}",{p},{v}' for i, p, v in values]
+    return ("indicator,period,value\n" + "\n".join(lines) + "\n").encode()
+
+
+def store_values(engine: Engine, catalogue: Catalogue, values: list[tuple[str, str, float]] = VALUES) -> int:
+    """Load ``values`` through the real ingest, from a file that names them by aliases and
+    in other spellings; the extract's id."""
+    result = ingest.ingest(engine, extract(values), "coded.csv", catalogue, "tester")
+    assert result.new == len(values), result.message
+    return result.extract_id

@@ -248,10 +248,11 @@ def test_an_invalid_catalogue_is_a_message_not_a_traceback(app_env, tmp_path, mo
 def coded_app(app_env, tmp_path, monkeypatch) -> AppTest:
     """The app on the coded catalogue (ids such as ``ASCOF 2A(1)`` and ``a/b``, aliases,
     money) with its values in the app's own SQLite file, and no sample."""
-    monkeypatch.setenv("KPIS_CONFIG", str(write_catalogue(tmp_path)))
+    path = write_catalogue(tmp_path)
+    monkeypatch.setenv("KPIS_CONFIG", str(path))
     monkeypatch.setenv("KPIS_LOAD_SAMPLE", "0")
     engine = store.connect(app_env)
-    store_values(engine)
+    store_values(engine, load_catalogue(path))
     engine.dispose()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
     assert not at.exception

@@ -292,7 +292,7 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
     catalogue = coded_catalogue(tmp_path)
     engine = store.connect(f"sqlite:///{tmp_path / 'kpis.sqlite'}")
     try:
-        store_values(engine)
+        store_values(engine, catalogue)
         data = exports.export_data(engine, catalogue, AS_AT)
     finally:
         engine.dispose()

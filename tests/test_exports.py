@@ -438,7 +438,7 @@ def coded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("coded")
     catalogue = coded_catalogue(folder)
     engine = store.connect(f"sqlite:///{folder / 'kpis.sqlite'}")
-    store_values(engine)
+    store_values(engine, catalogue)
     yield catalogue, exports.export_data(engine, catalogue, CODED_AS_AT), folder
     engine.dispose()
 

@@ -14,6 +14,7 @@ import xlsxwriter
 
 from kpis import ingest, periods
 from kpis.errors import ExtractError
+from tests import coded
 from tests.test_ingest import TODAY, assert_rejected, load, stored
 
 
@@ -252,3 +253,34 @@ def test_the_long_frame_of_a_wide_sheet_keeps_the_period_column_it_came_from(cat
     )
     assert len(cells) == 6
     assert isinstance(cells, pd.DataFrame)
+
+
+def test_codes_as_officers_write_them_load_under_the_catalogues_ids(engine, tmp_path):
+    """``iapt-recovery`` by its alias, ``PHOF-2.22iii`` in another case with spaces,
+    ``ASCOF 2A(1)`` by its alias, and negative money: stored under the ids as spelled."""
+    catalogue = coded.coded_catalogue(tmp_path)
+    coded.store_values(engine, catalogue)
+    got = {(i, p): v for i, p, v, *_ in stored(engine)}
+    assert got == {(i, p): v for i, p, v in coded.VALUES}
+    assert got[("ASCOF 2A(1)", "2020-11")] == -56_000.0
+
+
+def test_an_unknown_alias_is_refused_with_the_closest_code(engine, tmp_path):
+    catalogue = coded.coded_catalogue(tmp_path)
+    problems = assert_rejected(
+        engine,
+        catalogue,
+        b"indicator,period,value\nuhs-iapt-1,2020-11,50\n",
+        [(2, "indicator", "uhs-iapt-1", "is not an indicator id in the catalogue")],
+    )
+    assert problems.loc[0, "hint"] == "did you mean 'UHS-IAPT-01'?"
+
+
+def test_a_negative_count_is_still_refused_but_money_is_not(engine, tmp_path):
+    catalogue = coded.coded_catalogue(tmp_path)
+    assert_rejected(
+        engine,
+        catalogue,
+        b"indicator,period,value\nC.19,2020-11,-1\nASCOF 2A(1),2020-11,-5\n",
+        [(2, "value", "-1", "a count/days/hours/rate/ratio figure cannot be negative")],
+    )
