@@ -1,4 +1,4 @@
-"""Fingertips' benchmark rule, every outcome, and small-number suppression.
+"""Fingertips' benchmark rule, every outcome, the benchmark lookup and small-number suppression.
 
 The rule (Fingertips' "compared with benchmark", PHE technical guidance): the
 benchmark's value inside the area's interval, limits included, is similar; outside it,
@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpis.report.comparison import COMPARISON_WORDS, add_comparison, compare
+from kpis.report.comparison import COMPARISON_WORDS, add_benchmark, add_comparison, compare
 from kpis.report.intervals import proportion_interval
+from kpis.report.keys import key_ids
 from kpis.report.suppression import add_suppression, suppressed
 
 NAN = np.nan
@@ -111,3 +112,50 @@ def test_add_suppression_flags_rows_and_withdraws_their_comparisons():
     assert out["suppressed"].tolist() == [True, False, False]
     assert list(out["vs_benchmark"]) == ["not_compared", "worse", "similar"]
     assert out["numerator"].tolist() == [3, 12, 0]  # kept: totals still use it
+
+
+def _areas_frame():
+    return pd.DataFrame(
+        {
+            "indicator": ["a", "a", "a", "a", "b", "b"],
+            "area": ["E92000001", "E92000001", "E06000045", "E06000045", "E06000045", "E12000008"],
+            "period": ["2024-03"] * 6,
+            "breakdown": ["sex", "sex", "sex", "sex", "", ""],
+            "group": ["F", "M", "F", "M", "", ""],
+            "value": [80.0, 76.0, 82.0, 75.0, 5.0, 4.0],
+            "benchmark": ["E92000001"] * 4 + ["E12000008"] * 2,
+        }
+    )
+
+
+@pytest.mark.parametrize("categorical_keys", [False, True])
+def test_add_benchmark_takes_the_benchmark_areas_same_breakdown_and_group(categorical_keys):
+    frame = _areas_frame()
+    if categorical_keys:
+        frame = frame.astype({k: "category" for k in ("indicator", "area", "period", "breakdown", "group")})
+    out = add_benchmark(frame, "E92000001")
+    assert out["benchmark_value"].tolist()[:4] == [80.0, 76.0, 80.0, 76.0]
+    assert np.isnan(out["benchmark_value"].tolist()[4:]).all()  # indicator b has no England row
+    assert set(out["benchmark_area"].astype(str)) == {"E92000001"}
+    per_indicator = add_benchmark(frame, "benchmark")  # each indicator's own benchmark area
+    assert per_indicator["benchmark_value"].tolist()[4:] == [4.0, 4.0]
+    assert per_indicator["benchmark_area"].astype(str).tolist()[4:] == ["E12000008", "E12000008"]
+
+
+def test_a_benchmark_area_with_two_rows_for_one_group_is_refused():
+    frame = pd.concat([_areas_frame(), _areas_frame().iloc[:1]])
+    with pytest.raises(
+        ValueError, match="the benchmark area has two rows for the same indicator, period, breakdown, group"
+    ):
+        add_benchmark(frame, "E92000001")
+
+
+def test_key_ids_number_each_combination_once_whatever_the_column_types():
+    frame = _areas_frame()
+    ids, n = key_ids(frame, ["indicator", "area"])
+    categorical_ids, categorical_n = key_ids(
+        frame.astype({"indicator": "category", "area": "category"}), ["indicator", "area"]
+    )
+    assert n == categorical_n == 4
+    assert len(set(zip(ids, categorical_ids, strict=True))) == 4  # the same partition of the rows
+    assert ids[0] == ids[1] and ids[2] == ids[3] and len({ids[0], ids[2], ids[4], ids[5]}) == 4

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from kpis.report.intervals import CONFIDENCE_95, Z_95, z_score
+from kpis.report.keys import column_codes, key_ids
 
 SII_TRANSFORMS = ("none", "log", "logit")
 INEQUALITY_COLUMNS = [
@@ -201,16 +202,23 @@ def inequality(
     k = len(names)
     if k < 2:
         raise ValueError("an ordered breakdown needs at least two groups for a gap or an SII")
-    if k > 62:
-        raise ValueError("an ordered breakdown of more than 62 groups is not supported")
-    rank = pd.Index(names).get_indexer(observations[group])
-    if (rank < 0).any():
-        undeclared = pd.unique(observations[group].to_numpy()[rank < 0])
-        raise ValueError(f"groups not declared for this breakdown: {sorted(map(str, undeclared))}; declared: {names}")
-    set_id = observations.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    n_sets = int(set_id.max()) + 1 if len(set_id) else 0
+    if k > 50:
+        raise ValueError("an ordered breakdown of more than 50 groups is not supported")
+    column = observations[group]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # its codes, not a fresh factorisation
+        group_code, group_names = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        group_code, group_names = pd.factorize(column)
+    rank_of = pd.Index(names).get_indexer(group_names)
+    used = np.bincount(group_code[group_code >= 0], minlength=len(group_names)) > 0
+    if (used & (rank_of < 0)).any() or (group_code < 0).any():
+        undeclared = [str(g) for g, bad in zip(group_names, used & (rank_of < 0), strict=True) if bad]
+        undeclared += ["(missing)"] if (group_code < 0).any() else []
+        raise ValueError(f"groups not declared for this breakdown: {sorted(undeclared)}; declared: {names}")
+    rank = rank_of[group_code]
+    set_id, n_sets = key_ids(observations, keys)
     cell = set_id * k + rank
-    if len(np.unique(cell)) != len(cell):
+    if len(cell) and np.bincount(cell).max() > 1:
         raise ValueError(f"a group appears twice for the same {', '.join(keys)}")
     first_row = np.full(n_sets, -1)
     first_row[set_id[::-1]] = np.arange(len(set_id))[::-1]
@@ -223,33 +231,43 @@ def inequality(
 
     v, n, lo, hi = matrix(value), matrix(population), matrix(lower), matrix(upper)
 
-    def per_set(setting) -> np.ndarray:
-        if isinstance(setting, str) and setting in observations:
-            chosen = np.empty(n_sets, dtype=object)
-            chosen[set_id] = observations[setting].to_numpy()
-            return chosen
-        return np.full(n_sets, setting, dtype=object)
-
-    transforms = per_set(transform)
-    unknown = set(pd.unique(transforms)) - set(SII_TRANSFORMS)
+    # the indicator's transform (a code into transform_names) and scale, per set
+    if isinstance(transform, str) and transform in observations:
+        codes, transform_names = column_codes(observations[transform])
+        transform_code = np.zeros(n_sets, dtype=np.int64)
+        transform_code[set_id] = codes
+    else:
+        transform_names, transform_code = [transform], np.zeros(n_sets, dtype=np.int64)
+    unknown = {t for i, t in enumerate(transform_names) if (transform_code == i).any()} - set(SII_TRANSFORMS)
     if unknown:
         raise ValueError(f"unknown sii_transform {sorted(map(str, unknown))}: use one of {list(SII_TRANSFORMS)}")
-    scales = per_set(scale).astype(float)
+    transforms = np.asarray(transform_names, dtype=object)
+    if isinstance(scale, str) and scale in observations:
+        scales = np.empty(n_sets)
+        scales[set_id] = observations[scale].to_numpy(dtype=float)
+    else:
+        scales = np.full(n_sets, float(scale))
 
     has_value = ~np.isnan(v) & (n > 0)
     has_interval = ~np.isnan(lo) & ~np.isnan(hi)
     in_domain = np.ones_like(has_value)
     for t in SII_TRANSFORMS[1:]:
-        rows = transforms == t
+        rows = transforms[transform_code] == t if t in transform_names else np.zeros(n_sets, dtype=bool)
         if rows.any():
             s = scales[rows, None]
             in_domain[rows] = _in_domain(v[rows], t, s) & _in_domain(lo[rows], t, s) & _in_domain(hi[rows], t, s)
 
-    bits = 1 << np.arange(k, dtype=np.int64)
-    missing_mask = ((~has_value) * bits).sum(axis=1)
-    no_interval_mask = ((has_value & ~has_interval) * bits).sum(axis=1)
-    domain_mask = ((has_value & has_interval & ~in_domain) * bits).sum(axis=1)
-    complete = (missing_mask == 0) & (no_interval_mask == 0) & (domain_mask == 0)
+    # which groups are missing, without an interval or outside the transform's range, as
+    # bit masks; worked out only for the (few) sets with any trouble
+    complete = (has_value & has_interval & in_domain).all(axis=1)
+    missing_mask, no_interval_mask, domain_mask = (np.zeros(n_sets, dtype=np.int64) for _ in range(3))
+    trouble = ~complete
+    if trouble.any():
+        bits = 1 << np.arange(k, dtype=np.int64)
+        hv, hi_, dm = has_value[trouble], has_interval[trouble], in_domain[trouble]
+        missing_mask[trouble] = ((~hv) * bits).sum(axis=1)
+        no_interval_mask[trouble] = ((hv & ~hi_) * bits).sum(axis=1)
+        domain_mask[trouble] = ((hv & hi_ & ~dm) * bits).sum(axis=1)
 
     results = {name: np.full(n_sets, np.nan) for name in _RESULTS}
     ends = has_value[:, 0] & has_value[:, -1]
@@ -257,30 +275,37 @@ def inequality(
         results["gap_abs"] = np.where(ends, v[:, -1] - v[:, 0], np.nan)
         results["gap_rel"] = np.where(ends & (v[:, 0] != 0), v[:, -1] / v[:, 0], np.nan)
     unbounded = np.zeros(n_sets, dtype=bool)
-    for t in SII_TRANSFORMS:
-        for s in np.unique(scales[complete & (transforms == t)]):
-            rows = complete & (transforms == t) & (scales == s)
+    for i, t in enumerate(transform_names):
+        of_t = complete & (transform_code == i)
+        for s in np.unique(scales[of_t]):
+            rows = of_t & (scales == s)
             fit = slope_index(v[rows], n[rows], lo[rows], hi[rows], transform=t, scale=float(s), confidence=confidence)
             for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
                 results[name][rows] = fit[name]
             unbounded[rows] = np.isnan(fit["rii_lower"])
 
-    # one note per distinct pattern of trouble, naming the groups
-    notes = np.full(n_sets, "", dtype=object)
-    for mask_array, template in (
-        (domain_mask, "{} not inside the {} transform's range, so no SII"),
-        (no_interval_mask, "no interval for {}, so no SII"),
-        (missing_mask, "{} missing"),
-    ):
-        for mask in np.unique(mask_array[mask_array > 0]):
-            rows = mask_array == mask
-            for t in pd.unique(transforms[rows]):
-                notes[rows & (transforms == t)] = template.format(_group_list(names, int(mask)), t)
-    notes[complete & unbounded] = (
-        "RII interval unbounded: the fitted value at the most deprived end is not clearly above 0"
+    # one note per distinct pattern of trouble (what, which groups, which transform)
+    kind = np.select([missing_mask > 0, no_interval_mask > 0, domain_mask > 0, complete & unbounded], [1, 2, 3, 4], 0)
+    mask = np.select(
+        [missing_mask > 0, no_interval_mask > 0, domain_mask > 0], [missing_mask, no_interval_mask, domain_mask], 0
     )
+    pattern = (mask * 8 + kind) * 4 + transform_code  # k <= 50 groups, 4 transforms: fits in 64 bits
+    patterns, note_code = np.unique(pattern, return_inverse=True)
+    messages = []
+    for p in patterns.tolist():
+        which, t = _group_list(names, p // 32), transform_names[p % 4]
+        messages.append(
+            [
+                "",
+                f"{which} missing",
+                f"no interval for {which}, so no SII",
+                f"{which} not inside the {t} transform's range, so no SII",
+                "RII interval unbounded: the fitted value at the most deprived end is not clearly above 0",
+            ][p // 4 % 8]
+        )
     out["groups"] = has_value.sum(axis=1)
     for name in _RESULTS:
         out[name] = results[name]
-    out["note"] = pd.Categorical(notes)
+    message_code, message_names = pd.factorize(np.asarray(messages, dtype=object))
+    out["note"] = pd.Categorical.from_codes(message_code[note_code], categories=list(message_names))
     return out

@@ -83,23 +83,55 @@ def _floats(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
+def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score limits for valid ``0 <= x <= n``, ``n > 0`` (no checks)."""
+    z2 = z * z
+    root = x / n
+    np.subtract(1, root, out=root)
+    root *= 4 * x
+    root += z2
+    np.sqrt(root, out=root)
+    root *= z
+    middle = 2 * x + z2
+    denominator = 2 * (n + z2)
+    lower = (middle - root) / denominator
+    upper = np.add(middle, root, out=middle)
+    upper /= denominator
+    # x = 0 and x = n give 0 and 1 exactly, not a rounding step beside them
+    lower[x == 0] = 0.0
+    upper[x == n] = 1.0
+    return lower, upper
+
+
 def wilson_limits(numerator, denominator, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score limits of the proportion ``numerator / denominator`` (between 0 and 1).
 
     Rows where the interval is undefined (a missing or negative figure, a zero
     denominator, a numerator above its denominator) give NaN: see :func:`proportion_interval`.
     """
-    x, n = _floats(numerator), _floats(denominator)
-    z = z_score(confidence)
+    x, n = np.broadcast_arrays(_floats(numerator), _floats(denominator))
     ok = (x >= 0) & (n > 0) & (x <= n)
-    x, n = np.where(ok, x, 0.0), np.where(ok, n, 1.0)
-    root = z * np.sqrt(z * z + 4 * x * (1 - x / n))
-    lower = (2 * x + z * z - root) / 2 / (n + z * z)
-    upper = (2 * x + z * z + root) / 2 / (n + z * z)
-    # x = 0 and x = n give 0 and 1 exactly, not a rounding step beside them.
-    lower = np.where(x == 0, 0.0, lower)
-    upper = np.where(x == n, 1.0, upper)
+    lower, upper = _wilson(np.where(ok, x, 0.0), np.where(ok, n, 1.0), z_score(confidence))
     return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
+
+
+def _byar(x: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Byar's limits for counts ``x > 0`` (no checks)."""
+    lower = _cube(1 - 1 / (9 * x) - z / (3 * np.sqrt(x)))
+    lower *= x
+    lower[lower < 0] = np.nan  # as PHEindicatormethods: Byar's lower limit below 0 is not given
+    return lower, _byar_upper(x, z)
+
+
+def _byar_upper(x: np.ndarray, z: float) -> np.ndarray:
+    x1 = x + 1
+    upper = _cube(1 - 1 / (9 * x1) + z / (3 * np.sqrt(x1)))
+    upper *= x1
+    return upper
+
+
+def _cube(t: np.ndarray) -> np.ndarray:
+    return t * t * t  # several times faster than t ** 3 over large arrays
 
 
 def byar_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, np.ndarray]:
@@ -109,82 +141,76 @@ def byar_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, n
     NaN for a negative or missing count, and for a lower limit below 0 (as
     PHEindicatormethods returns NA there; it happens only for counts far below 10).
     """
-    x = _floats(count)
+    x = np.atleast_1d(_floats(count))
     z = z_score(confidence)
-    ok = x > 0
-    xs = np.where(ok, x, 1.0)
-    lower = xs * (1 - 1 / (9 * xs) - z / (3 * np.sqrt(xs))) ** 3
-    lower = np.where(ok & (lower >= 0), lower, np.nan)
-    x1 = np.where(x >= 0, x + 1, 1.0)
-    upper = x1 * (1 - 1 / (9 * x1) + z / (3 * np.sqrt(x1))) ** 3
-    return lower, np.where(x >= 0, upper, np.nan)
+    lower, _ = _byar(np.where(x > 0, x, 1.0), z)
+    upper = _byar_upper(np.where(x >= 0, x, 0.0), z)
+    return np.where(x > 0, lower, np.nan), np.where(x >= 0, upper, np.nan)
 
 
 def _lower_gamma_regularised(a: np.ndarray, t: np.ndarray, log_gamma_a1: np.ndarray) -> np.ndarray:
-    """P(a, t) = γ(a, t) / Γ(a) by its power series, for t > 0 and the small a used here."""
-    term = np.ones_like(t)
-    total = np.ones_like(t)
-    for k in range(1, 1000):
-        term = term * t / (a + k)
-        total = total + term
-        if k > t.max() and np.all(term < total * 1e-17):
-            break
-    return np.exp(a * np.log(t) - t - log_gamma_a1) * total
+    """P(a, t) = γ(a, t) / Γ(a) by its power series t^a e^−t / Γ(a+1) · Σ t^k / ((a+1)…(a+k)),
+    for t > 0 and the small a used here; enough terms for the largest t."""
+    top = float(t.max())
+    k = np.arange(1, int(top + 12 * np.sqrt(top) + 40))
+    terms = np.cumprod(t[:, None] / (a[:, None] + k[None, :]), axis=1)
+    return np.exp(a * np.log(t) - t - log_gamma_a1) * (1 + terms.sum(axis=1))
 
 
-def _upper_gamma_regularised(a: np.ndarray, t: np.ndarray, log_gamma_a1: np.ndarray) -> np.ndarray:
-    """Q(a, t) = 1 − P(a, t): for whole a the finite Poisson sum e^−t Σ_{j<a} t^j / j!, which
-    keeps its precision in the upper tail; for other a, 1 − P."""
-    whole = a == np.round(a)
-    term = np.exp(-t)
-    total = term.copy()
-    for j in range(1, int(a.max())):
-        term = term * t / j
-        total = total + np.where(j < a, term, 0.0)
-    return np.where(whole, total, 1 - _lower_gamma_regularised(a, t, log_gamma_a1))
+def _upper_gamma_regularised_whole(a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Q(a, t) = 1 − P(a, t) for whole a: the finite Poisson sum e^−t Σ_{j<a} t^j / j!,
+    which keeps its relative precision in the upper tail."""
+    j = np.arange(1, int(a.max()))
+    terms = np.cumprod(t[:, None] / j[None, :], axis=1) * (j[None, :] < a[:, None])
+    return np.exp(-t) * (1 + terms.sum(axis=1))
 
 
 def gamma_quantile(shape, probability) -> np.ndarray:
     """Quantile of the Gamma(shape, 1) distribution, i.e. ``qchisq(p, 2 * shape) / 2``.
 
     For the exact Poisson interval of small counts (shape ≤ 11): Newton's method on the
-    regularised incomplete gamma function (its power series below the median, the finite
-    Poisson sum of the upper tail above it, so both tails keep full relative precision),
-    kept inside a bisection bracket, on the distinct (shape, probability) pairs only.
-    Shape 0 gives 0, as R's ``qchisq(p, 0)`` does.
+    regularised incomplete gamma function — its power series, or for a whole shape above
+    the median the finite Poisson sum of the upper tail, so both tails keep their
+    relative precision — kept inside a bisection bracket, on the distinct (shape,
+    probability) pairs only. Shape 0 gives 0, as R's ``qchisq(p, 0)`` does.
     """
     a, p = np.broadcast_arrays(_floats(shape), _floats(probability))
     pairs, inverse = np.unique(np.stack([a.ravel(), p.ravel()], axis=1), axis=0, return_inverse=True)
     ua, up = pairs[:, 0], pairs[:, 1]
     if np.any(ua > 11) or np.any((up <= 0) | (up >= 1)):
         raise ValueError("gamma_quantile is for shapes up to 11 and probabilities strictly between 0 and 1")
-    positive = ua > 0
-    shape_ok = np.where(positive, ua, 1.0)
-    log_gamma_a1 = np.array([math.lgamma(s + 1) for s in shape_ok])
-    upper_tail = up > 0.5
-    lo = np.zeros_like(shape_ok)
-    hi = np.full_like(shape_ok, 100.0)  # P(11, 100) = 1 - 1e-30: above every quantile asked for
-    # start from the small-t form of P, t^a / Γ(a+1) = p, capped inside the bracket
-    t = np.minimum(np.exp((np.log(up) + log_gamma_a1) / shape_ok), 50.0)
-    for _ in range(200):
+    result = np.zeros(len(ua))
+    for upper_tail in (False, True):
+        rows = (ua > 0) & ((up > 0.5) & (ua == np.round(ua)) if upper_tail else ~((up > 0.5) & (ua == np.round(ua))))
+        if rows.any():
+            result[rows] = _solve_gamma(ua[rows], up[rows], upper_tail)
+    return result[inverse.ravel()].reshape(a.shape)
+
+
+def _solve_gamma(a: np.ndarray, p: np.ndarray, upper_tail: bool) -> np.ndarray:
+    log_gamma_a1 = np.array([math.lgamma(s + 1) for s in a])
+    lo, hi = np.zeros_like(a), np.full_like(a, 100.0)  # P(11, 100) = 1 - 1e-30: above every quantile asked for
+    # start from Wilson & Hilferty's approximation (Byar's formula), or where that is not
+    # above 0 (tiny a and p) from the small-t form of P, t^a / Γ(a+1) = p
+    z = np.array([NormalDist().inv_cdf(q) for q in p])
+    wilson_hilferty = a * (1 - 1 / (9 * a) + z / (3 * np.sqrt(a))) ** 3
+    small_t = np.exp((np.log(p) + log_gamma_a1) / a)
+    t = np.clip(np.where(wilson_hilferty > 0, wilson_hilferty, small_t), 1e-300, 50.0)
+    for _ in range(100):
         # distance from the target in the tail where it is precise; increasing in t
-        gap = np.where(
-            upper_tail,
-            (1 - up) - _upper_gamma_regularised(shape_ok, t, log_gamma_a1),
-            _lower_gamma_regularised(shape_ok, t, log_gamma_a1) - up,
-        )
-        lo = np.where(gap < 0, t, lo)
-        hi = np.where(gap < 0, hi, t)
-        density = np.exp((shape_ok - 1) * np.log(t) - t - log_gamma_a1 + np.log(shape_ok))
+        if upper_tail:
+            gap = (1 - p) - _upper_gamma_regularised_whole(a, t)
+        else:
+            gap = _lower_gamma_regularised(a, t, log_gamma_a1) - p
+        lo, hi = np.where(gap < 0, t, lo), np.where(gap < 0, hi, t)
+        density = np.exp((a - 1) * np.log(t) - t - log_gamma_a1 + np.log(a))
         newton = t - gap / density
-        inside = (newton > lo) & (newton < hi)
-        t_next = np.where(inside, newton, (lo + hi) / 2)
-        done = np.all(np.abs(t_next - t) <= 4e-16 * t_next)
+        t_next = np.where((newton >= lo) & (newton <= hi), newton, (lo + hi) / 2)
+        done = np.all(np.abs(t_next - t) <= 2e-15 * t_next)
         t = t_next
         if done:
             break
-    result = np.where(positive, t, 0.0)
-    return result[inverse.ravel()].reshape(a.shape)
+    return t
 
 
 def exact_poisson_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, np.ndarray]:
@@ -201,38 +227,43 @@ def exact_poisson_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.n
     return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
 
 
+def _poisson(x: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """phe_rate's limits for counts ``x >= 0`` (no checks): exact below :data:`EXACT_BELOW`."""
+    small = x < EXACT_BELOW
+    lower, upper = _byar(np.where(small, EXACT_BELOW, x), z_score(confidence))
+    if small.any():
+        lower[small], upper[small] = exact_poisson_limits(x[small], confidence)
+    return lower, upper
+
+
 def poisson_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, np.ndarray]:
     """Limits of an observed count as ``phe_rate`` takes them: exact below
-    :data:`EXACT_BELOW`, Byar's method from there on."""
-    x = _floats(count)
-    lower, upper = byar_limits(x, confidence)
-    small = (x >= 0) & (x < EXACT_BELOW)
-    if small.any():
-        small_lower, small_upper = exact_poisson_limits(x[small], confidence)
-        lower, upper = lower.copy(), upper.copy()
-        lower[small], upper[small] = small_lower, small_upper
-    return lower, upper
+    :data:`EXACT_BELOW`, Byar's method from there on; NaN for a negative or missing count."""
+    x = np.atleast_1d(_floats(count))
+    ok = x >= 0
+    lower, upper = _poisson(np.where(ok, x, 0.0), confidence)
+    return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
 
 
 def _count_notes(x: np.ndarray, n: np.ndarray, proportion: bool) -> np.ndarray:
     """The :data:`CI_NOTES` code of each row of a numerator/denominator pair."""
-    conditions = [
-        np.isnan(x),
-        np.isnan(n),
-        (x < 0) | (n < 0),
-        n == 0,
-        (x > n) if proportion else np.zeros(x.shape, dtype=bool),
-        x == 0,
-    ]
-    codes = [
-        NOTE_NO_NUMERATOR,
-        NOTE_NO_DENOMINATOR,
-        NOTE_NEGATIVE,
-        NOTE_ZERO_DENOMINATOR,
-        NOTE_ABOVE_DENOMINATOR,
-        NOTE_ZERO_COUNT,
-    ]
-    return np.select(conditions, codes, NOTE_OK).astype(np.int8)
+    notes = np.where(x == 0, np.int8(NOTE_ZERO_COUNT), np.int8(NOTE_OK))
+    ordinary = (x >= 0) & (n > 0)  # NaN compares False: caught below
+    if proportion:
+        ordinary &= x <= n
+    odd = ~ordinary
+    if odd.any():  # rare: the reason, in order of precedence
+        xo, no = x[odd], n[odd]
+        notes[odd] = np.select(
+            [np.isnan(xo), np.isnan(no), (xo < 0) | (no < 0), no == 0, xo > no],
+            [NOTE_NO_NUMERATOR, NOTE_NO_DENOMINATOR, NOTE_NEGATIVE, NOTE_ZERO_DENOMINATOR, NOTE_ABOVE_DENOMINATOR],
+            NOTE_OK,
+        )
+    return notes
+
+
+def _usable(notes: np.ndarray) -> np.ndarray:
+    return (notes == NOTE_OK) | (notes == NOTE_ZERO_COUNT)
 
 
 def proportion_interval(
@@ -240,12 +271,13 @@ def proportion_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``value, lower, upper, note_code`` of proportions ``numerator / denominator × scale``
     with Wilson limits; value and limits are NaN where a note says why."""
-    x, n = _floats(numerator), _floats(denominator)
+    x, n = np.broadcast_arrays(np.atleast_1d(_floats(numerator)), _floats(denominator))
     notes = _count_notes(x, n, proportion=True)
-    usable = (notes == NOTE_OK) | (notes == NOTE_ZERO_COUNT)
-    lower, upper = wilson_limits(np.where(usable, x, 0.0), np.where(usable, n, 1.0), confidence)
-    value = np.divide(x, n, out=np.full(x.shape, np.nan), where=usable) * scale
-    return value, np.where(usable, lower * scale, np.nan), np.where(usable, upper * scale, np.nan), notes
+    usable = _usable(notes)
+    xs, ns = np.where(usable, x, 0.0), np.where(usable, n, 1.0)
+    lower, upper = _wilson(xs, ns, z_score(confidence))
+    per = np.where(usable, scale, np.nan)
+    return xs / ns * per, lower * per, upper * per, notes
 
 
 def rate_interval(
@@ -253,12 +285,19 @@ def rate_interval(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``value, lower, upper, note_code`` of rates ``numerator / denominator × scale`` with
     Byar's limits (exact below :data:`EXACT_BELOW` events); NaN where a note says why."""
-    x, n = _floats(numerator), _floats(denominator)
+    x, n = np.broadcast_arrays(np.atleast_1d(_floats(numerator)), _floats(denominator))
     notes = _count_notes(x, n, proportion=False)
-    usable = (notes == NOTE_OK) | (notes == NOTE_ZERO_COUNT)
-    lower, upper = poisson_limits(np.where(usable, x, 0.0), confidence)
+    usable = _usable(notes)
+    lower, upper = _poisson(np.where(usable, x, 0.0), confidence)
     per = np.divide(scale, n, out=np.full(x.shape, np.nan), where=usable)
     return x * per, lower * per, upper * per, notes
+
+
+def _column(frame: pd.DataFrame, name: str, rows=None) -> np.ndarray:
+    if name not in frame:
+        return np.full(len(frame) if rows is None else int(rows.sum()), np.nan)
+    values = frame[name].to_numpy(dtype=float, na_value=np.nan)
+    return values if rows is None else values[rows]
 
 
 def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
@@ -271,43 +310,45 @@ def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
     numerator / denominator × scale) without an interval. ``ci_note`` (categorical, one
     of :data:`CI_NOTES`) says why a row has no interval. The input is not changed.
     """
-    methods = observations["ci_method"].astype(str).to_numpy()
-    unknown = sorted(set(np.unique(methods)) - {m.value for m in CiMethod})
-    if unknown:
-        raise ValueError(f"unknown ci_method {unknown}: use one of {[m.value for m in CiMethod]}")
-    x = observations["numerator"].to_numpy(dtype=float, na_value=np.nan)
-    n = observations["denominator"].to_numpy(dtype=float, na_value=np.nan)
-    scale = np.broadcast_to(observations["scale"].to_numpy(dtype=float), x.shape)
-    given_value = (
-        observations["value"].to_numpy(dtype=float, na_value=np.nan)
-        if "value" in observations
-        else np.full(x.shape, np.nan)
-    )
+    method_codes, method_names = pd.factorize(observations["ci_method"])
+    unknown = sorted(set(map(str, method_names)) - {m.value for m in CiMethod})
+    if unknown or (method_codes < 0).any():
+        raise ValueError(f"unknown ci_method {unknown or ['(missing)']}: use one of {[m.value for m in CiMethod]}")
+    index = {str(name): i for i, name in enumerate(method_names)}
+
+    def rows_of(method: CiMethod) -> np.ndarray | None:
+        rows = method_codes == index[method.value] if method.value in index else None
+        return rows if rows is not None and rows.any() else None
+
+    x, n = _column(observations, "numerator"), _column(observations, "denominator")
+    scale = np.broadcast_to(_column(observations, "scale"), x.shape)
     out = {name: np.full(x.shape, np.nan) for name in INTERVAL_COLUMNS[:-1]}
     notes = np.zeros(x.shape, dtype=np.int8)
 
-    for method, interval in ((CiMethod.WILSON, proportion_interval), (CiMethod.BYAR, rate_interval)):
-        rows = methods == method
-        if not rows.any():
+    for method in (CiMethod.WILSON, CiMethod.BYAR):
+        rows = rows_of(method)
+        if rows is None:
             continue
+        xr, nr = x[rows], n[rows]
+        note = _count_notes(xr, nr, proportion=method == CiMethod.WILSON)
+        usable = _usable(note)
+        xs, ns = np.where(usable, xr, 0.0), np.where(usable, nr, 1.0)
+        unit = np.where(usable, scale[rows], np.nan)
+        out["value"][rows] = xs / ns * unit
+        per = unit if method == CiMethod.WILSON else unit / ns  # a rate's limits: the count's, per head
         for suffix, confidence in (("95", CONFIDENCE_95), ("998", CONFIDENCE_998)):
-            # scale 1 here and per-row scale after: one call serves every indicator's multiplier
-            value, lower, upper, note = interval(x[rows], n[rows], confidence, 1.0)
-            out[f"lower_{suffix}"][rows] = lower * scale[rows]
-            out[f"upper_{suffix}"][rows] = upper * scale[rows]
-        out["value"][rows] = value * scale[rows]
+            if method == CiMethod.WILSON:
+                lower, upper = _wilson(xs, ns, z_score(confidence))
+            else:
+                lower, upper = _poisson(xs, confidence)
+            out[f"lower_{suffix}"][rows] = lower * per
+            out[f"upper_{suffix}"][rows] = upper * per
         notes[rows] = note
 
-    rows = methods == CiMethod.GIVEN
-    if rows.any():
-        value = given_value[rows]
-        limits = {}
-        for column, source in GIVEN_COLUMNS.items():
-            limits[column] = (
-                observations[source].to_numpy(dtype=float, na_value=np.nan)[rows]
-                if source in observations
-                else np.full(value.shape, np.nan)
-            )
+    rows = rows_of(CiMethod.GIVEN)
+    if rows is not None:
+        value = _column(observations, "value", rows)
+        limits = {column: _column(observations, source, rows) for column, source in GIVEN_COLUMNS.items()}
         missing = np.isnan(limits["lower_95"]) | np.isnan(limits["upper_95"])
         outside = ~missing & ((limits["lower_95"] > value) | (limits["upper_95"] < value))
         keep = ~missing & ~outside
@@ -316,12 +357,12 @@ def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
         out["value"][rows] = value
         notes[rows] = np.select([missing, outside], [NOTE_NOT_GIVEN, NOTE_GIVEN_OUTSIDE], NOTE_OK)
 
-    rows = methods == CiMethod.NONE
-    if rows.any():
+    rows = rows_of(CiMethod.NONE)
+    if rows is not None:
+        given = _column(observations, "value", rows)
         computed = np.divide(x[rows], n[rows], out=np.full(int(rows.sum()), np.nan), where=n[rows] > 0) * scale[rows]
-        out["value"][rows] = np.where(np.isnan(given_value[rows]), computed, given_value[rows])
+        out["value"][rows] = np.where(np.isnan(given), computed, given)
         notes[rows] = NOTE_METHOD_NONE
 
-    result = observations.assign(**out)
-    result["ci_note"] = pd.Categorical.from_codes(notes, categories=list(CI_NOTES))
-    return result
+    out["ci_note"] = pd.Categorical.from_codes(notes, categories=list(CI_NOTES))
+    return observations.assign(**out)
