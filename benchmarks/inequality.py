@@ -255,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     product, product_runs, _ = median_time(lambda: inequality_pass(obs, groups), args.runs)
     floor, floor_runs, _ = median_time(lambda: floor_pass(obs), args.runs)
     steps = {}
+    keyed = obs.astype({key: "category" for key in KEYS})
     for name, fn in (
-        ("add_intervals", lambda: intervals.add_intervals(obs)),
+        ("keys as categoricals", lambda: obs.astype({key: "category" for key in KEYS})),
+        ("add_intervals", lambda: intervals.add_intervals(keyed)),
         ("add_benchmark", lambda: comparison.add_benchmark(rows, "E92000001")),
         (
             "add_comparison x2",

@@ -81,6 +81,16 @@ def _back(y: np.ndarray, transform: str, scale: float) -> np.ndarray:
     return y
 
 
+def _transformed_width(lower: np.ndarray, upper: np.ndarray, transform: str, scale: float) -> np.ndarray:
+    """g(upper) − g(lower) for the transform g, with one logarithm instead of two."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if transform == "log":
+            return np.log(upper / lower)
+        if transform == "logit":
+            return np.log(upper * (scale - lower) / (lower * (scale - upper)))
+    return upper - lower
+
+
 def _in_domain(values: np.ndarray, transform: str, scale: float) -> np.ndarray:
     if transform == "log":
         return values > 0
@@ -122,7 +132,7 @@ def slope_index(
     y = _transform(v, transform, scale)
     with np.errstate(invalid="ignore", divide="ignore"):
         if se is None:
-            se = (_transform(hi, transform, scale) - _transform(lo, transform, scale)) / (2 * Z_95)
+            se = _transformed_width(lo, hi, transform, scale) / (2 * Z_95)
         else:
             se = np.atleast_2d(np.asarray(se, dtype=float))
         mean_rank = (share * rank).sum(axis=1, keepdims=True)  # 0.5 by construction

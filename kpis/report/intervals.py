@@ -83,13 +83,13 @@ def _floats(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score limits for valid ``0 <= x <= n``, ``n > 0`` (no checks)."""
+def _wilson(x: np.ndarray, n: np.ndarray, z: float, spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score limits for valid ``0 <= x <= n``, ``n > 0`` (no checks); ``spread``,
+    4x(1 − x/n), may be passed in when several levels share it."""
     z2 = z * z
-    root = x / n
-    np.subtract(1, root, out=root)
-    root *= 4 * x
-    root += z2
+    if spread is None:
+        spread = _wilson_spread(x, n)
+    root = spread + z2
     np.sqrt(root, out=root)
     root *= z
     middle = 2 * x + z2
@@ -101,6 +101,13 @@ def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndar
     lower[x == 0] = 0.0
     upper[x == n] = 1.0
     return lower, upper
+
+
+def _wilson_spread(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    spread = x / n
+    np.subtract(1, spread, out=spread)
+    spread *= 4 * x
+    return spread
 
 
 def wilson_limits(numerator, denominator, confidence: float = CONFIDENCE_95) -> tuple[np.ndarray, np.ndarray]:
@@ -336,9 +343,10 @@ def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
         unit = np.where(usable, scale[rows], np.nan)
         out["value"][rows] = xs / ns * unit
         per = unit if method == CiMethod.WILSON else unit / ns  # a rate's limits: the count's, per head
+        spread = _wilson_spread(xs, ns) if method == CiMethod.WILSON else None
         for suffix, confidence in (("95", CONFIDENCE_95), ("998", CONFIDENCE_998)):
             if method == CiMethod.WILSON:
-                lower, upper = _wilson(xs, ns, z_score(confidence))
+                lower, upper = _wilson(xs, ns, z_score(confidence), spread)
             else:
                 lower, upper = _poisson(xs, confidence)
             out[f"lower_{suffix}"][rows] = lower * per
