@@ -91,14 +91,6 @@ def _transformed_width(lower: np.ndarray, upper: np.ndarray, transform: str, sca
     return upper - lower
 
 
-def _in_domain(values: np.ndarray, transform: str, scale: float) -> np.ndarray:
-    if transform == "log":
-        return values > 0
-    if transform == "logit":
-        return (values > 0) & (values < scale)
-    return np.isfinite(values)
-
-
 def slope_index(
     value,
     population,
@@ -260,12 +252,13 @@ def inequality(
 
     has_value = ~np.isnan(v) & (n > 0)
     has_interval = ~np.isnan(lo) & ~np.isnan(hi)
-    in_domain = np.ones_like(has_value)
-    for t in SII_TRANSFORMS[1:]:
-        rows = transforms[transform_code] == t if t in transform_names else np.zeros(n_sets, dtype=bool)
-        if rows.any():
-            s = scales[rows, None]
-            in_domain[rows] = _in_domain(v[rows], t, s) & _in_domain(lo[rows], t, s) & _in_domain(hi[rows], t, s)
+    # the transform's range per set: log needs values above 0, logit between 0 and scale
+    set_transform = transforms[transform_code]
+    floor = np.where(set_transform == "none", -np.inf, 0.0)[:, None]
+    ceiling = np.where(set_transform == "logit", scales, np.inf)[:, None]
+    with np.errstate(invalid="ignore"):
+        in_domain = (v > floor) & (v < ceiling) & (lo > floor) & (lo < ceiling) & (hi > floor) & (hi < ceiling)
+    in_domain |= (set_transform == "none")[:, None]  # untransformed: any value (NaNs are caught above)
 
     # which groups are missing, without an interval or outside the transform's range, as
     # bit masks; worked out only for the (few) sets with any trouble
