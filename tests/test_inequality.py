@@ -259,3 +259,26 @@ def test_an_rii_whose_most_deprived_end_may_be_zero_has_no_interval_and_says_so(
     assert not np.isnan(row["sii"]) and not np.isnan(row["rii"])
     assert np.isnan(row["rii_lower"]) and np.isnan(row["rii_upper"])
     assert row["note"].startswith("RII interval unbounded")
+
+
+def test_phe_siis_multiplier_scales_the_sii_and_a_negative_one_reverses_polarity():
+    area = "Area1"
+    plain = slope_index(VALUE[area], POPULATION[area], LOWER[area], UPPER[area])
+    flipped = slope_index(VALUE[area], POPULATION[area], LOWER[area], UPPER[area], multiplier=-1)
+    assert flipped["sii"][0] == -plain["sii"][0]
+    assert (flipped["sii_lower"][0], flipped["sii_upper"][0]) == (-plain["sii_upper"][0], -plain["sii_lower"][0])
+    assert flipped["rii"][0] == pytest.approx(1 / plain["rii"][0], rel=1e-15)
+    assert flipped["rii_lower"][0] == pytest.approx(1 / plain["rii_upper"][0], rel=1e-15)
+    # proportions between 0 and 1 with multiplier 100 = the same as percentages with scale 100
+    p = np.array([0.31, 0.28, 0.27, 0.22, 0.2])
+    population = np.array([900.0, 1100, 1000, 950, 1050])
+    as_proportions = slope_index(p, population, p - 0.03, p + 0.03, transform="logit", multiplier=100)
+    as_percentages = slope_index(p * 100, population, (p - 0.03) * 100, (p + 0.03) * 100, transform="logit", scale=100)
+    for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+        assert as_proportions[name][0] == pytest.approx(as_percentages[name][0], rel=1e-12)
+
+
+def test_confidence_may_be_given_as_a_percentage_as_phe_sii_allows():
+    a = slope_index(VALUE["Area2"], POPULATION["Area2"], LOWER["Area2"], UPPER["Area2"], confidence=99.8)
+    b = slope_index(VALUE["Area2"], POPULATION["Area2"], LOWER["Area2"], UPPER["Area2"], confidence=0.998)
+    assert a["sii_lower"][0] == b["sii_lower"][0]

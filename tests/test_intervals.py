@@ -306,3 +306,10 @@ def test_an_unknown_ci_method_is_refused_by_name():
     obs = pd.DataFrame({"numerator": [1], "denominator": [2], "ci_method": ["wald"], "scale": [1]})
     with pytest.raises(ValueError, match=r"unknown ci_method \['wald'\]"):
         add_intervals(obs)
+
+
+def test_a_confidence_level_may_be_written_as_a_percentage():
+    assert wilson_limits([65], [100], 99.8)[0][0] == wilson_limits([65], [100], 0.998)[0][0]
+    assert exact_poisson_limits([3], 95)[1][0] == exact_poisson_limits([3], 0.95)[1][0]
+    with pytest.raises(ValueError, match="confidence must be between 0 and 1"):
+        z_score(0)

@@ -101,6 +101,7 @@ def slope_index(
     scale: float = 1.0,
     confidence: float = CONFIDENCE_95,
     se=None,
+    multiplier: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """SII and RII with their limits for complete ordered sets of groups.
 
@@ -108,7 +109,10 @@ def slope_index(
     many, most deprived group first: each group's value, population (> 0) and 95%
     limits. ``scale`` is the values' multiplier, needed by ``logit`` (a percentage is a
     proportion × 100). ``se``, if given, is each group's standard error on the fitting
-    scale and is used instead of the limits (as ``phe_sii``'s ``se`` argument). Returns
+    scale and is used instead of the limits (as ``phe_sii``'s ``se`` argument).
+    ``multiplier`` is ``phe_sii``'s: the SII and its limits are multiplied by it (100 for
+    proportions given between 0 and 1 but read as percentages), and a negative one
+    reverses the polarity (limits swapped, RII and its limits inverted). Returns
     ``sii, sii_lower, sii_upper, rii, rii_lower, rii_upper`` (and ``intercept``, the
     fitted value at the most deprived end), one per area; NaN where a figure cannot be
     computed (see :func:`inequality` for the reasons).
@@ -165,6 +169,14 @@ def slope_index(
                 top, bottom = _back(middle + s / 2, transform, scale), _back(middle - s / 2, transform, scale)
                 result[f"sii_{end}"] = top - bottom
                 result[f"rii_{end}"] = top / bottom
+            result["intercept"] = at0 * abs(multiplier)
+    if multiplier != 1:
+        for name in ("sii", "sii_lower", "sii_upper"):
+            result[name] = result[name] * multiplier
+        if multiplier < 0:
+            result["sii_lower"], result["sii_upper"] = result["sii_upper"], result["sii_lower"]
+            result["rii"] = 1 / result["rii"]
+            result["rii_lower"], result["rii_upper"] = 1 / result["rii_upper"], 1 / result["rii_lower"]
     return result
 
 

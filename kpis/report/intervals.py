@@ -72,11 +72,19 @@ GIVEN_COLUMNS = {
 }
 
 
+def confidence_level(confidence: float) -> float:
+    """A confidence level as a fraction: 0.95 stays 0.95, 95 (a percentage, as
+    PHEindicatormethods also accepts) becomes 0.95."""
+    level = confidence / 100 if 1 < confidence < 100 else confidence
+    if not 0 < level < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (or a percentage), not {confidence!r}: write 0.95 or 95")
+    return level
+
+
 def z_score(confidence: float) -> float:
     """The two-sided normal quantile for a confidence level (0.95 → 1.959963984540054)."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, not {confidence!r} (write 0.95 for 95%)")
-    return NormalDist().inv_cdf(confidence + (1 - confidence) / 2)
+    level = confidence_level(confidence)
+    return NormalDist().inv_cdf(level + (1 - level) / 2)
 
 
 def _floats(x) -> np.ndarray:
@@ -225,7 +233,7 @@ def exact_poisson_limits(count, confidence: float = CONFIDENCE_95) -> tuple[np.n
     ``qchisq(1 − α/2, 2x + 2) / 2`` (Armitage & Berry), for counts up to 10; the lower
     limit of a count of 0 is 0."""
     x = _floats(count)
-    alpha = 1 - confidence
+    alpha = 1 - confidence_level(confidence)
     ok = x >= 0
     # few distinct counts: solve once per count, then spread back to the rows
     counts, inverse = np.unique(np.where(ok, x, 0.0), return_inverse=True)
