@@ -282,3 +282,8 @@ def test_confidence_may_be_given_as_a_percentage_as_phe_sii_allows():
     a = slope_index(VALUE["Area2"], POPULATION["Area2"], LOWER["Area2"], UPPER["Area2"], confidence=99.8)
     b = slope_index(VALUE["Area2"], POPULATION["Area2"], LOWER["Area2"], UPPER["Area2"], confidence=0.998)
     assert a["sii_lower"][0] == b["sii_lower"][0]
+
+
+def test_a_missing_column_is_named():
+    with pytest.raises(ValueError, match=r"inequality needs the columns \['population'\]"):
+        inequality(_frame().drop(columns="population"), DECILES)

@@ -218,6 +218,10 @@ def inequality(
         raise ValueError("an ordered breakdown needs at least two groups for a gap or an SII")
     if k > 50:
         raise ValueError("an ordered breakdown of more than 50 groups is not supported")
+    needed = [*keys, group, value, population, lower, upper]
+    missing = [c for c in needed if c not in observations]
+    if missing:
+        raise ValueError(f"inequality needs the columns {missing}")
     column = observations[group]
     if isinstance(column.dtype, pd.CategoricalDtype):  # its codes, not a fresh factorisation
         group_code, group_names = column.cat.codes.to_numpy(), column.cat.categories

@@ -325,6 +325,9 @@ def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
     numerator / denominator × scale) without an interval. ``ci_note`` (categorical, one
     of :data:`CI_NOTES`) says why a row has no interval. The input is not changed.
     """
+    missing = [c for c in ("numerator", "denominator", "ci_method", "scale") if c not in observations]
+    if missing:
+        raise ValueError(f"add_intervals needs the columns {missing}")
     method_codes, method_names = pd.factorize(observations["ci_method"])
     unknown = sorted(set(map(str, method_names)) - {m.value for m in CiMethod})
     if unknown or (method_codes < 0).any():
