@@ -1,0 +1,132 @@
+"""Loading a warehouse-sized extract from the command line, end to end, beside a floor.
+
+``python benchmarks/ingest.py [--rows 1000000] [--indicators 8000]`` writes a catalogue of
+``--indicators`` count indicators and a long CSV of ``--rows`` rows, then measures, in one
+run and side by side:
+
+- ``python -m kpis ingest`` into an empty SQLite store (process start included), then the
+  same file again (nothing changes), each with the child's peak RSS;
+- the floor: a lean pass doing the same work, pandas reading the file (pyarrow engine)
+  and one ``executemany`` of its rows into an equivalent bare table in a new SQLite file;
+- reading the catalogue of ``--indicators`` indicators.
+
+Targets (issue 14): ≥ 100,000 rows/s for the first load, ≥ 200,000 rows/s for the reload,
+the catalogue well under a second; a 5,000,000-row load under 1.5 GB peak RSS (run with
+``--rows 5000000``). Results are recorded in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kpis.catalogue import load_catalogue  # noqa: E402
+
+
+def write_inputs(folder: Path, rows: int, indicators: int) -> tuple[Path, Path]:
+    catalogue = folder / "kpis.yaml"
+    catalogue.write_text(
+        yaml.safe_dump(
+            {
+                "workstreams": [{"id": "all", "name": "All"}],
+                "indicators": [
+                    {
+                        "id": f"ind_{k:05d}",
+                        "name": f"Indicator {k}",
+                        "workstream": "all",
+                        "unit": "count",
+                        "direction": "none",
+                    }
+                    for k in range(indicators)
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    number = np.arange(rows)
+    months = 2010 * 12 + number // indicators  # month by month from April 2010... on, indicators in turn
+    frame = pd.DataFrame(
+        {
+            "indicator": pd.Series([f"ind_{k:05d}" for k in range(indicators)]).to_numpy()[number % indicators],
+            "period": [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months],
+            "value": (number * 7 % 100_000) / 10,
+        }
+    )
+    extract = folder / "extract.csv"
+    frame.to_csv(extract, index=False)
+    return catalogue, extract
+
+
+def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, str, float]:
+    """Seconds, output, and the child's peak RSS in MB (max over children so far)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "kpis", "ingest", str(extract), "--config", str(catalogue),
+         "--database", f"sqlite:///{database}", "--user", "bench"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    return seconds, done.stdout.strip(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def floor(extract: Path, database: Path) -> float:
+    """pandas (pyarrow) reads the file; one executemany writes its rows to a bare table."""
+    start = time.perf_counter()
+    frame = pd.read_csv(extract, engine="pyarrow", dtype={"indicator": str, "period": str, "value": float})
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "CREATE TABLE o (indicator TEXT, period TEXT, revision INT, value REAL, UNIQUE (indicator, period, revision))"
+        )
+        conn.executemany(
+            "INSERT INTO o VALUES (?, ?, 1, ?)",
+            zip(frame["indicator"].tolist(), frame["period"].tolist(), frame["value"].tolist(), strict=True),
+        )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--indicators", type=int, default=8_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        catalogue, extract = write_inputs(folder, args.rows, args.indicators)
+        start = time.perf_counter()
+        load_catalogue(catalogue)
+        catalogue_seconds = time.perf_counter() - start
+        floor_seconds = floor(extract, folder / "floor.sqlite")
+        first, first_out, first_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+        again, again_out, again_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+    rows = args.rows
+    print(
+        f"{rows:,} rows of {args.indicators:,} indicators ({extract.stat().st_size / 1e6 if extract.exists() else 0:.0f} MB)"
+    )
+    print(f"catalogue of {args.indicators:,} indicators read in {catalogue_seconds:.2f} s")
+    print(f"{'step':<34}{'seconds':>9}{'rows/s':>12}{'× floor':>9}{'peak RSS MB':>13}")
+    print(f"{'floor: pandas read + executemany':<34}{floor_seconds:>9.2f}{rows / floor_seconds:>12,.0f}{1:>9.1f}")
+    print(
+        f"{'kpis ingest, empty store':<34}{first:>9.2f}{rows / first:>12,.0f}{first / floor_seconds:>9.1f}{first_rss:>13,.0f}"
+    )
+    print(
+        f"{'kpis ingest, same file again':<34}{again:>9.2f}{rows / again:>12,.0f}{again / floor_seconds:>9.1f}{again_rss:>13,.0f}"
+    )
+    print(first_out)
+    print(again_out)
+
+
+if __name__ == "__main__":
+    main()
