@@ -19,10 +19,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from kpis.errors import CatalogueError, CatalogueProblem
+from kpis.yamlfile import load_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "access.yaml"
 ACCESS_ENV = "KPIS_ACCESS_CONFIG"
@@ -116,12 +116,7 @@ def load_policy(path: str | Path | None = None) -> AccessPolicy:
     path = Path(path) if path else access_path()
     if not path.exists():
         return AccessPolicy()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise CatalogueError(
-            [CatalogueProblem("(file)", str(path), f"is not valid YAML: {error}", "fix the syntax")], str(path)
-        ) from None
+    raw = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     try:
         return AccessPolicy.model_validate(raw)
     except ValidationError as error:

@@ -8,7 +8,8 @@ so the figures are the ones on the dashboard. Every piece of text is escaped by 
 template (Jinja2 autoescape); narrative Markdown goes through :func:`kpis.narrative.to_html`,
 which escapes raw HTML; and text from the catalogue or a user is neutralised against
 spreadsheet formulas, as in the CSV and workbook. The HTML loads nothing from anywhere:
-no script, font or image outside the file.
+no script, font or image outside the file (a narrative's images show as their
+description); and the PDF writer fetches nothing but the pack's own embedded resources.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from markupsafe import Markup
 from kpis import exports, narrative, periods, svgcharts
 from kpis.catalogue import Catalogue
 from kpis.charts import indicator_series
+from kpis.errors import preview
 from kpis.palette import TREND_TEXT, rag_label, rag_palette
 from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
@@ -152,6 +154,30 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
 
 def pack_pdf(data, catalogue: Catalogue, workstream: str | None = None) -> bytes:
     """The board pack as a PDF: the HTML pack laid out on A4 landscape pages."""
-    from weasyprint import HTML  # imported on use: it loads Pango, which the rest never needs
+    return html_to_pdf(pack_html(data, catalogue, workstream))
 
-    return HTML(string=pack_html(data, catalogue, workstream)).write_pdf()
+
+class FetchRefused(ValueError):
+    """The PDF writer was asked for a URL outside the pack; nothing was fetched."""
+
+
+def pdf_fetcher():
+    """WeasyPrint's URL fetcher for the pack: only the pack's own embedded (``data:``)
+    resources; every other URL (http, file, ftp...) is refused without a request, so
+    that no text in a pack can make the server fetch an address (an internal one)."""
+    from weasyprint.urls import URLFetcher  # imported on use: it loads Pango, which the rest never needs
+
+    class EmbeddedOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.lower().startswith("data:"):
+                raise FetchRefused(f"The board pack loads nothing from outside itself: refused {preview(url)}")
+            return super().fetch(url, headers)
+
+    return EmbeddedOnly(allowed_protocols={"data"}, allow_redirects=False)
+
+
+def html_to_pdf(document: str) -> bytes:
+    """An HTML document as a PDF, fetching nothing (:func:`pdf_fetcher`)."""
+    from weasyprint import HTML
+
+    return HTML(string=document, url_fetcher=pdf_fetcher()).write_pdf()

@@ -16,12 +16,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from kpis import periods
 from kpis.errors import MISSING, CatalogueError, CatalogueProblem
+from kpis.yamlfile import load_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.yaml"
 
@@ -557,22 +557,7 @@ def load_catalogue(path: str | Path = DEFAULT_PATH) -> Catalogue:
             [CatalogueProblem(str(path), MISSING, f"cannot be read ({error})", "check the path given to --config")],
             str(path),
         ) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise CatalogueError(
-            [
-                CatalogueProblem(
-                    where,
-                    MISSING,
-                    f"is not valid YAML ({getattr(error, 'problem', error)})",
-                    "check the indentation and quote values that contain ':' or '#'",
-                )
-            ],
-            str(path),
-        ) from None
+    raw = load_yaml(text, str(path))
     return parse_catalogue(raw, str(path))
 
 

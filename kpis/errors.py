@@ -19,8 +19,21 @@ class CatalogueProblem:
     hint: str
 
     def __str__(self) -> str:
-        shown = "(missing)" if self.value is _MISSING else repr(self.value)
+        shown = "(missing)" if self.value is _MISSING else preview(self.value)
         return f"{self.location}: {shown}: {self.problem}. Hint: {self.hint}"
+
+
+PREVIEW_CHARS = 60
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS, quote: bool = True) -> str:
+    """A value as quoted in a message: its ``repr`` (or its text, ``quote=False``) cut to
+    ``limit`` characters with an ellipsis and the full length, so that a huge value (a
+    whole file, an expanded alias) never makes a huge message."""
+    text = repr(value) if quote else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 class _Missing:

@@ -2,17 +2,20 @@
 
 Every saved version is kept with who saved it and when (``store.commentaries``); an edit
 started from an older version is refused rather than overwriting someone's text. User
-text is never rendered as raw HTML: :func:`to_html` escapes any HTML in it, and links to
-anything but http(s) and mail addresses are left as text.
+text is never rendered as raw HTML: :func:`to_html` escapes any HTML in it, links to
+anything but http(s) and mail addresses are left as text, and images are never loaded
+(each shows as its description).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.engine import Connection
 
@@ -24,8 +27,20 @@ MAX_CHARS = 20_000
 COLUMNS = ["workstream", "month", "version", "text", "saved_by", "saved_at"]
 
 # CommonMark with tables and strikethrough; "html": False escapes raw HTML (``<script>``
-# becomes text), and markdown-it's link check refuses javascript:, vbscript:, file: and data: links.
+# becomes text). A link or image must be http(s) or mailto, else it stays as the text
+# written; an image is never loaded (from a reader's browser or the PDF writer on the
+# server): it shows as its description.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+LINK_SCHEMES = re.compile(r"(https?:|mailto:)", re.IGNORECASE)
+_MARKDOWN.validateLink = lambda url: LINK_SCHEMES.match(url.strip()) is not None
+
+
+def _image_as_text(renderer, tokens, idx, options, env) -> str:
+    description = escapeHtml(renderer.renderInlineAsText(tokens[idx].children or [], options, env))
+    return f"[image: {description}]" if description else "[image]"
+
+
+_MARKDOWN.add_render_rule("image", _image_as_text)
 
 
 class NarrativeError(Exception):

@@ -316,3 +316,105 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
     assert "<title>Latest: -£56k, Red against target</title>" in html
     # no id reaches an attribute: sections are named by workstream ids only
     assert re.findall(r"""\b(?:id|href|src)\s*=\s*["']([^"']*)""", html) == ["headline", "ws-finance", "key"]
+
+
+# Nothing fetched from anywhere ----------------------------------------------------------
+
+HOSTILE_NARRATIVE = (
+    "Hours up. ![chart]({base}/chart.png) and ![dot](data:image/png;base64,iVBORw0KGgo=)\n\n"
+    "[JCB papers](https://example.org/jcb), [mail](mailto:icu@example.org), [share](file:///etc/passwd),"
+    " [inside]({base}/inside) <{base}/auto>\n\n"
+    '<img src="{base}/raw.png"> <link rel="stylesheet" href="{base}/x.css"> <style>@import "{base}/y.css";</style>'
+)
+
+
+@pytest.fixture
+def listener():
+    """A local HTTP server on a random port that records every request made to it: the
+    'internal address' a narrative might name."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Resources(HTMLParser):
+    """Every URL a document would load (``src``, ``srcset``, ``data``, ``poster``, a
+    ``<link>``'s ``href``, CSS ``url()`` and ``@import``) and every link's ``href``."""
+
+    LOADING = frozenset({"src", "srcset", "data", "poster", "background", "xlink:href", "action", "formaction"})
+
+    def __init__(self, document: str):
+        super().__init__()
+        self.loads: list[str] = []
+        self.links: list[str] = []
+        self.feed(document)
+        self.loads += re.findall(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", document)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in self.LOADING or (tag == "link" and name == "href"):
+                self.loads.append(value or "")
+            elif tag == "a" and name == "href":
+                self.links.append(value or "")
+
+
+def test_a_narrative_naming_urls_makes_a_pack_that_loads_nothing(data, catalogue, listener):
+    base, requests = listener
+    html = boardpack.pack_html(replace(data, narrative={"market": HOSTILE_NARRATIVE.format(base=base)}), catalogue)
+    found = Resources(html)
+    assert found.loads == []
+    # A link is the reader's to follow, never fetched: http(s) and mail only (file: stays text).
+    assert found.links == ["https://example.org/jcb", "mailto:icu@example.org", f"{base}/inside", f"{base}/auto"]
+    assert "[share](file:///etc/passwd)" in html
+    assert "[image: chart]" in html and "![dot](data:image/png;base64,iVBORw0KGgo=)" in html
+    assert "<img" not in html and "<link" not in html
+    assert requests == []
+
+
+def test_the_pdf_export_makes_no_request_for_a_narratives_urls(data, catalogue, listener):
+    base, requests = listener
+    pdf = boardpack.pack_pdf(replace(data, narrative={"market": HOSTILE_NARRATIVE.format(base=base)}), catalogue)
+    assert pdf.startswith(b"%PDF")
+    assert requests == []
+
+
+def test_the_pdf_writer_refuses_every_url_but_the_packs_own_embedded_resources(listener, tmp_path):
+    """Behind the narrative's own rule: even markup that names URLs directly gets none
+    fetched by WeasyPrint, while an embedded (data:) image still renders."""
+    base, requests = listener
+    (tmp_path / "local.png").write_bytes(b"not read")
+    document = (
+        f"<html><head><link rel='stylesheet' href='{base}/a.css'><style>@import '{base}/b.css';"
+        f" body {{ background: url('{base}/c.png') }} @font-face {{ font-family: x; src: url('{base}/d.woff') }}"
+        "</style></head>"
+        f"<body><img src='{base}/e.png'><img src='{(tmp_path / 'local.png').as_uri()}'>"
+        "<img src='data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'></body></html>"
+    )
+    assert boardpack.html_to_pdf(document).startswith(b"%PDF")
+    assert requests == []
+    fetcher = boardpack.pdf_fetcher()
+    with pytest.raises(boardpack.FetchRefused) as caught:
+        fetcher(f"{base}/e.png")
+    assert str(caught.value) == f"The board pack loads nothing from outside itself: refused '{base}/e.png'"
+    assert fetcher("data:text/plain,hi").read() == b"hi"
+    assert requests == []

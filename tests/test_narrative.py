@@ -200,6 +200,31 @@ def test_to_html_renders_markdown_and_never_raw_html(markdown, html):
     assert narrative.to_html(markdown) == html
 
 
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        # An image is never loaded from anywhere: it shows as its description.
+        ("![p](http://127.0.0.1:8799/x.png)", "<p>[image: p]</p>\n"),
+        ("![](https://example.org/x.png)", "<p>[image]</p>\n"),
+        ("![dot](data:image/png;base64,iVBORw0KGgo=)", "<p>![dot](data:image/png;base64,iVBORw0KGgo=)</p>\n"),
+        (
+            "[![logo](http://x.org/l.png)](https://example.org)",
+            '<p><a href="https://example.org">[image: logo]</a></p>\n',
+        ),
+        ("![<b>x</b>](http://x.org/l.png)", "<p>[image: &lt;b&gt;x&lt;/b&gt;]</p>\n"),
+        # Links: http(s) and mail only; anything else stays as the text written.
+        ("[mail us](mailto:icu@example.org)", '<p><a href="mailto:icu@example.org">mail us</a></p>\n'),
+        ("<https://example.org/jcb>", '<p><a href="https://example.org/jcb">https://example.org/jcb</a></p>\n'),
+        ("[files](ftp://example.org/x)", "<p>[files](ftp://example.org/x)</p>\n"),
+        ("[share](smb://fileserver/papers)", "<p>[share](smb://fileserver/papers)</p>\n"),
+        ("[admin](/data-status)", "<p>[admin](/data-status)</p>\n"),
+        ("[call](tel:0123)", "<p>[call](tel:0123)</p>\n"),
+    ],
+)
+def test_images_never_load_and_links_are_http_or_mail_only(markdown, html):
+    assert narrative.to_html(markdown) == html
+
+
 # The store ------------------------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ across chunks of a large file). Every rule's code is listed in the README.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

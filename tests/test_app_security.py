@@ -1,0 +1,37 @@
+"""The dashboard's side of the security promises (docs/security.md), through AppTest on
+the real app and its own SQLite file: a hostile configuration file is a message at
+start-up, fast."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app import ROOT, TIMEOUT
+from tests.test_yamlfile import billion_laughs, with_repeated_direction
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("billion laughs", "line 1, column 7: (missing): defines the YAML anchor &lol0."),
+        ("repeated key", "repeats the key 'direction' of line"),
+    ],
+)
+def test_a_hostile_catalogue_is_a_located_message_at_start_up(app_env, tmp_path, monkeypatch, content, message):
+    path = tmp_path / "kpis.yaml"
+    path.write_text(billion_laughs() if content == "billion laughs" else with_repeated_direction(), encoding="utf-8")
+    monkeypatch.setenv("KPIS_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    started = time.monotonic()
+    at.run()
+    assert time.monotonic() - started < 5  # a whole first run of the app; the refusal itself is in test_yamlfile
+    assert not at.exception
+    assert (
+        at.error[0].value
+        == "The catalogue of indicators is not valid, so the dashboard cannot open. An administrator can fix it:"
+    )
+    assert message in at.code[0].value
+    assert len(at.code[0].value) < 400
