@@ -67,32 +67,33 @@ INEQUALITY_COLUMNS = [
 _RESULTS = INEQUALITY_COLUMNS[1:-1]
 
 
-def _transform(values: np.ndarray, transform: str, scale: float) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if transform == "log":
-            return np.log(values)
-        if transform == "logit":
-            p = values / scale
-            return np.log(p / (1 - p))
-    return values
+_KINDS = {name: code for code, name in enumerate(SII_TRANSFORMS)}  # none 0, log 1, logit 2
 
 
-def _back(y: np.ndarray, transform: str, scale: float) -> np.ndarray:
-    if transform == "log":
-        return np.exp(y)
-    if transform == "logit":
-        return scale / (1 + np.exp(-y))
-    return y
+def _to_fitting_scale(values: np.ndarray, is_log: np.ndarray, is_logit: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Values on each area's fitting scale: log, logit of value / scale, or as they are."""
+    fitted = values.copy()
+    if is_log.any():
+        np.log(values, out=fitted, where=is_log)
+    if is_logit.any():
+        share = values / scale
+        np.log(share / (1 - share), out=fitted, where=is_logit)
+    return fitted
 
 
-def _transformed_width(lower: np.ndarray, upper: np.ndarray, transform: str, scale: float) -> np.ndarray:
-    """g(upper) − g(lower) for the transform g, with one logarithm instead of two."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if transform == "log":
-            return np.log(upper / lower)
-        if transform == "logit":
-            return np.log(upper * (scale - lower) / (lower * (scale - upper)))
-    return upper - lower
+def _width(lower, upper, is_log, is_logit, scale) -> np.ndarray:
+    """g(upper) − g(lower) on each area's fitting scale, one logarithm per group."""
+    width = upper - lower
+    if is_log.any():
+        np.log(upper / lower, out=width, where=is_log)
+    if is_logit.any():
+        np.log(upper * (scale - lower) / (lower * (scale - upper)), out=width, where=is_logit)
+    return width
+
+
+def _back(y: np.ndarray, kinds: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """From each area's fitting scale back to the values' scale."""
+    return np.where(kinds == 1, np.exp(y), np.where(kinds == 2, scale / (1 + np.exp(-y)), y))
 
 
 def slope_index(
@@ -101,8 +102,8 @@ def slope_index(
     lower=None,
     upper=None,
     *,
-    transform: str = "none",
-    scale: float = 1.0,
+    transform="none",
+    scale=1.0,
     confidence: float = CONFIDENCE_95,
     se=None,
     multiplier: float = 1.0,
@@ -111,9 +112,10 @@ def slope_index(
 
     Arguments are arrays of shape ``(groups,)`` for one area or ``(areas, groups)`` for
     many, most deprived group first: each group's value, population (> 0) and 95%
-    limits. ``scale`` is the values' multiplier, needed by ``logit`` (a percentage is a
-    proportion × 100). ``se``, if given, is each group's standard error on the fitting
-    scale and is used instead of the limits (as ``phe_sii``'s ``se`` argument).
+    limits. ``transform`` (one of :data:`SII_TRANSFORMS`) and ``scale`` (the values'
+    multiplier, needed by ``logit``: a percentage is a proportion × 100) are one for all
+    areas or one per area. ``se``, if given, is each group's standard error on the
+    fitting scale and is used instead of the limits (as ``phe_sii``'s ``se`` argument).
     ``multiplier`` is ``phe_sii``'s: the SII and its limits are multiplied by it (100 for
     proportions given between 0 and 1 but read as percentages), and a negative one
     reverses the polarity (limits swapped, RII and its limits inverted). Returns
@@ -121,59 +123,69 @@ def slope_index(
     fitted value at the most deprived end), one per area; NaN where a figure cannot be
     computed (see :func:`inequality` for the reasons).
     """
-    if transform not in SII_TRANSFORMS:
-        raise ValueError(f"unknown sii_transform {transform!r}: use one of {list(SII_TRANSFORMS)}")
     v, n = (np.atleast_2d(np.asarray(x, dtype=float)) for x in (value, population))
     lo, hi = (
         np.full_like(v, np.nan) if x is None else np.atleast_2d(np.asarray(x, dtype=float)) for x in (lower, upper)
     )
-    share = n / n.sum(axis=1, keepdims=True)
-    rank = np.cumsum(share, axis=1) - share / 2  # midpoints of the cumulative shares
-    y = _transform(v, transform, scale)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    named = np.broadcast_to(np.asarray(transform, dtype=object), v.shape[:1])
+    unknown = set(pd.unique(named)) - set(SII_TRANSFORMS)
+    if unknown:
+        raise ValueError(f"unknown sii_transform {sorted(map(str, unknown))}: use one of {list(SII_TRANSFORMS)}")
+    kinds = np.select([named == "log", named == "logit"], [1, 2], 0)
+    scales = np.broadcast_to(np.asarray(scale, dtype=float), v.shape[:1])
+    is_log, is_logit, s2 = (kinds == 1)[:, None], (kinds == 2)[:, None], scales[:, None]
+    z = z_score(confidence)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        share = n / n.sum(axis=1, keepdims=True)
+        rank = np.cumsum(share, axis=1) - share / 2  # midpoints of the cumulative shares
+        y = _to_fitting_scale(v, is_log, is_logit, s2)
         if se is None:
-            se = _transformed_width(lo, hi, transform, scale) / (2 * Z_95)
+            se = _width(lo, hi, is_log, is_logit, s2) / (2 * Z_95)
         else:
             se = np.atleast_2d(np.asarray(se, dtype=float))
         mean_rank = (share * rank).sum(axis=1, keepdims=True)  # 0.5 by construction
-        spread = (share * (rank - mean_rank) ** 2).sum(axis=1, keepdims=True)
-        weight = share * (rank - mean_rank) / spread  # slope = Σ weight · y
+        centred = rank - mean_rank
+        weight = share * centred
+        weight /= (weight * centred).sum(axis=1, keepdims=True)  # slope = Σ weight · y
         slope = (weight * y).sum(axis=1)
         intercept = (share * y).sum(axis=1) - slope * mean_rank[:, 0]
-        sd = np.sqrt((weight**2 * se**2).sum(axis=1))
-    z = z_score(confidence)
-    slope_lower, slope_upper = slope - z * sd, slope + z * sd
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if transform == "none":
-            result = {
-                "sii": slope,
-                "sii_lower": slope_lower,
-                "sii_upper": slope_upper,
-                "rii": (intercept + slope) / intercept,
-            }
-            # Fieller limits of fitted(1) / fitted(0)
-            at0 = share - weight * mean_rank  # fitted(0) = Σ at0 · y
-            at1 = at0 + weight
-            v00, v11, v01 = ((a * b * se**2).sum(axis=1) for a, b in ((at0, at0), (at1, at1), (at0, at1)))
-            m0, m1 = intercept, intercept + slope
+        variance = se * se
+        sd = np.sqrt((weight * weight * variance).sum(axis=1))
+        slope_lower, slope_upper = slope - z * sd, slope + z * sd
+
+        # untransformed: the slope and its normal limits; Fieller limits of fitted(1) / fitted(0)
+        result = {"sii": slope.copy(), "sii_lower": slope_lower, "sii_upper": slope_upper}
+        result["rii"] = (intercept + slope) / intercept
+        result["intercept"] = intercept.copy()
+        result["rii_lower"] = np.full(slope.shape, np.nan)
+        result["rii_upper"] = np.full(slope.shape, np.nan)
+        plain = kinds == 0
+        if plain.any():
+            at0 = share[plain] - weight[plain] * mean_rank[plain]  # fitted(0) = Σ at0 · y
+            at1 = at0 + weight[plain]
+            var = variance[plain]
+            v00, v11, v01 = ((a * b * var).sum(axis=1) for a, b in ((at0, at0), (at1, at1), (at0, at1)))
+            m0, m1 = intercept[plain], intercept[plain] + slope[plain]
             qa = m0**2 - z**2 * v00
             qb = m0 * m1 - z**2 * v01
             qc = m1**2 - z**2 * v11
             disc = qb**2 - qa * qc
             bounded = (qa > 0) & (disc >= 0)
             root = np.sqrt(np.where(bounded, disc, 0.0))
-            result["rii_lower"] = np.where(bounded, (qb - root) / qa, np.nan)
-            result["rii_upper"] = np.where(bounded, (qb + root) / qa, np.nan)
-            result["intercept"] = intercept
-        else:
-            middle = intercept + slope / 2
-            at0, at1 = _back(intercept, transform, scale), _back(intercept + slope, transform, scale)
-            result = {"sii": at1 - at0, "rii": at1 / at0, "intercept": at0}
-            for end, s in (("lower", slope_lower), ("upper", slope_upper)):
-                top, bottom = _back(middle + s / 2, transform, scale), _back(middle - s / 2, transform, scale)
-                result[f"sii_{end}"] = top - bottom
-                result[f"rii_{end}"] = top / bottom
-            result["intercept"] = at0 * abs(multiplier)
+            result["rii_lower"][plain] = np.where(bounded, (qb - root) / qa, np.nan)
+            result["rii_upper"][plain] = np.where(bounded, (qb + root) / qa, np.nan)
+
+        # transformed: back-transform both ends; the limits pivot on the fitted midpoint
+        bent = kinds > 0
+        if bent.any():
+            k, sc = kinds[bent], scales[bent]
+            a0, a1 = _back(intercept[bent], k, sc), _back(intercept[bent] + slope[bent], k, sc)
+            result["sii"][bent], result["rii"][bent], result["intercept"][bent] = a1 - a0, a1 / a0, a0 * abs(multiplier)
+            middle = intercept[bent] + slope[bent] / 2
+            for end, limit in (("lower", slope_lower[bent]), ("upper", slope_upper[bent])):
+                top, bottom = _back(middle + limit / 2, k, sc), _back(middle - limit / 2, k, sc)
+                result[f"sii_{end}"][bent] = top - bottom
+                result[f"rii_{end}"][bent] = top / bottom
     if multiplier != 1:
         for name in ("sii", "sii_lower", "sii_upper"):
             result[name] = result[name] * multiplier
@@ -297,15 +309,10 @@ def inequality(
     with np.errstate(divide="ignore", invalid="ignore"):
         results["gap_abs"] = np.where(ends, v[:, -1] - v[:, 0], np.nan)
         results["gap_rel"] = np.where(ends & (v[:, 0] != 0), v[:, -1] / v[:, 0], np.nan)
-    unbounded = np.zeros(n_sets, dtype=bool)
-    for i, t in enumerate(transform_names):
-        of_t = complete & (transform_code == i)
-        for s in np.unique(scales[of_t]):
-            rows = of_t & (scales == s)
-            fit = slope_index(v[rows], n[rows], lo[rows], hi[rows], transform=t, scale=float(s), confidence=confidence)
-            for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
-                results[name][rows] = fit[name]
-            unbounded[rows] = np.isnan(fit["rii_lower"])
+    fit = slope_index(v, n, lo, hi, transform=transforms[transform_code], scale=scales, confidence=confidence)
+    for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+        results[name] = np.where(complete, fit[name], np.nan)
+    unbounded = complete & np.isnan(results["rii_lower"])
 
     # one note per distinct pattern of trouble (what, which groups, which transform)
     kind = np.select([missing_mask > 0, no_interval_mask > 0, domain_mask > 0, complete & unbounded], [1, 2, 3, 4], 0)
