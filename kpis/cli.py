@@ -19,6 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from kpis import exports, ingest, periods, rollback, sample, status, store
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
 from kpis.errors import CatalogueError, ExtractError
+from kpis.ingest import template
+from kpis.ingest.template import Format as TemplateFormat
+from kpis.ingest.template import Layout
 from kpis.performance import build_kpi_table, rag_summary
 
 FORMATS = ("csv", "json", "markdown")
@@ -92,7 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     template = commands.add_parser("template", help="write the extract template for a month: the indicators due")
     template.add_argument("--month", type=_month, default=None, metavar="YYYY-MM", help="default: last month")
-    template.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+    template.add_argument("--layout", choices=[x.value for x in Layout], default="long", help="long (default) or wide")
+    template.add_argument(
+        "--format", choices=[x.value for x in TemplateFormat], default="csv", help="csv (default) or xlsx"
+    )
+    template.add_argument(
+        "--output", type=Path, default=None, help="write to this file (a workbook must go to a file), or a directory"
+    )
     _add_common(template, database=False)
 
     undo = commands.add_parser("rollback", help="roll back an extract: its values go back to what they were before it")
@@ -222,12 +231,20 @@ def _export(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     month = args.month if args.month is not None else periods.current_month() - 1
-    content = status.template(catalogue, month)
-    if args.output:
-        args.output.write_bytes(content)
-        print(
-            f"{args.output}: the template for {periods.month_name(month)}, {len(status.due(catalogue, month))} indicators due"
-        )
+    due = status.due(catalogue, month)
+    if not due:
+        print(f"Nothing is due for {periods.month_name(month)}: no template to write.", file=sys.stderr)
+        return 1
+    content = template.template(catalogue, month, args.layout, args.format)
+    output = args.output
+    if output is not None and output.is_dir():
+        output = output / template.template_name(month, args.layout, args.format)
+    if output is None and args.format == TemplateFormat.XLSX:
+        print("A workbook cannot go to standard output: give --output FILE.", file=sys.stderr)
+        return 2
+    if output is not None:
+        output.write_bytes(content)
+        print(f"{output}: the {args.layout} template for {periods.month_name(month)}, {len(due)} indicators due")
     else:
         sys.stdout.write(content.decode("utf-8"))
     return 0

@@ -10,15 +10,11 @@ started`` (before the indicator's first value: a measure new this year).
 
 from __future__ import annotations
 
-import csv
-import io
-
 import numpy as np
 import pandas as pd
 
 from kpis import periods
 from kpis.catalogue import Catalogue, Frequency, Indicator
-from kpis.ingest import COLUMNS
 
 LOADED, REVISED, LATE, MISSING, NOT_DUE, NOT_STARTED = "loaded", "revised", "late", "missing", "not due", "not started"
 STATES = [LOADED, REVISED, LATE, MISSING, NOT_DUE, NOT_STARTED]
@@ -33,21 +29,6 @@ def is_due(indicator: Indicator, month: int) -> bool:
 def due(catalogue: Catalogue, month: int) -> list[Indicator]:
     """The indicators whose value for ``month`` is due, in catalogue order."""
     return [i for i in catalogue.indicators if is_due(i, month)]
-
-
-def template(catalogue: Catalogue, month: int) -> bytes:
-    """The extract template for a month: the header and one row per indicator due, with
-    the value (and numerator and denominator of ratio indicators) to fill in."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # as Excel writes CSV
-    writer.writerow(COLUMNS)
-    for indicator in due(catalogue, month):
-        writer.writerow([indicator.id, periods.to_text(month), "", "", "", ""])
-    return out.getvalue().encode("utf-8")
-
-
-def template_name(month: int) -> str:
-    return f"extract-template-{periods.to_text(month)}.csv"
 
 
 def coverage(observations: pd.DataFrame, catalogue: Catalogue, as_at: int, months: int = 12) -> pd.DataFrame:

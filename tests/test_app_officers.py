@@ -140,11 +140,24 @@ def test_an_oversized_file_gets_a_message_naming_the_command_line_not_a_crash(ap
     assert "python -m kpis ingest" in problems.loc[0, "hint"]
 
 
+def test_the_upload_page_states_its_size_limit_before_a_file_is_chosen(app_env, monkeypatch):
+    monkeypatch.setenv(upload.UPLOAD_LIMIT_ENV, "12")
+    at = start()
+    open_page(at, "upload")
+    assert "At most **12 MB** here" in " ".join(c.value for c in at.caption)
+    assert "python -m kpis ingest FILE" in " ".join(c.value for c in at.caption)
+
+
 def test_the_template_is_offered_for_the_month_after_the_latest_data(app_env):
     at = start()
     open_page(at, "upload")
     assert at.selectbox(key=upload.TEMPLATE_MONTH_KEY).value == NOV + 1
-    assert "Download the template for Dec 2020" in [b.label for b in at.get("download_button")]
+    assert [b.label for b in at.get("download_button") if b.label.startswith("Download as")] == [
+        "Download as CSV",
+        "Download as XLSX",
+    ]
+    assert at.radio(key="template_layout").options == ["Long: a row per indicator", "Wide: a column per month"]
+    assert "Dec 2020" in " ".join(c.value for c in at.caption)
 
 
 def test_data_status_shows_the_grid_the_extracts_and_downloads(app_env, catalogue):

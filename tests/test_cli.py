@@ -566,8 +566,23 @@ def test_template_writes_the_indicators_due_for_a_month(cli, catalogue, tmp_path
     assert lines[1:] == [f"{i},2020-10,,,," for i in monthly]
     out = tmp_path / "december.csv"
     written = ok(cli("template", "--month", "2020-12", "--output", out))
-    assert written.stdout == f"{out}: the template for Dec 2020, {len(catalogue.indicators)} indicators due\n"
+    assert written.stdout == f"{out}: the long template for Dec 2020, {len(catalogue.indicators)} indicators due\n"
     assert out.read_bytes().count(b"\r\n") == len(catalogue.indicators) + 1
+
+
+def test_the_cli_writes_a_wide_workbook_template(cli, catalogue, tmp_path):
+    result = cli("template", "--month", "2020-10", "--layout", "wide", "--format", "xlsx", "--output", tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "extract-template-2020-10-wide.xlsx"
+    due = [i for i in catalogue.indicators if i.frequency.value == "monthly"]
+    assert result.stdout == f"{path}: the wide template for Oct 2020, {len(due)} indicators due\n"
+    sheet = openpyxl.load_workbook(path)["Template"]
+    assert [c.value for c in sheet[1]][:4] == ["indicator", "name", "measure", "Apr-20"]
+
+
+def test_a_workbook_template_needs_an_output_file(cli):
+    result = cli("template", "--month", "2020-10", "--format", "xlsx")
+    assert (result.returncode, result.stderr) == (2, "A workbook cannot go to standard output: give --output FILE.\n")
 
 
 def test_ingest_records_the_os_user_when_no_user_is_given(cli, db, files):

@@ -4,9 +4,8 @@ loaded, late and missing values grouped by owner."""
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
-from kpis import ingest, periods, status
+from kpis import periods, status
 from kpis.catalogue import Frequency
 
 OCT, NOV = periods.parse_period("2020-10"), periods.parse_period("2020-11")
@@ -26,28 +25,6 @@ def test_monthly_indicators_are_due_every_month_and_quarterly_ones_at_quarter_en
     assert {i.id for i in status.due(catalogue, OCT)} == set(catalogue.indicator_ids) - quarterly
     december = periods.parse_period("2020-12")
     assert [i.id for i in status.due(catalogue, december)] == catalogue.indicator_ids
-
-
-def test_the_template_lists_the_indicators_due_and_loads_once_filled_in(engine, catalogue):
-    content = status.template(catalogue, OCT)
-    lines = content.decode().split("\r\n")
-    assert lines[0] == "indicator,period,value,numerator,denominator,note"
-    due = [i for i in catalogue.indicators if i.frequency is Frequency.MONTHLY]
-    assert lines[1:-1] == [f"{i.id},2020-10,,,," for i in due]
-    assert status.template_name(OCT) == "extract-template-2020-10.csv"
-    # As downloaded, every value is missing: refused, located.
-    with pytest.raises(ingest.ExtractError) as caught:
-        ingest.check_extract(content, "template.csv", catalogue, today=pd.Timestamp("2020-11-20"))
-    assert set(caught.value.problems["row"]) == set(range(2, len(due) + 2))
-    # Filled in (a count for each, numerator and denominator for ratios), it loads.
-    filled = [lines[0]]
-    for line, indicator in zip(lines[1:-1], due, strict=True):
-        ratio = indicator.aggregation.uses_ratio
-        filled.append(line.replace(",,,,", ",,40,80," if ratio else ",10,,,"))
-    result = ingest.ingest(
-        engine, ("\r\n".join(filled) + "\r\n").encode(), "october.csv", catalogue, "officer", pd.Timestamp("2020-11-20")
-    )
-    assert result.new == len(due)
 
 
 def test_coverage_marks_loaded_revised_late_missing_not_due_and_not_started(catalogue):

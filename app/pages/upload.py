@@ -14,6 +14,7 @@ from app import access, state, ui
 from kpis import ingest, periods, presentation, status
 from kpis.access import Right
 from kpis.errors import ExtractError
+from kpis.ingest import template
 from kpis.performance import build_kpi_table
 from kpis.spreadsheet import safe_file_name
 
@@ -45,17 +46,41 @@ def _template(view: state.View) -> None:
             "Month", options, format_func=periods.month_name, key=TEMPLATE_MONTH_KEY, label_visibility="collapsed"
         )
         due = status.due(view.catalogue, month)
+        if not due:
+            st.info(f"Nothing is due for {periods.month_name(month)}.", icon=":material/event_busy:")
+            return
+        layout = template.Layout(
+            st.radio(
+                "Layout",
+                [x.value for x in template.Layout],
+                format_func={"long": "Long: a row per indicator", "wide": "Wide: a column per month"}.get,
+                horizontal=True,
+                key="template_layout",
+            )
+        )
         st.caption(
-            f"The header and the {len(due)} indicators due for {periods.month_name(month)} "
-            "(quarterly ones on a quarter's last month), values left blank to fill in."
+            f"The {len(due)} indicators due for {periods.month_name(month)} (quarterly ones on a quarter's last "
+            "month), figures left blank to fill in"
+            + (" (the months of the financial year so far as columns)." if layout is template.Layout.WIDE else ".")
         )
-        st.download_button(
-            f"Download the template for {periods.month_name(month)}",
-            status.template(view.catalogue, month),
-            file_name=status.template_name(month),
-            mime="text/csv",
-            icon=":material/table_view:",
-        )
+        columns = st.columns(2)
+        for column, fmt, mime, icon in (
+            (columns[0], template.Format.CSV, "text/csv", ":material/table_view:"),
+            (
+                columns[1],
+                template.Format.XLSX,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ":material/grid_on:",
+            ),
+        ):
+            column.download_button(
+                f"Download as {fmt.value.upper()}",
+                template.template(view.catalogue, month, layout, fmt),
+                file_name=template.template_name(month, layout, fmt),
+                mime=mime,
+                icon=icon,
+                key=f"template_{fmt.value}",
+            )
 
 
 def _rejected(error: ExtractError) -> None:
