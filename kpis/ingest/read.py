@@ -236,9 +236,9 @@ def _parsed(text: str, problems: Problems) -> Iterator[pd.DataFrame]:
 def _widest_line(text: str) -> int:
     """The most cells on one line (commas + 1), counted over the raw bytes at C speed."""
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    commas = np.cumsum(data == ord(","))
-    ends = np.flatnonzero(data == ord("\n"))
-    per_line = np.diff(np.concatenate([[0], commas[ends], [commas[-1]] if len(commas) else [0]]))
+    commas = np.flatnonzero(data == ord(","))
+    line_starts = np.concatenate([[0], np.flatnonzero(data == ord("\n")) + 1, [len(data)]])
+    per_line = np.diff(np.searchsorted(commas, line_starts))
     return int(per_line.max()) + 1 if len(per_line) else 1
 
 
@@ -572,7 +572,8 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
     frame = {"row": line, "column": ""}
     for name in COLUMNS:
         position = layout.positions.get(name)
-        frame[name] = records[position].str.strip().to_numpy(object) if position is not None else ""
+        # The text cells stay pandas strings (Arrow-backed): no Python object per cell.
+        frame[name] = records[position].str.strip().array if position is not None else ""
     frame["numerator_row"] = line
     frame["denominator_row"] = line
     return pd.DataFrame(frame)[CELL_COLUMNS]

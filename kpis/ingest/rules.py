@@ -61,16 +61,16 @@ def _indicator_facts(catalogue: Catalogue) -> pd.DataFrame:
     )
 
 
-def _per_distinct(cells: pd.Series, make: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
-    """``make`` over the distinct cells, laid out over every row."""
-    codes, uniques = pd.factorize(cells.to_numpy(object))
-    made = make(pd.Series(uniques, dtype=object))
-    return made.take(codes).set_axis(cells.index)
+def _distinct(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's code and the distinct cells (as Python text): checks run once per
+    distinct cell, then are spread to the rows by their codes."""
+    codes, uniques = pd.factorize(cells)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
 
 
-def _parse_indicators(cells: pd.Series, catalogue: Catalogue) -> pd.DataFrame:
-    code_map = catalogue.code_map
-    return pd.DataFrame({"id": cells.str.strip().str.casefold().map(code_map)}, index=cells.index)
+def _spread(made: pd.DataFrame, codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
+    """Columns made per distinct cell, laid out over the rows."""
+    return {prefix + name: made[name].to_numpy()[codes] for name in made.columns}
 
 
 def _parse_periods(cells: pd.Series) -> pd.DataFrame:
@@ -136,14 +136,14 @@ def _parse_number_texts(texts: pd.Series, allow_percent: pd.Series) -> pd.DataFr
     )
 
 
-def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray) -> pd.DataFrame:
+def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     """:func:`_parse_number_texts` of every row, worked out once per distinct (cell,
     percent allowed) pair; and which cells are blank."""
-    text_codes, texts = pd.factorize(cells.to_numpy(object))
+    text_codes, texts = _distinct(cells)
     pair_codes, pairs = pd.factorize(text_codes.astype(np.int64) * 2 + allow_percent)
-    made = _parse_number_texts(pd.Series(texts[pairs // 2], dtype=object), pd.Series(pairs % 2 == 1))
-    out = made.take(pair_codes).set_axis(cells.index)
-    out["blank"] = (cells == "").to_numpy()
+    made = _parse_number_texts(pd.Series(texts.to_numpy()[pairs // 2], dtype=object), pd.Series(pairs % 2 == 1))
+    out = _spread(made, pair_codes, prefix)
+    out[prefix + "blank"] = (texts == "").to_numpy()[text_codes]
     return out
 
 
@@ -153,20 +153,22 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     ``_bad``, ``_blank`` for the three number columns, and the computed ``figure`` (the
     value, or numerator / denominator × scale)."""
     facts = derived(catalogue, "ingest.indicator_facts", _indicator_facts)
-    out = cells.reset_index(drop=True)
-    out = out.join(_per_distinct(out["indicator"], lambda u: _parse_indicators(u, catalogue)))
-    known = out["id"].notna().to_numpy()
-    looked_up = facts.reindex(out["id"].where(known, None))
-    for name in facts.columns:
-        out[name] = looked_up[name].to_numpy()
-    out["known"] = known
-    out[["ratio", "quarterly", "negative_ok"]] = out[["ratio", "quarterly", "negative_ok"]].fillna(False).astype(bool)
-    out["percent"] = (out["unit"] == Unit.PERCENT.value).to_numpy()
-    out = out.join(_per_distinct(out["period"], _parse_periods))
+    columns: dict[str, object] = {name: cells[name].to_numpy() for name in cells.columns}
+    codes, indicators = _distinct(cells["indicator"])
+    ids = indicators.str.strip().str.casefold().map(catalogue.code_map)
+    columns["id"] = ids.to_numpy(object)[codes]
+    looked_up = facts.reindex(ids.where(ids.notna(), None)).reset_index(drop=True)
+    for name in ("ratio", "quarterly", "negative_ok"):
+        looked_up[name] = looked_up[name].fillna(False).astype(bool)
+    columns.update(_spread(looked_up, codes))
+    columns["known"] = ids.notna().to_numpy()[codes]
+    columns["percent"] = columns["unit"] == Unit.PERCENT.value
+    period_codes, period_texts = _distinct(cells["period"])
+    columns.update(_spread(_parse_periods(period_texts), period_codes))
     for field in ("value", "numerator", "denominator"):
-        allow = out["percent"].to_numpy() if field == "value" else np.zeros(len(out), dtype=bool)
-        parsed = _parse_numbers(out[field], allow)
-        out = out.join(parsed.add_prefix(f"{field}_"))
+        allow = columns["percent"] if field == "value" else np.zeros(len(cells), dtype=bool)
+        columns.update(_parse_numbers(cells[field], np.asarray(allow, dtype=bool), f"{field}_"))
+    out = pd.DataFrame(columns)
     num, den = out["numerator_number"], out["denominator_number"]
     has_ratio = num.notna() & den.notna() & (den > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
