@@ -398,6 +398,7 @@ def _problems(error: ValidationError, prefix: str, model: type[BaseModel]) -> li
             value=MISSING if e["type"] == "missing" else e.get("input"),
             problem=_message(e),
             hint=_hint(e, model),
+            code=f"catalogue.{e['type']}",
         )
         for e in error.errors()
     ]

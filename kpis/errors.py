@@ -17,6 +17,7 @@ class CatalogueProblem:
     value: object
     problem: str
     hint: str
+    code: str = "catalogue.invalid"  # ``catalogue.<kind>``: the kind of problem, for tools
 
     def __str__(self) -> str:
         shown = "(missing)" if self.value is _MISSING else preview(self.value)
@@ -52,6 +53,26 @@ class CatalogueError(Exception):
         self.problems = problems
         self.source = source
         super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+    def frame(self) -> pd.DataFrame:
+        """The problems as every refusal is tabled (:data:`PROBLEM_COLUMNS`): the file, the
+        key's location as the column, and no row (a YAML line, where it is known, is in
+        the location)."""
+        return pd.DataFrame(
+            [
+                problem(
+                    0,
+                    p.location,
+                    "" if p.value is _MISSING else preview(p.value, quote=False),
+                    p.problem,
+                    p.hint,
+                    code=p.code,
+                    file=self.source,
+                )
+                for p in self.problems
+            ],
+            columns=PROBLEM_COLUMNS,
+        )
 
 
 PROBLEM_COLUMNS = ["code", "file", "sheet", "row", "column", "value", "problem", "hint"]
@@ -115,7 +136,7 @@ class ExtractError(Exception):
             where = f"row {p.row}" if p.row else "file"
             sheet = f"sheet {p.sheet!r}, " if p.sheet else ""
             column = f", column {p.column}" if p.column else ""
-            value = f", value {_preview(p.value)!r}" if p.value not in (None, "") else ""
+            value = f", value {preview(p.value, 200)}" if p.value not in (None, "") else ""
             lines.append(f"  {sheet}{where}{column}{value}: {p.problem}. Hint: {p.hint}")
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
@@ -125,12 +146,6 @@ class ExtractError(Exception):
 def reject(problems: pd.DataFrame) -> ExtractError:
     """The error for a file's problems (their ``file`` names it)."""
     return ExtractError(str(problems["file"].iloc[0]), problems)
-
-
-def _preview(value: object, limit: int = 200) -> str:
-    """A value as quoted in a message: at most ``limit`` characters."""
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class StaleEditError(Exception):

@@ -10,9 +10,7 @@ every problem is collected, each with its row, column, value and a hint, then
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,7 +23,8 @@ from sqlalchemy.engine import Connection
 
 from kpis import errors, store
 from kpis.catalogue import Catalogue
-from kpis.errors import PROBLEM_COLUMNS, ExtractError, StaleEditError
+from kpis.errors import PROBLEM_COLUMNS, ExtractError, Problems, StaleEditError
+from kpis.ingest import read
 from kpis.spreadsheet import FORMULA_START, safe_csv
 
 RANKS = ("V High", "High", "Moderate", "Low")  # most severe first
@@ -242,7 +241,9 @@ def _checked(fields: Mapping[str, object], catalogue: Catalogue, row: int) -> tu
         try:
             values[name] = parse(fields.get(name), catalogue)
         except _Invalid as invalid:
-            problems.append(_problem(row, name, _text(fields.get(name)), invalid.problem, invalid.hint))
+            problems.append(
+                _problem(row, name, _text(fields.get(name)), invalid.problem, invalid.hint, code=f"{name}.invalid")
+            )
     return (None, problems) if problems else (Risk(**values), [])
 
 
@@ -349,6 +350,7 @@ def _unknown_id_problem(row: int, risk_id: int) -> dict:
         risk_id,
         f"there is no risk {risk_id} in the register",
         "leave risk_id blank to add a new risk, or use the id of a risk in the register to update it",
+        code="risk_id.unknown",
     )
 
 
@@ -521,15 +523,23 @@ def import_csv(
 
 
 def _read_file(content: bytes, catalogue: Catalogue, file_name: str) -> tuple[list[ImportedRisk], list[dict]]:
-    """The risks of a file and every problem found in it."""
+    """The risks of a file (CSV or a workbook, read by the extracts' reader) and every
+    problem found in it."""
+    source = read.Source(content, file_name)
+    header_hint = f"write a header row '{','.join(RISK_COLUMNS)}' and one row per risk"
     try:
-        header, rows = _records(_decode(content))
-    except _Invalid as invalid:
-        return [], [_problem(0, "", "", invalid.problem, invalid.hint)]
-    problems = _header_problems(header)
-    if problems:
-        return [], problems
-    names = [h.strip().lower() for h in header]
+        read.refuse_oversized(content, file_name, MAX_BYTES)
+        table = read.read_table(source, Problems(file_name), header_hint)
+        problems = _header_problems(table.header, table.header_line)
+        if problems:
+            return [], problems
+        rows = [record for chunk in table.body for record in read.records_of(chunk)]
+    except ExtractError as error:
+        return [], error.problems.to_dict("records")
+    if len(rows) > MAX_ROWS:
+        too_many = f"the file has more than {MAX_ROWS:,} risks"
+        return [], [_problem(0, "", "", too_many, "split it into smaller files", code="file.too_many_rows")]
+    names = [h.strip().lower() for h in table.header]
     imported, first_row_of = [], {}
     for row, cells in rows:
         if len(cells) > len(names) and "".join(cells[len(names) :]).strip():
@@ -542,46 +552,12 @@ def _read_file(content: bytes, catalogue: Catalogue, file_name: str) -> tuple[li
         if risk is not None and not found:
             imported.append(ImportedRisk(row, risk_id, risk))
     if not rows and not problems:
-        problems.append(
-            _problem(0, "", "", "the file has a header but no risks", "add one row per risk below the header")
-        )
+        no_rows = "the file has a header but no risks"
+        problems.append(_problem(0, "", "", no_rows, "add one row per risk below the header", code="file.no_rows"))
     return imported, problems
 
 
-def _decode(content: bytes) -> str:
-    if len(content) > MAX_BYTES:
-        raise _Invalid(
-            f"the file is larger than the limit of {MAX_BYTES // (1024 * 1024)} MB", "split it into smaller files"
-        )
-    if content.startswith(b"PK\x03\x04") or content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _Invalid("this is an Excel workbook, not a CSV file", _SAVE_AS_UTF8)
-    try:
-        return content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Invalid("the file is not UTF-8 text", _SAVE_AS_UTF8) from None
-
-
-def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header's cells and each non-blank row's number and cells, counting rows as a
-    spreadsheet does: one per record, blank ones included, the header being row 1."""
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as error:
-        raise _Invalid(f"the CSV cannot be read ({error})", 'check for an unclosed quote (") in a cell') from None
-    numbered = [(row, cells) for row, cells in enumerate(records, start=1) if "".join(cells).strip()]
-    if not numbered:
-        raise _Invalid("the file is empty", f"write a header row '{','.join(RISK_COLUMNS)}' and one row per risk")
-    if numbered[0][0] != 1:  # the header must be the first row, so that the rows are numbered as in the file
-        raise _Invalid("the first row is blank", "delete the blank rows above the header")
-    if len(numbered) > MAX_ROWS + 1:
-        raise _Invalid(f"the file has more than {MAX_ROWS:,} risks", "split it into smaller files")
-    header = numbered[0][1]
-    while len(header) > 1 and not header[-1].strip():  # Excel writes empty cells after the last column
-        header = header[:-1]
-    return header, numbered[1:]
-
-
-def _header_problems(header: list[str]) -> list[dict]:
+def _header_problems(header: list[str], line: int = 1) -> list[dict]:
     names = [h.strip().lower() for h in header]
     problems = []
     for position, (name, written) in enumerate(zip(names, header, strict=True), start=1):
@@ -590,24 +566,35 @@ def _header_problems(header: list[str]) -> list[dict]:
             did_you_mean = f"did you mean '{close[0]}'? " if close else ""
             problems.append(
                 _problem(
-                    1,
+                    line,
                     written,
                     written,
                     f"column {position} is not a risk register column",
                     f"{did_you_mean}the columns are {', '.join(RISK_COLUMNS)}",
+                    code="header.unknown_column",
                 )
             )
         elif names.index(name) != position - 1:
-            problems.append(_problem(1, written, written, "this column appears twice", "keep one column of each name"))
+            problems.append(
+                _problem(
+                    line,
+                    written,
+                    written,
+                    "this column appears twice",
+                    "keep one column of each name",
+                    code="header.repeated_column",
+                )
+            )
     for name in RISK_COLUMNS:
         if name not in names:
             problems.append(
                 _problem(
-                    1,
+                    line,
                     name,
                     "",
                     f"the column '{name}' is missing",
                     f"the header row must name every column: {', '.join(RISK_COLUMNS)} (a cell may be blank)",
+                    code="header.missing_column",
                 )
             )
     return problems
@@ -620,6 +607,7 @@ def _wider_row_problem(row: int, cells: list[str], width: int) -> dict:
         ",".join(cells),
         f"this row has {len(cells)} cells, the header has {width}",
         'quote text that contains commas ("checked, revised"), or delete the cells after the last column',
+        code="row.too_wide",
     )
 
 
@@ -645,6 +633,7 @@ def _risk_id(value: object, row: int, first_row_of: dict[int, int], problems: li
                 text,
                 "is not a risk id",
                 "leave risk_id blank for a new risk, or write the number of a risk in the register",
+                code="risk_id.format",
             )
         )
         return None
@@ -657,6 +646,7 @@ def _risk_id(value: object, row: int, first_row_of: dict[int, int], problems: li
                 text,
                 f"risk {risk_id} is on row {first_row_of[risk_id]} too",
                 "keep one row per risk",
+                code="risk_id.repeated",
             )
         )
     first_row_of.setdefault(risk_id, row)

@@ -22,7 +22,7 @@ from kpis.catalogue import (
     parse_catalogue,
     reference_markdown,
 )
-from kpis.errors import CatalogueError
+from kpis.errors import PROBLEM_COLUMNS, CatalogueError
 
 MINIMAL = {
     "owners": {"AB": "Associate Director"},
@@ -392,3 +392,14 @@ def test_units_that_may_be_negative():
     assert [u.value for u in Unit if u.allows_negative] == ["currency", "number"]
     catalogue = parse_catalogue(_with(indicators__0__unit="currency"))
     assert catalogue.indicators[0].unit is Unit.CURRENCY
+
+
+def test_catalogue_problems_table_like_every_refusal_with_a_code_per_kind():
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue({"workstreams": [], "indicators": [{"id": "x", "unit": "miles"}]}, "k.yaml")
+    frame = caught.value.frame()
+    assert list(frame.columns) == PROBLEM_COLUMNS
+    assert set(frame["file"]) == {"k.yaml"}
+    unit = frame[frame["column"] == "indicators[0].unit"].iloc[0]
+    assert (unit.code, unit.value) == ("catalogue.enum", "miles")
+    assert frame[frame["column"] == "indicators[0].name"].iloc[0].code == "catalogue.missing"

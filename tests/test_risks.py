@@ -49,8 +49,12 @@ def stored_rows(engine) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(select(store.risk_versions).order_by(store.risk_versions.c.id)).fetchall())
 
 
+LOCATED = ["row", "column", "value", "problem", "hint"]  # of PROBLEM_COLUMNS; the code and file are checked apart
+
+
 def problems_of(refused: pytest.ExceptionInfo) -> list[tuple]:
-    return [tuple(p) for p in refused.value.problems[PROBLEM_COLUMNS].itertuples(index=False)]
+    assert set(refused.value.problems.columns) == set(PROBLEM_COLUMNS)
+    return [tuple(p) for p in refused.value.problems[LOCATED].itertuples(index=False)]
 
 
 # Validation -----------------------------------------------------------------------------
@@ -385,14 +389,20 @@ def test_columns_in_another_order_and_trailing_empty_header_cells_are_read(catal
     assert imported == risks.ImportedRisk(2, None, risks.Risk("A risk.", "Low", "SR"))
 
 
+def test_a_windows_1252_file_and_a_blank_first_row_are_read_as_extracts_are(catalogue):
+    """The register is read by the extracts' reader: what an extract may be, it may be."""
+    content = b"\r\n" + (HEADER + "\r\n,Caf\xe9,A risk.,Low,SR,,,,,\r\n").encode("latin-1")
+    (imported,) = risks.read_csv(content, catalogue)
+    assert (imported.row, imported.risk.programme, imported.risk.description) == (3, "Café", "A risk.")
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
         (b"", (0, "", "", "the file is empty", f"write a header row '{HEADER}' and one row per risk")),
         (HEADER.encode() + b"\n", (0, "", "", "the file has a header but no risks", "add one row per risk below the header")),
-        (HEADER.encode() + b"\n,Caf\xe9,A risk.,Low,SR,,,,,\n", (0, "", "", "the file is not UTF-8 text", "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'")),
-        (b"PK\x03\x04rest", (0, "", "", "this is an Excel workbook, not a CSV file", "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'")),
-        (b"\n" + csv_bytes(",,A risk.,Low,SR,,,,,"), (0, "", "", "the first row is blank", "delete the blank rows above the header")),
+        (b"PK\x03\x04rest", (0, "", "", "this is an Excel workbook, not a CSV file", "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)', or load the workbook itself (named .xlsx)")),
+        (HEADER.encode() + b"\n,Caf\xe9,A risk.,Low,SR,,,,,\n" + "Café\n".encode(), (0, "", "", "the file mixes UTF-8 and Windows-1252 text: line 2 is the first that is not UTF-8", "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)', so that every line is saved in one encoding")),
         (csv_bytes(",,A risk.,Low,SR,,,,,,extra"), (2, "", ",,A risk.,Low,SR,,,,,,extra", "this row has 11 cells, the header has 10", 'quote text that contains commas ("checked, revised"), or delete the cells after the last column')),
     ],
 )  # fmt: skip

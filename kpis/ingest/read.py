@@ -44,6 +44,9 @@ MEASURES = ("value", "numerator", "denominator")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CHUNK_ROWS = 250_000
 HEADER_SEARCH = 20  # records read below a first row that is not the header, to find the header
+# Each record's numbers: ``line``, the line of the file it ends on (an extract's row), and
+# ``record``, its row as a spreadsheet counts them (a cell over several lines is one row).
+ROW_NUMBERS = ["line", "record"]
 
 SAVE_AS = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'"
 EXPORT_AGAIN = "export the extract again; it needs a header row 'indicator,period,value' and one row per value"
@@ -62,21 +65,44 @@ class Source:
         return self.file_name.lower().endswith(EXCEL_SUFFIXES)
 
 
+@dataclass(frozen=True)
+class Table:
+    """A file's header (its first non-blank row) and, chunk by chunk, the records below it:
+    frames of text cells (columns 0, 1, ...) and ``line``, the row each came from."""
+
+    header: list[str]
+    header_line: int
+    first: pd.DataFrame  # the first chunk of records, the header's row included
+    body: Iterator[pd.DataFrame]
+
+
+def read_table(source: Source, problems: Problems, header_hint: str = EXPORT_AGAIN) -> Table:
+    """Any table the product reads, CSV or a workbook's sheet: the one reader of extracts
+    and of the risk register. Whole-file problems are raised here."""
+    records = _workbook_records(source, problems) if source.is_workbook else _csv_records(source, problems, header_hint)
+    first = next(records, None)
+    if first is None or first.empty:
+        raise reject(problems.whole_file("file.empty", "the file is empty", header_hint))
+    header = _without_trailing_blanks(_cells_of(first, 0))
+    return Table(header, int(first["line"].iloc[0]), first, _chain(first.iloc[1:], records))
+
+
+def records_of(chunk: pd.DataFrame) -> Iterator[tuple[int, list[str]]]:
+    """Each record of a chunk as its row as a spreadsheet counts them (``record``: a cell
+    over several lines is still one row) and its cells (for files of a few thousand rows)."""
+    cells = chunk.drop(columns=ROW_NUMBERS).astype(object)
+    for record, row in zip(chunk["record"].tolist(), cells.itertuples(index=False, name=None), strict=True):
+        yield int(record), [str(c) for c in row]
+
+
 def read_cells(source: Source, catalogue: Catalogue | None = None) -> Iterator[pd.DataFrame]:
     """Chunks of the long frame of cells (:data:`CELL_COLUMNS`), in file order."""
     problems = Problems(source.file_name, source.sheet or "")
-    records = _workbook_records(source, problems) if source.is_workbook else _csv_records(source, problems)
-    first = next(records, None)
-    header_at = _header_position(first)
-    if first is None or header_at is None:
-        raise reject(problems.whole_file("file.empty", "the file is empty", EXPORT_AGAIN))
-    header_line = int(first["line"].iloc[header_at])
-    header = _without_trailing_blanks(_cells_of(first, header_at))
-    layout = _layout(header, header_line, first, catalogue, problems)
-    body = first.iloc[header_at + 1 :]
+    table = read_table(source, problems)
+    layout = _layout(table.header, table.header_line, table.first, catalogue, problems)
     empty = True
-    for chunk in _chain(body, records):
-        cells = _body_cells(chunk, header, layout, problems)
+    for chunk in table.body:
+        cells = _body_cells(chunk, table.header, layout, problems)
         if len(cells):
             empty = False
             yield cells
@@ -110,11 +136,11 @@ def refuse_oversized(content: bytes, file_name: str, max_bytes: int) -> None:
 # Records: a frame of text cells (columns 0..n-1) and ``line``, one per non-blank record.
 
 
-def decode(content: bytes, problems: Problems) -> str:
+def decode(content: bytes, problems: Problems, header_hint: str = EXPORT_AGAIN) -> str:
     """Text of a CSV file: UTF-8 (with or without BOM), else Windows-1252 (Excel's "CSV"
     on Windows). Binary files, and files that mix the two encodings, are refused."""
     if not content.strip():
-        raise reject(problems.whole_file("file.empty", "the file is empty", EXPORT_AGAIN))
+        raise reject(problems.whole_file("file.empty", "the file is empty", header_hint))
     if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise reject(
             problems.whole_file(
@@ -165,8 +191,8 @@ def decode(content: bytes, problems: Problems) -> str:
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
-def _csv_records(source: Source, problems: Problems) -> Iterator[pd.DataFrame]:
-    text = decode(source.content, problems)
+def _csv_records(source: Source, problems: Problems, header_hint: str = EXPORT_AGAIN) -> Iterator[pd.DataFrame]:
+    text = decode(source.content, problems, header_hint)
     text = text.removeprefix("\ufeff")
     if "\r" in text:  # one kind of line break, so that a line break inside a cell counts as one line
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -217,7 +243,8 @@ def _parsed(text: str, problems: Problems) -> Iterator[pd.DataFrame]:
                 ends = lines_done + np.arange(1, len(chunk) + 1) + np.cumsum(breaks)
                 records_done += len(chunk)
                 lines_done = int(ends[-1]) if len(ends) else lines_done
-                yield _non_blank(chunk.assign(line=ends))
+                numbers = np.arange(records_done - len(chunk) + 1, records_done + 1)
+                yield _non_blank(chunk.assign(line=ends, record=numbers))
             return
         except pd.errors.ParserError as error:
             wider = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(error))
@@ -244,7 +271,7 @@ def _widest_line(text: str) -> int:
 
 def _non_blank(records: pd.DataFrame) -> pd.DataFrame:
     """The records with anything but whitespace in a cell."""
-    cells = records.drop(columns="line")
+    cells = records.drop(columns=ROW_NUMBERS)
     filled = np.zeros(len(records), dtype=bool)
     for column in cells.columns:
         values = cells[column]
@@ -308,7 +335,7 @@ def _workbook_records(source: Source, problems: Problems) -> Iterator[pd.DataFra
         if r < len(text) and c < width:
             text[r][c] = value
     frame = pd.DataFrame(text, columns=range(width), dtype=object) if text else pd.DataFrame(columns=range(1))
-    frame["line"] = np.arange(1, len(frame) + 1)
+    frame["line"] = frame["record"] = np.arange(1, len(frame) + 1)
     yield _non_blank(frame)
 
 
@@ -351,12 +378,8 @@ def _error_cells(content: bytes, sheet_index: int) -> dict[tuple[int, int], str]
 # The header --------------------------------------------------------------------------
 
 
-def _header_position(records: pd.DataFrame | None) -> int | None:
-    return 0 if records is not None and len(records) else None
-
-
 def _cells_of(records: pd.DataFrame, position: int) -> list[str]:
-    return [str(c) for c in records.drop(columns="line").iloc[position].tolist()]
+    return [str(c) for c in records.drop(columns=ROW_NUMBERS).iloc[position].tolist()]
 
 
 def _without_trailing_blanks(cells: list[str]) -> list[str]:
@@ -581,7 +604,7 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
 
 def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout, problems: Problems) -> None:
     width = len(header)
-    extra = [c for c in records.columns if c != "line" and c >= width]
+    extra = [c for c in records.columns if c not in ROW_NUMBERS and c >= width]
     if not extra:
         return
     wide = np.zeros(len(records), dtype=bool)
@@ -610,7 +633,7 @@ def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout,
     names = [h.strip().lower() for h in header]
     found = []
     for _, record in records[wide].iterrows():
-        cells = _without_trailing_blanks([str(record[c]) for c in records.columns if c != "line"])
+        cells = _without_trailing_blanks([str(record[c]) for c in records.columns if c not in ROW_NUMBERS])
         found.append(
             problems.row(
                 "row.too_wide",
