@@ -284,3 +284,74 @@ def test_a_negative_count_is_still_refused_but_money_is_not(engine, tmp_path):
         b"indicator,period,value\nC.19,2020-11,-1\nASCOF 2A(1),2020-11,-5\n",
         [(2, "value", "-1", "a count/days/hours/rate/ratio figure cannot be negative")],
     )
+
+
+# Every rule of the table, by its code: one bad row each, refused at its cell --------------------
+
+RATIO = "alcohol_treatment_success"  # a percentage made of numerator / denominator
+QUARTERLY = "iapt_access"  # quarterly
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "column"),
+    [
+        (",2020-10,5", "indicator.missing", "indicator"),
+        ("nel_admision,2020-10,5", "indicator.unknown", "indicator"),
+        ("nel_admissions,,5", "period.missing", "period"),
+        ("nel_admissions,Oct-20,5", "period.format", "period"),
+        ("nel_admissions,2020-12,5", "period.future", "period"),
+        (f"{QUARTERLY},2020-08,5", "period.not_quarter_end", "period"),
+        ("nel_admissions,2020/21 Q2,5", "period.quarter_for_monthly", "period"),
+        ("nel_admissions,2020-10,abc", "value.format", "value"),
+        ("nel_admissions,2020-10,=A1", "value.formula", "value"),
+        ("nel_admissions,2020-10,£5", "value.currency_sign", "value"),
+        ("nel_admissions,2020-10,5%", "value.percent_sign", "value"),
+        ("nel_admissions,2020-10,n/a", "value.not_available", "value"),
+        ("nel_admissions,2020-10,inf", "value.not_finite", "value"),
+        ("nel_admissions,2020-10,2e15", "value.too_large", "value"),
+        ("nel_admissions,2020-10,", "value.missing", "value"),
+        ("mofd_bed_occupancy,2020-10,101", "value.percent_range", "value"),
+        ("nel_admissions,2020-10,-5", "value.negative", "value"),
+        (f"{RATIO},2020-10,,,", "ratio.missing", "numerator"),
+        (f"{RATIO},2020-10,,52,", "ratio.half", "denominator"),
+        (f"{RATIO},2020-10,,0,0", "denominator.not_positive", "denominator"),
+        (f"{RATIO},2020-10,,60,52", "numerator.above_denominator", "numerator"),
+        (f"{RATIO},2020-10,,-1,52", "numerator.negative", "numerator"),
+        (f"{RATIO},2020-10,,5.5,52", "numerator.not_whole", "numerator"),
+        (f"{RATIO},2020-10,,5,52.5", "denominator.not_whole", "denominator"),
+        (f"{RATIO},2020-10,,x,52", "numerator.format", "numerator"),
+        ("nel_admissions,2020-10,5,,," + "n" * 501, "note.too_long", "note"),
+    ],
+)
+def test_each_rule_refuses_its_row_with_its_code(catalogue, line, code, column):
+    content = f"indicator,period,value,numerator,denominator,note\n{line}\n".encode()
+    with pytest.raises(ExtractError) as caught:
+        ingest.check_extract(content, "rule.csv", catalogue, TODAY)
+    found = caught.value.problems
+    assert code in found["code"].tolist(), found[["code", "problem"]]
+    hit = found[found["code"] == code].iloc[0]
+    assert (hit.row, hit.column, hit.file) == (2, column, "rule.csv")
+    assert hit.hint
+
+
+def test_the_file_rules_find_repeats_across_chunks(catalogue, monkeypatch):
+    from kpis.ingest import read
+
+    monkeypatch.setattr(read, "CHUNK_ROWS", 2)  # the repeat is in another chunk than its first row
+    content = b"indicator,period,value\nnel_admissions,2020-09,1\nnel_admissions,2020-08,2\nnel_admissions,2020-07,3\nnel_admissions,2020-09,1\nnel_admissions,2020-08,9\n"
+    with pytest.raises(ExtractError) as caught:
+        ingest.check_extract(content, "chunks.csv", catalogue, TODAY)
+    assert caught.value.problems[["code", "row", "problem"]].values.tolist() == [
+        ["key.repeated", 5, "repeats row 2 (same indicator and period)"],
+        ["key.conflict", 6, "conflicts with row 3, which gives another value for the same indicator and period"],
+    ]
+
+
+def test_the_progress_line_tells_rows_read_and_rows_per_second():
+    written = []
+    progress = ingest.ProgressLine("big.csv", written.append)
+    progress.shown -= 1  # as if a second had passed since the last line
+    progress(250_000)
+    progress(500_000)  # within a quarter of a second of the last: not shown
+    assert len(written) == 1
+    assert written[0].startswith("\rbig.csv: 250,000 rows read, ") and written[0].endswith(" rows/s")
