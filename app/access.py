@@ -14,6 +14,7 @@ import getpass
 
 import streamlit as st
 
+from app import ui
 from app.state import User
 from kpis import access
 from kpis.access import AccessPolicy, Right
@@ -86,7 +87,7 @@ def identify(policy: AccessPolicy) -> User:
     if user.role is None:
         _stop_with(
             "No access",
-            f"You are signed in as {user.name}, who has no access to this dashboard. "
+            f"You are signed in as {ui.plain(user.name)}, who has no access to this dashboard. "
             "Ask the ICU performance team to add you.",
         )
     return user
@@ -99,7 +100,7 @@ def allowed(user: User, right: Right) -> bool:
     needed = access.NEEDS[right].value
     st.title("Not available")
     st.error(
-        f"You need the {needed} role to {right.value}; you are signed in as {user.name} ({user.role}).",
+        f"You need the {needed} role to {right.value}; you are signed in as {ui.plain(user.name)} ({user.role}).",
         icon=":material/lock:",
     )
     return False

@@ -9,6 +9,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import ui
 from tests.test_app import ROOT, TIMEOUT
 from tests.test_yamlfile import billion_laughs, with_repeated_direction
 
@@ -35,3 +36,27 @@ def test_a_hostile_catalogue_is_a_located_message_at_start_up(app_env, tmp_path,
     )
     assert message in at.code[0].value
     assert len(at.code[0].value) < 400
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("bad.csv", "bad.csv"),
+        ("ann@council.example.gov.uk", "ann@council.example.gov.uk"),
+        (
+            "[Session expired - sign in again](https://evil.example/login).csv",
+            "\\[Session expired - sign in again\\](https:\u2060//evil.example/login).csv",
+        ),
+        ("![x](http://10.0.0.1/t.png)", "\\!\\[x\\](http:\u2060//10.0.0.1/t.png)"),
+        ("<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)\\>"),
+        (
+            "**bold** _it_ `code` $x$ ~s~ &amp; #h |t|",
+            "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\$x\\$ \\~s\\~ \\&amp; \\#h \\|t\\|",
+        ),
+        ("www.evil.example", "www\u2060.evil.example"),
+        ("1. first\nline", "1\\. first line"),
+        ("- bullet", "\\- bullet"),
+    ],
+)
+def test_plain_makes_a_value_text_in_any_markdown(value, shown):
+    assert ui.plain(value) == shown
