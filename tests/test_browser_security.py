@@ -9,11 +9,13 @@ import re
 
 import pytest
 
+from kpis import narrative, periods, sample, store
 from tests.browser import VIEWPORT, running_app, wait_rendered
 from tests.test_browser import assert_no_exception, shoot
-from tests.test_browser_upload import REVISION, drop
+from tests.test_browser_upload import REVISION, _proxy_config, drop
 
 pytestmark = pytest.mark.browser
+NOV = periods.parse_period("2020-11")
 PHISHING_NAME = "[Session expired - sign in again](https://evil.example/login).csv"
 
 
@@ -61,3 +63,65 @@ def test_a_file_name_written_as_markdown_stays_text_everywhere(browser, tmp_path
             assert page.locator("a[href*='evil.example']").count() == 0
         shoot(page, "markdown-file-name-as-text")
         page.context.close()
+
+
+def _officer(browser, email: str):
+    context = browser.new_context(viewport=VIEWPORT, extra_http_headers={"X-Forwarded-Email": email})
+    return context, context.new_page()
+
+
+def _write(page, text: str) -> None:
+    editor = page.get_by_label("Commentary (Markdown)")
+    editor.fill(text)
+    editor.press("Tab")  # leaves the box: Streamlit takes the value
+    wait_rendered(page)
+
+
+def test_two_officers_edit_one_commentary_and_neither_text_is_lost(browser, tmp_path):
+    url = f"sqlite:///{tmp_path / 'kpis.sqlite'}"
+    ann, bob = "ann@perf.example.org", "bob@perf.example.org"
+    with running_app(url, env={"KPIS_ACCESS_CONFIG": _proxy_config(tmp_path)}) as base:
+        ann_context, ann_page = _officer(browser, ann)
+        bob_context, bob_page = _officer(browser, bob)
+        for page in (ann_page, bob_page):  # both start from the sample's version 1
+            page.goto(base + "/narrative?ws=market")
+            wait_rendered(page)
+            assert_no_exception(page)
+
+        _write(ann_page, "Ann's text: hours up 11%.")
+        ann_page.get_by_role("button", name="Save commentary").click()
+        ann_page.get_by_text("Saved version 2 of the Managing and Developing the Market commentary").wait_for(
+            timeout=30_000
+        )
+
+        _write(bob_page, "Bob's text: provider failure protocol reviewed.")
+        bob_page.get_by_role("button", name="Save commentary").click()
+        main = bob_page.locator("[data-testid='stMain']")
+        refusal = main.get_by_text(
+            re.compile(rf"{re.escape(ann)} saved version 2 on \d\d \w{{3}} \d{{4}} \d\d:\d\d UTC after you started")
+        )
+        refusal.wait_for(timeout=30_000)
+        wait_rendered(bob_page)
+        assert_no_exception(bob_page)
+        assert "nothing was written" in refusal.inner_text()
+        # Bob's text is still his to keep, and Ann's is beside it to merge from.
+        assert bob_page.get_by_label("Commentary (Markdown)").input_value() == (
+            "Bob's text: provider failure protocol reviewed."
+        )
+        compare = main.locator("[class*='st-key-narrative-conflict']")
+        assert "Bob's text: provider failure protocol reviewed." in compare.inner_text()
+        assert "Ann's text: hours up 11%." in compare.inner_text()
+        shoot(bob_page, "narrative-stale-edit")
+        engine = store.connect(url)
+        assert list(narrative.history(engine, "market", NOV)["saved_by"]) == [ann, sample.SAMPLE_USER]
+
+        _write(bob_page, "Ann's text: hours up 11%.\n\nBob's text: provider failure protocol reviewed.")
+        bob_page.get_by_role("button", name="Save my text as version 3").click()
+        bob_page.get_by_text("Saved version 3 of the Managing and Developing the Market commentary").wait_for(
+            timeout=30_000
+        )
+        history = narrative.history(engine, "market", NOV)
+        assert list(history["saved_by"]) == [bob, ann, sample.SAMPLE_USER]
+        assert history["text"].iloc[0] == "Ann's text: hours up 11%.\n\nBob's text: provider failure protocol reviewed."
+        ann_context.close()
+        bob_context.close()
