@@ -6,13 +6,16 @@ to ``artifacts/screenshots/``."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from contextlib import contextmanager, suppress
 
 import pytest
 
 from kpis import narrative, periods, sample, store
 from tests.browser import VIEWPORT, running_app, wait_rendered
 from tests.test_browser import assert_no_exception, shoot
-from tests.test_browser_upload import REVISION, _proxy_config, drop
+from tests.test_browser_upload import REVISION, _outward_address, _proxy_config, drop
 
 pytestmark = pytest.mark.browser
 NOV = periods.parse_period("2020-11")
@@ -125,3 +128,133 @@ def test_two_officers_edit_one_commentary_and_neither_text_is_lost(browser, tmp_
         assert history["text"].iloc[0] == "Ann's text: hours up 11%.\n\nBob's text: provider failure protocol reviewed."
         ann_context.close()
         bob_context.close()
+
+
+@contextmanager
+def header_adding_proxy(upstream_port: int, header: str):
+    """A minimal reverse proxy on 127.0.0.1 (a random port) that passes every connection
+    to the app and adds ``header`` (``Name: value``) to the first request of each, as a
+    sign-in proxy configured to add rather than replace would."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(32)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def pipe(source, target):
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                with suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def serve(client):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = client.recv(65536)
+            if not chunk:
+                client.close()
+                return
+            head += chunk
+        first, _, rest = head.partition(b"\r\n")
+        upstream = socket.create_connection(("127.0.0.1", upstream_port))
+        upstream.sendall(first + b"\r\n" + header.encode() + b"\r\n" + rest)
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
+
+    def accept():
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def _trusting(tmp_path, proxies: str) -> str:
+    path = tmp_path / "access.yaml"
+    path.write_text(
+        f"authentication: proxy\nproxy_header: X-Forwarded-Email\ntrusted_proxies: {proxies}\n"
+        "roles:\n  admin: [lead@perf.example.org]\n  officer: ['@perf.example.org']\n"
+    )
+    return str(path)
+
+
+def _main_heading(page, base: str, headers: dict | None = None):
+    """Open ``base`` in a new context sending ``headers``: the main heading, the page's
+    text, the tab and its context."""
+    context = page.context.browser.new_context(viewport=VIEWPORT, extra_http_headers=headers or {})
+    tab = context.new_page()
+    tab.goto(base + "/")
+    wait_rendered(tab)
+    tab.locator("[data-testid='stMain'] [data-testid='stAlert'], [data-testid='stSidebarNav']").first.wait_for(
+        timeout=30_000
+    )
+    main = tab.locator("[data-testid='stMain']")
+    heading, text = main.locator("h1").first.inner_text().strip(), main.inner_text()
+    sidebar = tab.locator("[data-testid='stSidebar']")
+    text += "\n" + (sidebar.inner_text() if sidebar.count() else "")
+    return heading, text, tab, context
+
+
+def test_a_forged_or_repeated_sign_in_header_is_refused(browser, tmp_path):
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("this machine has no address besides the loopback to connect from")
+    env = {"KPIS_ACCESS_CONFIG": _trusting(tmp_path, "[127.0.0.1]")}
+    forged = {"X-Forwarded-Email": "lead@perf.example.org"}
+    with running_app(f"sqlite:///{tmp_path / 'kpis.sqlite'}", env=env, address="0.0.0.0") as base:
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        port = int(base.rsplit(":", 1)[1])
+        # Straight to the app from another address, claiming to be the admin.
+        heading, text, tab, context = _main_heading(page, base.replace("127.0.0.1", outward), forged)
+        assert heading == "Sign-in refused"
+        assert f"but it came from {outward}, which is not the organisation's sign-in proxy" in text
+        assert tab.locator("[data-testid='stSidebarNav']").count() == 0
+        shoot(tab, "proxy-forged-header-refused")
+        context.close()
+        with header_adding_proxy(port, "X-Forwarded-Email: sam@perf.example.org") as proxied:
+            # Through the proxy, which signs in sam: believed.
+            heading, text, tab, context = _main_heading(page, proxied)
+            assert "Signed in: sam@perf.example.org (officer, signed in at the proxy)" in shown_text(
+                tab.locator("[data-testid='stSidebar']")
+            )
+            context.close()
+            # Through the proxy, with the client's own copy as well: neither is believed.
+            heading, text, tab, context = _main_heading(page, proxied, forged)
+            assert heading == "Sign-in refused"
+            assert "names the signed-in user more than once (X-Forwarded-Email)" in text
+            assert "lead@perf.example.org" not in text and "sam@perf.example.org" not in text
+            context.close()
+        page.context.close()
+
+
+def test_proxy_sign_in_served_beyond_this_machine_without_trusted_proxies_will_not_start(browser, tmp_path):
+    path = tmp_path / "access.yaml"
+    path.write_text("authentication: proxy\nroles:\n  officer: ['@perf.example.org']\n")
+    with running_app(
+        f"sqlite:///{tmp_path / 'kpis.sqlite'}", env={"KPIS_ACCESS_CONFIG": str(path)}, address="0.0.0.0"
+    ) as base:
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        heading, text, tab, context = _main_heading(page, base, {"X-Forwarded-Email": "sam@perf.example.org"})
+        assert heading == "The dashboard will not start"
+        assert (
+            "The dashboard is served on 0.0.0.0 with sign-in at a proxy, but config/access.yaml names no "
+            "trusted_proxies, so anyone who can reach it could send the sign-in header and be anyone." in text
+        )
+        assert tab.locator("[data-testid='stSidebarNav']").count() == 0
+        context.close()
+        page.context.close()
