@@ -10,7 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import ui
-from tests.test_app import ROOT, TIMEOUT
+from app.shell import AS_AT_KEY
+from kpis import periods
+from tests.test_app import ROOT, TIMEOUT, open_page
 from tests.test_yamlfile import billion_laughs, with_repeated_direction
 
 
@@ -60,3 +62,26 @@ def test_a_hostile_catalogue_is_a_located_message_at_start_up(app_env, tmp_path,
 )
 def test_plain_makes_a_value_text_in_any_markdown(value, shown):
     assert ui.plain(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("page", "param", "value"),
+    [
+        ("", "as_at", "<script>alert(1)</script>"),
+        ("", "as_at", "1999-01"),  # a month with no data
+        ("narrative", "ws", "../../etc/passwd"),
+        ("edit-risks", "risk", "1 OR 1=1"),
+        ("indicator", "id", "[x](https://evil.example)"),
+    ],
+)
+def test_a_query_parameter_outside_the_offered_values_is_ignored(app_env, monkeypatch, page, param, value):
+    monkeypatch.setenv("KPIS_LOCAL_ROLE", "officer")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.query_params[param] = value
+    at.run()
+    if page:
+        open_page(at, page)
+    assert not at.exception
+    assert at.sidebar.selectbox(key=AS_AT_KEY).value == periods.parse_period("2020-11")  # the latest month
+    shown = " ".join(e.value for kind in ("markdown", "caption", "error", "title") for e in at.get(kind))
+    assert value not in shown and "evil.example" not in shown
