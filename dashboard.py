@@ -24,6 +24,7 @@ def _or_stop(load, what: str):
 
 
 policy = _or_stop(state.access_policy, "access configuration")
+access.check_serving(policy)  # or a refusal on every page
 user = access.identify(policy)  # or a sign-in / no-access screen, and stop
 catalogue = _or_stop(state.catalogue, "catalogue of indicators")
 

@@ -14,6 +14,7 @@ import getpass
 
 import streamlit as st
 
+from app import ui
 from app.state import User
 from kpis import access
 from kpis.access import AccessPolicy, Right
@@ -60,12 +61,20 @@ def _oidc_user(policy: AccessPolicy) -> User:
         provider = (policy.oidc_provider,) if policy.oidc_provider else ()
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login, args=provider)
         st.stop()
-    email = st.user.get("email")
+    try:
+        email = access.verified_email(policy, st.user.to_dict())
+    except access.SignInRefused as refused:
+        _stop_with(refused.title, ui.plain(refused))
     return User(str(email or st.user.get("name") or "unknown"), policy.role_for(email), "signed in")
 
 
 def _proxy_user(policy: AccessPolicy) -> User:
-    email = st.context.headers.get(policy.proxy_header)
+    try:
+        # Every copy of the header (a client's own and the proxy's would both arrive) and
+        # the connecting address as Streamlit's server has it (None: this machine).
+        email = access.proxy_email(policy, st.context.headers.get_all(policy.proxy_header), st.context.ip_address)
+    except access.SignInRefused as refused:
+        _stop_with(refused.title, str(refused))
     if not email:
         _stop_with(
             "Sign-in required",
@@ -73,6 +82,14 @@ def _proxy_user(policy: AccessPolicy) -> User:
             "organisation's sign-in address, not the server's own address.",
         )
     return User(email, policy.role_for(email), "signed in at the proxy")
+
+
+def check_serving(policy: AccessPolicy) -> None:
+    """Refuse to run (every page, every user) when the policy is unsafe for the address
+    the server listens on: proxy sign-in beyond this machine without trusted_proxies."""
+    problem = access.serving_problem(policy, st.get_option("server.address"))
+    if problem:
+        _stop_with("The dashboard will not start", problem)
 
 
 def identify(policy: AccessPolicy) -> User:
@@ -86,7 +103,7 @@ def identify(policy: AccessPolicy) -> User:
     if user.role is None:
         _stop_with(
             "No access",
-            f"You are signed in as {user.name}, who has no access to this dashboard. "
+            f"You are signed in as {ui.plain(user.name)}, who has no access to this dashboard. "
             "Ask the ICU performance team to add you.",
         )
     return user
@@ -99,7 +116,7 @@ def allowed(user: User, right: Right) -> bool:
     needed = access.NEEDS[right].value
     st.title("Not available")
     st.error(
-        f"You need the {needed} role to {right.value}; you are signed in as {user.name} ({user.role}).",
+        f"You need the {needed} role to {right.value}; you are signed in as {ui.plain(user.name)} ({user.role}).",
         icon=":material/lock:",
     )
     return False

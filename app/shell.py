@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import state
+from app import state, ui
 from kpis import periods
 from kpis.access import AccessPolicy
 
@@ -45,10 +45,11 @@ def status(view: state.View, user: state.User, policy: AccessPolicy) -> None:
         latest = view.extracts().iloc[0]
         loaded = pd.Timestamp(latest["loaded_at"]).strftime("%-d %b %Y")
         sidebar.caption(
-            f"Latest extract {loaded}, by {latest['loaded_by']} ({latest['file_name']}); data version {view.version}."
+            f"Latest extract {loaded}, by {ui.plain(latest['loaded_by'])} ({ui.plain(latest['file_name'])}); "
+            f"data version {view.version}."
         )
         if (view.extracts()["loaded_by"] == "sample data (illustrative)").all():
             sidebar.warning("Showing the **illustrative sample data**, not real figures.", icon=":material/info:")
-    sidebar.caption(f"Signed in: **{user.name}** ({user.role}, {user.how})")
+    sidebar.caption(f"Signed in: **{ui.plain(user.name)}** ({user.role}, {user.how})")
     if policy.authentication == "oidc":
         sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,26 @@ import streamlit as st
 from kpis import narrative, presentation
 from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
+
+# What Markdown (CommonMark, GFM, Streamlit's $maths$) could read as markup anywhere in a
+# line: a backslash makes each plain. A bare web address is made a link after escapes are
+# read (GFM's autolinks), so a word joiner (U+2060, invisible) goes after its "https:" or
+# "www" instead. A bare email may still show as a mail link: it opens no page.
+_MARKUP = re.compile(r"([\\`*_\[\]<>!#|~$&{}])")
+_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+_BARE_LINK = re.compile(r"(?i)(:)(?=//)|(www)(?=\.)")
+WORD_JOINER = "\u2060"
+
+
+def plain(value: object) -> str:
+    """A value a user or another system supplied (a file name, ``loaded_by``, an owner,
+    a name from the identity provider, an engine message quoting them), made safe to put
+    in any Streamlit text that renders Markdown (``st.markdown``, ``st.caption``,
+    ``st.error``, titles, labels): it shows as written, on one line, and never becomes a
+    web link, an image, HTML or formatting."""
+    text = _MARKUP.sub(r"\\\1", " ".join(str(value).split()))
+    text = _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text)
+    return _BARE_LINK.sub(lambda m: m[0] + WORD_JOINER, text)
 
 
 def inject_css() -> None:
@@ -99,7 +120,7 @@ def commentary(text: str) -> None:
 
 def saved_line(row: pd.Series) -> str:
     """``Version 2, saved by jo on 23 Nov 2026 14:05 UTC``."""
-    return f"Version {int(row['version'])}, saved by {row['saved_by']} on {row['saved_at']:%d %b %Y %H:%M} UTC"
+    return f"Version {int(row['version'])}, saved by {plain(row['saved_by'])} on {row['saved_at']:%d %b %Y %H:%M} UTC"
 
 
 def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None) -> None:

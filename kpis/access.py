@@ -14,12 +14,14 @@ reverse proxy that signs users in and passes their email in a header).
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError
 
 from kpis.errors import CatalogueError, CatalogueProblem
 from kpis.yamlfile import load_yaml
@@ -86,7 +88,16 @@ class AccessPolicy(BaseModel):
         "none", description="How users are identified: none (local user), oidc (st.login) or proxy (a header)."
     )
     proxy_header: str = Field("X-Forwarded-Email", description="With proxy: the header holding the user's email.")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="With proxy: the addresses or networks (10.0.0.5, 10.0.0.0/24) whose proxy_header is "
+        "believed; none: only this machine's (127.0.0.1, ::1).",
+    )
     oidc_provider: str | None = Field(None, description="With oidc: the provider name under [auth] in secrets.toml.")
+    email_verified_claim: str = Field(
+        "email_verified",
+        description="With oidc: the claim that must be true for the email claim to be believed.",
+    )
     default_role: Role | None = Field(None, description="The role of a signed-in user matched by no entry (none).")
     roles: dict[Role, list[Entry]] = Field(
         default_factory=dict, description="Role → emails (``ann@council.gov.uk``) and domains (``@council.gov.uk``)."
@@ -145,6 +156,86 @@ def local_role() -> Role:
 
 
 LOOPBACK = ("127.", "::1", "localhost")
+LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+class SignInRefused(Exception):
+    """A request whose claim to a user is not believed; ``title`` and the message say why."""
+
+    def __init__(self, title: str, message: str):
+        self.title = title
+        super().__init__(message)
+
+
+def _peer(address: str | None):
+    """The connecting address as an IP address; ``None`` (Streamlit's loopback) is 127.0.0.1."""
+    try:
+        peer = ipaddress.ip_address(address or "127.0.0.1")
+    except ValueError:
+        return None
+    return peer.ipv4_mapped or peer if peer.version == 6 else peer
+
+
+def proxy_email(policy: AccessPolicy, values: list[str], peer: str | None) -> str | None:
+    """The email a request signed in at the proxy carries: ``values`` is every copy of
+    ``proxy_header`` in the request, ``peer`` the address it came from. None: no header.
+    Raises :class:`SignInRefused` for a header from a peer that is not a trusted proxy,
+    or a header given more than once (or holding several values)."""
+    values = [v.strip() for v in values if v.strip()]
+    if not values:
+        return None
+    address = _peer(peer)
+    trusted = policy.trusted_proxies or LOOPBACK_NETWORKS
+    if address is None or not any(address in network for network in trusted):
+        raise SignInRefused(
+            "Sign-in refused",
+            f"This request says who is signing in ({policy.proxy_header}), but it came from {peer or 'this machine'}, which is "
+            "not the organisation's sign-in proxy, so it is not believed. Open the dashboard through your "
+            "organisation's sign-in address.",
+        )
+    if len(values) > 1 or "," in values[0]:
+        raise SignInRefused(
+            "Sign-in refused",
+            f"This request names the signed-in user more than once ({policy.proxy_header}), so who is signing in "
+            "is not clear and neither is believed. An administrator sets the proxy to replace that header, never to "
+            "add to one the browser sent (see docs/security.md).",
+        )
+    return values[0]
+
+
+def serving_problem(policy: AccessPolicy, address: str | None) -> str | None:
+    """Why the app must not serve with this policy on ``address`` (Streamlit's
+    ``server.address``; empty: every address), or None. Proxy sign-in served beyond
+    this machine needs ``trusted_proxies``: without it anyone who reaches the app could
+    send the header and be anyone."""
+    if policy.authentication != "proxy" or policy.trusted_proxies:
+        return None
+    if address and (address.startswith(LOOPBACK) or address == "::ffff:127.0.0.1"):
+        return None
+    return (
+        f"The dashboard is served on {address or 'every address of this machine'} with sign-in at a proxy, but "
+        "config/access.yaml names no trusted_proxies, so anyone who can reach it could send the sign-in header "
+        "and be anyone. It will not start like this. An administrator adds the proxy's address under "
+        "trusted_proxies in config/access.yaml, or serves the dashboard on localhost only (see docs/security.md)."
+    )
+
+
+def verified_email(policy: AccessPolicy, claims: Mapping[str, object]) -> str | None:
+    """The email claim of an OIDC sign-in, believed only when the identity provider says
+    it has verified it (``email_verified_claim`` is true); None: no email claim. Raises
+    :class:`SignInRefused` for an unverified email."""
+    email = claims.get("email")
+    if not email:
+        return None
+    verified = claims.get(policy.email_verified_claim)
+    if verified is True or (isinstance(verified, str) and verified.strip().lower() == "true"):
+        return str(email)
+    raise SignInRefused(
+        "Email not verified",
+        f"Your identity provider has not confirmed that {email} is your address ({policy.email_verified_claim} "
+        "is not true), so it cannot decide your access. Verify the address with your organisation, or ask the "
+        "ICU performance team.",
+    )
 
 
 def is_local_address(address: str | None) -> bool:

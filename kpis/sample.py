@@ -6,11 +6,11 @@ from __future__ import annotations
 from contextlib import suppress
 from pathlib import Path
 
-import yaml
 from sqlalchemy import Engine
 
 from kpis import ingest, narrative, periods, risks, store
 from kpis.catalogue import Catalogue
+from kpis.yamlfile import load_yaml
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 SAMPLE_USER = "sample data (illustrative)"
@@ -41,7 +41,7 @@ def ensure_sample_loaded(engine: Engine, catalogue: Catalogue) -> list[ingest.In
 def sample_narrative() -> list[dict]:
     """The entries of ``narrative.yaml``, oldest month first: workstream, month (a month
     index), text."""
-    entries = yaml.safe_load(NARRATIVE_FILE.read_text(encoding="utf-8"))
+    entries = load_yaml(NARRATIVE_FILE.read_text(encoding="utf-8"), str(NARRATIVE_FILE))
     loaded = [
         {"workstream": e["workstream"], "month": periods.from_text(e["month"]), "text": e["text"]} for e in entries
     ]

@@ -146,3 +146,119 @@ def test_an_unknown_local_role_is_refused_with_the_choices(monkeypatch):
 )
 def test_only_this_machine_counts_as_local(address, local):
     assert access.is_local_address(address) is local
+
+
+# Who is believed --------------------------------------------------------------------------
+
+BEHIND = AccessPolicy(authentication="proxy", trusted_proxies=["10.0.0.5", "10.1.0.0/16", "fd00::/8"])
+
+
+@pytest.mark.parametrize(
+    ("policy", "values", "peer", "email"),
+    [
+        (BEHIND, ["ann@a.org"], "10.0.0.5", "ann@a.org"),
+        (BEHIND, ["ann@a.org"], "10.1.200.3", "ann@a.org"),  # in a trusted network
+        (BEHIND, ["ann@a.org"], "fd00::2", "ann@a.org"),
+        (BEHIND, [], "198.51.100.7", None),  # no header: nobody signed in, from anywhere
+        (BEHIND, ["  "], "10.0.0.5", None),
+        (AccessPolicy(authentication="proxy"), ["ann@a.org"], None, "ann@a.org"),  # default: this machine's proxy
+        (AccessPolicy(authentication="proxy"), ["ann@a.org"], "::ffff:127.0.0.1", "ann@a.org"),
+    ],
+)
+def test_the_header_is_believed_from_a_trusted_proxy(policy, values, peer, email):
+    assert access.proxy_email(policy, values, peer) == email
+
+
+@pytest.mark.parametrize(
+    ("policy", "peer"),
+    [
+        (BEHIND, "198.51.100.7"),
+        (BEHIND, "10.0.0.6"),
+        (BEHIND, None),  # this machine is not a trusted proxy once proxies are named
+        (AccessPolicy(authentication="proxy"), "192.0.2.2"),  # by default only this machine's proxy
+        (BEHIND, "not an address"),
+    ],
+)
+def test_a_forged_header_from_any_other_peer_is_refused(policy, peer):
+    with pytest.raises(access.SignInRefused) as caught:
+        access.proxy_email(policy, ["lead@icu.example.gov.uk"], peer)
+    assert caught.value.title == "Sign-in refused"
+    assert str(caught.value) == (
+        f"This request says who is signing in (X-Forwarded-Email), but it came from {peer or 'this machine'}, which"
+        " is not the organisation's sign-in proxy, so it is not believed. Open the dashboard through your"
+        " organisation's sign-in address."
+    )
+
+
+@pytest.mark.parametrize("values", [["lead@icu.example.gov.uk", "ann@a.org"], ["lead@icu.example.gov.uk, ann@a.org"]])
+def test_a_repeated_header_is_refused_even_from_the_proxy(values):
+    with pytest.raises(access.SignInRefused, match=r"^This request names the signed-in user more than once"):
+        access.proxy_email(BEHIND, values, "10.0.0.5")
+
+
+@pytest.mark.parametrize(
+    ("policy", "address", "refused"),
+    [
+        (AccessPolicy(authentication="proxy"), "0.0.0.0", True),
+        (AccessPolicy(authentication="proxy"), "", True),  # Streamlit's default: every address
+        (AccessPolicy(authentication="proxy"), "192.0.2.2", True),
+        (AccessPolicy(authentication="proxy"), "localhost", False),
+        (AccessPolicy(authentication="proxy"), "127.0.0.1", False),
+        (BEHIND, "0.0.0.0", False),
+        (AccessPolicy(authentication="oidc"), "0.0.0.0", False),
+        (AccessPolicy(), "0.0.0.0", False),  # none: requests from elsewhere are refused one by one
+    ],
+)
+def test_proxy_sign_in_beyond_this_machine_needs_trusted_proxies(policy, address, refused):
+    problem = access.serving_problem(policy, address)
+    assert (problem is not None) is refused
+    if refused:
+        assert "names no trusted_proxies, so anyone who can reach it could send the sign-in header" in problem
+
+
+def test_trusted_proxies_are_read_and_checked_from_the_file(tmp_path):
+    path = tmp_path / "access.yaml"
+    path.write_text("authentication: proxy\ntrusted_proxies: [10.0.0.5, 10.1.0.0/16]\n")
+    assert [str(n) for n in access.load_policy(path).trusted_proxies] == ["10.0.0.5/32", "10.1.0.0/16"]
+    path.write_text("authentication: proxy\ntrusted_proxies: [proxy.local]\n")
+    with pytest.raises(CatalogueError) as caught:
+        access.load_policy(path)
+    assert [(p.location, p.value) for p in caught.value.problems] == [("trusted_proxies.0", "proxy.local")]
+
+
+@pytest.mark.parametrize(
+    ("claims", "email"),
+    [
+        ({"email": "ann@a.org", "email_verified": True}, "ann@a.org"),
+        ({"email": "ann@a.org", "email_verified": "true"}, "ann@a.org"),
+        ({"name": "Ann"}, None),  # no email at all: no role either
+    ],
+)
+def test_an_oidc_email_is_believed_only_when_verified(claims, email):
+    assert access.verified_email(AccessPolicy(authentication="oidc"), claims) == email
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"email": "lead@icu.example.gov.uk"},
+        {"email": "lead@icu.example.gov.uk", "email_verified": False},
+        {"email": "lead@icu.example.gov.uk", "email_verified": "false"},
+        {"email": "lead@icu.example.gov.uk", "email_verified": 1},
+    ],
+)
+def test_an_unverified_oidc_email_is_refused(claims):
+    with pytest.raises(access.SignInRefused) as caught:
+        access.verified_email(AccessPolicy(authentication="oidc"), claims)
+    assert caught.value.title == "Email not verified"
+    assert str(caught.value).startswith(
+        "Your identity provider has not confirmed that lead@icu.example.gov.uk is your address (email_verified is not"
+        " true)"
+    )
+
+
+def test_the_verified_claim_can_be_named():
+    policy = AccessPolicy(authentication="oidc", email_verified_claim="xms_edov")
+    assert access.verified_email(policy, {"email": "ann@a.org", "xms_edov": True}) == "ann@a.org"
+    with pytest.raises(access.SignInRefused, match=r"\(xms_edov is not true\)"):
+        access.verified_email(policy, {"email": "ann@a.org", "email_verified": True})

@@ -122,3 +122,45 @@ def test_markup_and_formulas_show_as_text(app_env, monkeypatch):
     bodies = html_bodies(director)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; and =HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)" in bodies
     assert "<script" not in bodies
+
+
+def test_a_save_after_someone_elses_is_refused_and_keeps_both_texts(app_env, monkeypatch):
+    bob = start("officer", monkeypatch)
+    open_page(bob, "narrative")
+    bob.selectbox(key=narrative_page.WORKSTREAM_KEY).set_value("market").run()
+    ann = start("officer", monkeypatch)
+    open_page(ann, "narrative")
+    write(ann, "market", "Ann's text.")
+    assert ann.success[0].value.startswith("Saved version 2 of")
+
+    editor(bob).set_value("Bob's text.").run()  # reruns re-read nothing: the edit started from version 1
+    bob.button(key=narrative_page.SAVE_KEY).click().run()
+    assert not bob.exception
+    assert bob.error[0].value.startswith("The commentary of Managing and Developing the Market for Nov 2020: ")
+    assert "saved version 2 on " in bob.error[0].value
+    assert bob.error[0].value.endswith("after you started editing from version 1; nothing was written.")
+    assert editor(bob).value == "Bob's text."
+    assert [c.value for c in bob.code] == ["Bob's text.", "Ann's text."]
+    engine = store.connect(app_env)
+    assert list(narrative.history(engine, "market", NOV)["text"])[:1] == ["Ann's text."]
+
+    editor(bob).set_value("Ann's text.\n\nBob's text.").run()
+    assert [c.value for c in bob.code] == ["Ann's text.\n\nBob's text.", "Ann's text."]  # the comparison stays
+    bob.button(key=narrative_page.AFTER_THEIRS_KEY).click().run()
+    assert bob.success[0].value.startswith("Saved version 3 of")
+    assert list(narrative.history(engine, "market", NOV)["text"])[:2] == ["Ann's text.\n\nBob's text.", "Ann's text."]
+    assert not bob.code
+
+
+def test_discarding_ones_text_after_a_refusal_loads_theirs(app_env, monkeypatch):
+    bob = start("officer", monkeypatch)
+    open_page(bob, "narrative")
+    bob.selectbox(key=narrative_page.WORKSTREAM_KEY).set_value("market").run()
+    ann = start("officer", monkeypatch)
+    open_page(ann, "narrative")
+    write(ann, "market", "Ann's text.")
+    editor(bob).set_value("Bob's text.").run()
+    bob.button(key=narrative_page.SAVE_KEY).click().run()
+    bob.button(key=narrative_page.DISCARD_KEY).click().run()
+    assert editor(bob).value == "Ann's text."
+    assert not bob.error and not bob.code

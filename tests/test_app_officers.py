@@ -234,11 +234,12 @@ AUTH_SECRETS = {
 }
 
 
-def oidc_app(email: str | None, secrets: bool = True) -> AppTest:
+def oidc_app(email: str | None, secrets: bool = True, verified: object = True) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     if secrets:
         at.secrets["auth"] = AUTH_SECRETS
-    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    signed_in = {"is_logged_in": True, "email": email, "email_verified": verified}
+    at.user = signed_in if email else {"is_logged_in": False}
     return at.run()
 
 
@@ -274,6 +275,18 @@ def test_with_oidc_the_role_comes_from_the_signed_in_email(app_env, catalogue, t
     assert f"Signed in: **{email}** ({role}, signed in)" in " ".join(texts(at.sidebar, "caption"))
     open_page(at, "upload")
     assert bool(at.get("file_uploader")) is (role == "officer")
+
+
+@pytest.mark.parametrize("verified", [False, None])
+def test_with_oidc_an_unverified_email_gets_no_role(app_env, tmp_path, monkeypatch, verified):
+    _oidc_config(tmp_path, monkeypatch)
+    at = oidc_app("sam@perf.example.org", verified=verified)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Email not verified"]
+    assert texts(at, "error")[0].startswith(
+        "Your identity provider has not confirmed that sam@perf.example.org is your address"
+    )
+    assert not at.dataframe and not at.metric and not at.get("file_uploader")
 
 
 def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalogue, monkeypatch):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import access, state
+from app import access, state, ui
 from kpis import periods, rollback, status
 from kpis.access import Right
 from kpis.palette import rag_palette
@@ -151,7 +151,7 @@ def _rollback(view: state.View, user: state.User) -> None:
         return
     if st.button(f"Roll back extract {chosen}", type="primary", icon=":material/undo:", key=ROLLBACK_CONFIRM_KEY):
         result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
-        st.session_state[_DONE] = result.message + "."
+        st.session_state[_DONE] = ui.plain(result.message + ".")
         del st.session_state[ROLLBACK_KEY]
         st.rerun()
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import streamlit as st
 
-from app import state
+from app import state, ui
 from kpis import exports, periods, risks
 
 WORKSTREAM_KEY = "export_workstream"
@@ -59,7 +59,7 @@ def render(view: state.View, pages: dict) -> None:
     try:
         _data(*key)
     except exports.ExportError as error:
-        st.warning(str(error), icon=":material/history:")
+        st.warning(ui.plain(error), icon=":material/history:")
         return
     st.caption(
         f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}), "

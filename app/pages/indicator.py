@@ -78,7 +78,7 @@ def render(view: state.View, pages: dict) -> None:
         f"| Aggregation | {indicator.aggregation.value.replace('_', ' ')} |\n"
         f"| Target | {target_text} |\n"
         f"| Tolerance (Amber band) | {view.catalogue.tolerance_for(indicator):.0%} |\n"
-        f"| Owner | {owner} |\n"
+        f"| Owner | {ui.plain(owner)} |\n"
         f"| Source | {indicator.source or 'not set'} |\n"
         f"| Id (for extracts) | `{indicator.id}` |"
         + (f"\n| Aliases | {', '.join(f'`{a}`' for a in indicator.aliases)} |" if indicator.aliases else "")

@@ -1,8 +1,11 @@
 """Officers write each workstream's progress commentary for the sidebar's month, in
 Markdown, starting from last month's text; every saved version is kept with who saved it
-and when. What the board sees is previewed as they type (raw HTML shows as text)."""
+and when. A save after someone else's is refused with who and when, and the officer's text
+stays in the editor beside theirs, to merge. What the board sees is previewed as they type (raw HTML shows as text)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -13,9 +16,24 @@ from kpis.errors import StaleEditError
 
 WORKSTREAM_KEY = "narrative_workstream"
 SAVE_KEY = "narrative_save"
-TEXT_KEY = "narrative_text"  # + workstream, month and version: a fresh editor after a save
+TEXT_KEY = "narrative_text"  # + workstream, month and the edit's number: a fresh editor after a save
+AFTER_THEIRS_KEY = "narrative_save_after_theirs"
+DISCARD_KEY = "narrative_discard_mine"
 WORKSTREAM_PARAM = "ws"
 _DONE = "_narrative_saved"
+# Per workstream and month, from the moment the editor opens until a save: the version it
+# started from (the edit's base) and, after a refused save, the newer version it met. Kept
+# for the session, never re-read from the store on a rerun, so that a version someone else
+# saves meanwhile is noticed on save and the text being written stays in the editor.
+_EDITS = "_narrative_edits"
+
+
+@dataclass
+class Edit:
+    draft: narrative.Draft  # what the editor opened with; draft.based_on is the edit's base
+    number: int = 0  # part of the editor's key: a new number is a fresh editor
+    conflict: StaleEditError | None = None  # the newer version met on save
+    theirs: str = ""  # that version's text
 
 
 def _workstream(view: state.View) -> str:
@@ -27,23 +45,65 @@ def _workstream(view: state.View) -> str:
     return st.selectbox("Workstream", ids, format_func=names.get, key=WORKSTREAM_KEY)
 
 
-def _save(view: state.View, user: state.User, workstream: str, draft: narrative.Draft, text: str) -> None:
+def _edit(engine, workstream: str, month: int, fresh: bool = False) -> Edit:
+    """This session's edit of a workstream's commentary for a month: started (from the
+    store's latest) the first time, then kept."""
+    edits = st.session_state.setdefault(_EDITS, {})
+    key = (workstream, month)
+    if fresh or key not in edits:
+        number = edits[key].number + 1 if key in edits else 0
+        edits[key] = Edit(narrative.starting_text(engine, workstream, month), number)
+    return edits[key]
+
+
+def _save(view: state.View, user: state.User, workstream: str, edit: Edit, text: str, based_on: int | None) -> None:
+    engine = state.engine(view.url)
+    month = edit.draft.month
     try:
-        version = narrative.save(
-            state.engine(view.url), workstream, draft.month, text, user.name, draft.based_on, catalogue=view.catalogue
-        )
+        version = narrative.save(engine, workstream, month, text, user.name, based_on, catalogue=view.catalogue)
     except StaleEditError as error:
-        st.error(str(error), icon=":material/sync_problem:")
-        return
+        latest = narrative.history(engine, workstream, month)
+        edit.conflict, edit.theirs = error, latest["text"].iloc[0] if len(latest) else ""
+        st.rerun()
     except narrative.NarrativeError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(ui.plain(error), icon=":material/error:")
         return
-    if version == (draft.based_on or 0):
+    if version == (based_on or 0):
         st.info("No change: nothing was saved.", icon=":material/info:")
         return
     name = view.catalogue.workstream(workstream).name
-    st.session_state[_DONE] = f"Saved version {version} of the {name} commentary for {periods.month_name(draft.month)}."
+    st.session_state[_DONE] = f"Saved version {version} of the {name} commentary for {periods.month_name(month)}."
+    _edit(engine, workstream, month, fresh=True)  # the next edit starts from the version just saved
     st.rerun()
+
+
+def _conflict(view: state.View, user: state.User, workstream: str, edit: Edit, text: str) -> None:
+    """A save refused because someone saved meanwhile: who and when, both texts side by
+    side to merge from, and the two ways on (the user's text stays in the editor)."""
+    error = edit.conflict
+    with st.container(border=True, key="narrative-conflict"):
+        st.error(ui.plain(str(error).split(" Hint:")[0]), icon=":material/sync_problem:")
+        st.markdown(
+            "Your text is still in the editor. Compare it with theirs, copy what you want to keep into the "
+            f"editor, then save it as the version after version {error.version}; or discard yours."
+        )
+        mine, theirs = st.columns(2)
+        mine.markdown("**Your text**")
+        mine.code(text, language=None, wrap_lines=True)
+        theirs.markdown(f"**Version {error.version}, saved by {ui.plain(error.saved_by)}**")
+        theirs.code(edit.theirs, language=None, wrap_lines=True)
+        left, right = st.columns(2)
+        if left.button(
+            f"Save my text as version {error.version + 1}",
+            type="primary",
+            icon=":material/save:",
+            key=AFTER_THEIRS_KEY,
+        ):
+            edit.conflict = None
+            _save(view, user, workstream, edit, text, error.version)
+        if right.button(f"Discard my text and load version {error.version}", icon=":material/undo:", key=DISCARD_KEY):
+            _edit(state.engine(view.url), workstream, edit.draft.month, fresh=True)
+            st.rerun()
 
 
 def _history(view: state.View, workstream: str, month: int) -> None:
@@ -70,8 +130,8 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         st.success(done, icon=":material/check_circle:")
     workstream = _workstream(view)
     month = view.as_at
-    engine = state.engine(view.url)
-    draft = narrative.starting_text(engine, workstream, month)
+    edit = _edit(state.engine(view.url), workstream, month)
+    draft = edit.draft
     st.caption(
         f"The commentary for **{periods.month_name(month)}** (the sidebar's month), shown on the workstream's page "
         "and in the board pack. Markdown: `**bold**`, `- bullet`, a blank line between paragraphs."
@@ -88,12 +148,14 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         value=draft.text,
         height=360,
         max_chars=narrative.MAX_CHARS,
-        key=f"{TEXT_KEY}-{workstream}-{month}-{draft.based_on or 0}",
+        key=f"{TEXT_KEY}-{workstream}-{month}-{edit.number}",
     )
     with right:
         st.markdown("**Preview**")
         with st.container(border=True, height=360):
             ui.commentary(text)
-    if st.button("Save commentary", type="primary", icon=":material/save:", key=SAVE_KEY):
-        _save(view, user, workstream, draft, text)
+    if edit.conflict is not None:
+        _conflict(view, user, workstream, edit, text)
+    elif st.button("Save commentary", type="primary", icon=":material/save:", key=SAVE_KEY):
+        _save(view, user, workstream, edit, text, draft.based_on)
     _history(view, workstream, month)

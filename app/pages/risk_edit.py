@@ -209,7 +209,7 @@ def _save(view: state.View, user: state.User, fields: dict, risk_id: int | None,
         _invalid(error)
         return
     except StaleEditError as error:
-        st.error(str(error), icon=":material/sync_problem:")
+        st.error(ui.plain(error), icon=":material/sync_problem:")
         st.button(
             "Load the latest version",
             icon=":material/refresh:",
@@ -245,7 +245,7 @@ def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
         base = versions[versions["version"] == version].iloc[0]
         values = _values(base)
         st.caption(
-            f"Version {version}, saved by {base['saved_by']} on {base['saved_at']:%d %b %Y %H:%M} UTC. "
+            f"Version {version}, saved by {ui.plain(base['saved_by'])} on {base['saved_at']:%d %b %Y %H:%M} UTC. "
             "Saving makes a new version; the earlier ones stay in the risk's history."
         )
     with st.form(FORM_KEY):
@@ -260,7 +260,7 @@ def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
 def _rejected(error: risks.RiskError, file_name: str) -> None:
     count = len(error.problems)
     st.error(
-        f"{file_name} was rejected; nothing was written. {count} problem{'s' if count != 1 else ''} below, each "
+        f"{ui.plain(file_name)} was rejected; nothing was written. {count} problem{'s' if count != 1 else ''} below, each "
         "with its row in the file (the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )
@@ -333,7 +333,7 @@ def _import(view: state.View, user: state.User, register: pd.DataFrame) -> None:
                 icon=":material/database:",
             )
             return
-        st.session_state[_DONE] = f"{file.name} imported: {result.message}."
+        st.session_state[_DONE] = ui.plain(f"{file.name} imported: {result.message}.")
         st.session_state[_IMPORTS] = st.session_state.get(_IMPORTS, 0) + 1
         st.session_state.pop(_LOADED, None)  # the file may have saved a new version of the risk in the form
         st.rerun()

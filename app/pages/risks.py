@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import state
+from app import state, ui
 from kpis import risks
 from kpis.access import Right
 from kpis.catalogue import Catalogue
@@ -130,7 +130,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
     ):
         st.caption(label)
         st.text(risk[column] or "—")
-    st.caption(f"Owner: {owner_label(view.catalogue, risk['owner'])}")
+    st.caption(f"Owner: {ui.plain(owner_label(view.catalogue, risk['owner']))}")
     versions = risks.history(state.engine(view.url), risk_id)
     st.markdown("**Saved versions**")
     st.dataframe(
@@ -190,7 +190,7 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         key=TABLE_KEY,
     )
     st.caption(
-        "Owners: " + "; ".join(owner_label(view.catalogue, o) for o in view.catalogue.owners) + ". "
+        "Owners: " + "; ".join(ui.plain(owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
         f"{OVERDUE}: open and past its next review date."
     )
     st.download_button(

@@ -86,7 +86,7 @@ def _template(view: state.View) -> None:
 def _rejected(error: ExtractError) -> None:
     count = len(error.problems)
     st.error(
-        f"**{error.file_name} was rejected; nothing was written.** {count} problem{'s' if count != 1 else ''} "
+        f"**{ui.plain(error.file_name)} was rejected; nothing was written.** {count} problem{'s' if count != 1 else ''} "
         "below, each with its row in the file (the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )
@@ -121,7 +121,7 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
             " The stored data changed after the preview (another extract was loaded meanwhile), "
             "so these counts differ from the preview's."
         )
-    st.session_state[_DONE] = message
+    st.session_state[_DONE] = ui.plain(message)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
     st.rerun()
 
@@ -129,7 +129,7 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
 def _preview(view: state.View, user: state.User, source: ingest.Source, plan) -> None:
     file_name = source.file_name
     counts = plan["status"].value_counts().reindex(["new", "revised", "unchanged"], fill_value=0).to_dict()
-    st.subheader(f"What {file_name} would change")
+    st.subheader(f"What {ui.plain(file_name)} would change")
     columns = st.columns(4)
     columns[0].metric("Rows in the file", f"{len(plan):,}")
     columns[1].metric("New values", f"{counts['new']:,}")

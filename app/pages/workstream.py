@@ -35,7 +35,7 @@ def render(view: state.View, pages: dict, workstream_id: str, user: state.User |
     ws = view.catalogue.workstream(workstream_id)
     st.title(ws.name)
     lead = view.catalogue.owners.get(ws.lead, ws.lead)
-    st.caption(" · ".join(part for part in (ws.description, f"Lead: {lead}" if lead else "") if part))
+    st.caption(" · ".join(part for part in (ws.description, f"Lead: {ui.plain(lead)}" if lead else "") if part))
     if view.empty:
         ui.no_data()
         return
