@@ -47,10 +47,6 @@ class NarrativeError(Exception):
     """A commentary was refused; the message says why and how to fix it. Nothing was written."""
 
 
-class StaleEditError(NarrativeError, errors.StaleEditError):
-    """Someone saved a newer version of the commentary while it was being edited."""
-
-
 @dataclass(frozen=True)
 class Draft:
     """What to put in the editor for a workstream and month."""
@@ -102,7 +98,7 @@ def save(
     """Save a new version of a workstream's commentary for a month (a month index); the
     version now current. ``based_on`` is the version the editor started from (None or 0:
     there was none). Text identical to the current version writes nothing. Raises
-    :class:`StaleEditError` if someone saved a newer version meanwhile, and
+    :class:`~kpis.errors.StaleEditError` (the one stale-edit error of every versioned thing) if someone saved a newer version meanwhile, and
     :class:`NarrativeError` for an unknown workstream or text over :data:`MAX_CHARS`."""
     _check_workstream(workstream, catalogue)
     text = clean(text)
@@ -119,7 +115,7 @@ def save(
             return current_version
         if current_version != (based_on or 0):
             subject = f"The commentary of {catalogue.workstream(workstream).name} for {periods.month_name(month)}"
-            raise StaleEditError(subject, based_on, current_version, latest.saved_by, latest.saved_at)
+            raise errors.StaleEditError(subject, based_on, current_version, latest.saved_by, latest.saved_at)
         conn.execute(
             insert(store.commentaries).values(
                 workstream=workstream,

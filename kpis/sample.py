@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from kpis import ingest, narrative, periods, risks, store
+from kpis import errors, ingest, narrative, periods, risks, store
 from kpis.catalogue import Catalogue
 from kpis.yamlfile import load_yaml
 
@@ -52,7 +52,7 @@ def load_sample_narrative(engine: Engine, catalogue: Catalogue) -> None:
     """Save each sample commentary as the first version of its workstream and month. An
     officer's commentary is never overwritten: where one exists, the sample's is left out."""
     for entry in sample_narrative():
-        with suppress(narrative.StaleEditError):  # an existing, different text: it stays
+        with suppress(errors.StaleEditError):  # an existing, different text: it stays
             narrative.save(engine, **entry, saved_by=SAMPLE_USER, based_on=None, catalogue=catalogue)
 
 

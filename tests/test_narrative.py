@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import MetaData, create_engine, insert, inspect, select
 
-from kpis import narrative, periods, risks, sample, store
+from kpis import errors, narrative, periods, risks, sample, store
 
 
 def month(text: str) -> int:
@@ -56,19 +56,17 @@ def test_a_stale_edit_is_refused_and_nothing_is_written(engine, catalogue):
     save(engine, catalogue, "Ann's text.", by="ann")
     saved_at = narrative.history(engine, "market", NOV)["saved_at"].iloc[0].strftime("%d %b %Y %H:%M UTC")
     before = stored_rows(engine)
-    with pytest.raises(narrative.StaleEditError) as refused:
+    with pytest.raises(errors.StaleEditError) as refused:
         save(engine, catalogue, "Bob's text, started before Ann saved.", based_on=None, by="bob")
     assert str(refused.value) == (
         f"The commentary of Managing and Developing the Market for Nov 2020: ann saved version 1 on {saved_at}"
         " after you started editing from no saved version; nothing was written. Hint: reload to see their"
         " version, then make your changes to it again."
     )
-    assert isinstance(refused.value, narrative.NarrativeError)
+    assert type(refused.value) is errors.StaleEditError  # the one stale-edit error, as for risks
     assert (refused.value.version, refused.value.saved_by, refused.value.based_on) == (1, "ann", None)
     save(engine, catalogue, "Ann's second text.", based_on=1, by="ann")
-    with pytest.raises(
-        narrative.StaleEditError, match=r"ann saved version 2 on .* from version 1; nothing was written"
-    ):
+    with pytest.raises(errors.StaleEditError, match=r"ann saved version 2 on .* from version 1; nothing was written"):
         save(engine, catalogue, "Carol's text.", based_on=1, by="carol")
     assert narrative.history(engine, "market", NOV)["saved_by"].tolist() == ["ann", "ann"]
     assert len(stored_rows(engine)) == len(before) + 1
