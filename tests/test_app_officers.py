@@ -308,3 +308,30 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
     # November is the latest month of the sample: its report is still the current one.
     assert "as published" in " ".join(texts(at, "caption"))
     assert len(at.get("download_button")) == 5
+
+
+def test_a_wide_workbook_of_two_sheets_is_previewed_from_the_sheet_chosen(app_env):
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("Notes").write(0, 0, "read me")
+    sheet = book.add_worksheet("Returns")
+    for r, row in enumerate(
+        [["indicator", "Oct-20", "Nov-20"], ["NEL_ADMISSIONS", 9000, 9100], ["mofd_bed_occupancy", 16, None]]
+    ):
+        sheet.write_row(r, 0, row)
+    book.close()
+    at = start()
+    engine = store.connect(app_env)
+    before = store_snapshot(engine)
+    open_page(at, "upload")
+    at.get("file_uploader")[0].set_value(("returns.xlsx", buffer.getvalue(), "application/octet-stream")).run()
+    assert at.selectbox(key=upload.SHEET_KEY).options == ["Notes", "Returns"]
+    assert at.get("dataframe")  # the first sheet holds no extract: refused, located
+    at.selectbox(key=upload.SHEET_KEY).set_value("Returns").run()
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["3", "1", "1", "1"]  # as the same rows in a long CSV
+    assert_store_unchanged(engine, before)
