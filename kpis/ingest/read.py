@@ -592,11 +592,12 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
     if layout.wide:
         return _wide_cells(records, layout, problems)
     line = records["line"].to_numpy(np.int64)
-    frame = {"row": line, "column": ""}
+    blank = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
+    frame = {"row": line, "column": blank}
     for name in COLUMNS:
         position = layout.positions.get(name)
         # The text cells stay pandas strings (Arrow-backed): no Python object per cell.
-        frame[name] = records[position].str.strip().array if position is not None else ""
+        frame[name] = records[position].str.strip().array if position is not None else blank
     frame["numerator_row"] = line
     frame["denominator_row"] = line
     return pd.DataFrame(frame)[CELL_COLUMNS]

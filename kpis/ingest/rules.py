@@ -51,7 +51,7 @@ def _indicator_facts(catalogue: Catalogue) -> pd.DataFrame:
     """What validation looks up per indicator, by canonical id, made once per catalogue."""
     return pd.DataFrame(
         {
-            "unit": [i.unit.value for i in catalogue.indicators],
+            "percent": [i.unit is Unit.PERCENT for i in catalogue.indicators],
             "ratio": [i.aggregation.uses_ratio for i in catalogue.indicators],
             "scale": [i.ratio_scale for i in catalogue.indicators],
             "quarterly": [i.frequency is Frequency.QUARTERLY for i in catalogue.indicators],
@@ -68,9 +68,18 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
 
 
-def _spread(made: pd.DataFrame, codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
-    """Columns made per distinct cell, laid out over the rows."""
-    return {prefix + name: made[name].to_numpy()[codes] for name in made.columns}
+def _spread(made: pd.DataFrame, codes: np.ndarray, prefix: str = "") -> dict[str, object]:
+    """Columns made per distinct cell, laid out over the rows: numbers and flags as
+    arrays, text as categoricals (no Python object per row)."""
+    out: dict[str, object] = {}
+    for name in made.columns:
+        column = made[name]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            distinct = pd.Categorical(column.astype(object))
+            out[prefix + name] = pd.Categorical.from_codes(distinct.codes[codes], categories=distinct.categories)
+        else:
+            out[prefix + name] = column.to_numpy()[codes]
+    return out
 
 
 def _parse_periods(cells: pd.Series) -> pd.DataFrame:
@@ -153,16 +162,16 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     ``_bad``, ``_blank`` for the three number columns, and the computed ``figure`` (the
     value, or numerator / denominator × scale)."""
     facts = derived(catalogue, "ingest.indicator_facts", _indicator_facts)
-    columns: dict[str, object] = {name: cells[name].to_numpy() for name in cells.columns}
+    columns: dict[str, object] = {name: cells[name].array for name in cells.columns}
     codes, indicators = _distinct(cells["indicator"])
     ids = indicators.str.strip().str.casefold().map(catalogue.code_map)
-    columns["id"] = ids.to_numpy(object)[codes]
+    id_codes = pd.Index(catalogue.indicator_ids).get_indexer(ids.where(ids.notna(), None))
+    columns["id"] = pd.Categorical.from_codes(id_codes[codes], categories=catalogue.indicator_ids)
     looked_up = facts.reindex(ids.where(ids.notna(), None)).reset_index(drop=True)
-    for name in ("ratio", "quarterly", "negative_ok"):
+    for name in ("ratio", "quarterly", "negative_ok", "percent"):
         looked_up[name] = looked_up[name].fillna(False).astype(bool)
     columns.update(_spread(looked_up, codes))
-    columns["known"] = ids.notna().to_numpy()[codes]
-    columns["percent"] = columns["unit"] == Unit.PERCENT.value
+    columns["known"] = id_codes[codes] >= 0
     period_codes, period_texts = _distinct(cells["period"])
     columns.update(_spread(_parse_periods(period_texts), period_codes))
     for field in ("value", "numerator", "denominator"):
@@ -239,15 +248,17 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
             "period",
             lambda f: (f["period_error"] != "") & (f["period"] != ""),
             "is not a period",
-            lambda rows: rows["period_error"] + "; if Excel turned it into a date, format the column as text",
+            lambda rows: (
+                rows["period_error"].astype(str) + "; if Excel turned it into a date, format the column as text"
+            ),
         ),
         *(
             Rule(
-                lambda rows, field=field: field + "." + rows[f"{field}_code"],
+                lambda rows, field=field: field + "." + rows[f"{field}_code"].astype(str),
                 field,
                 lambda f, field=field: f[f"{field}_bad"],
-                lambda rows, field=field: rows[f"{field}_problem"],
-                lambda rows, field=field: rows[f"{field}_hint"],
+                lambda rows, field=field: rows[f"{field}_problem"].astype(str),
+                lambda rows, field=field: rows[f"{field}_hint"].astype(str),
             )
             for field in ("value", "numerator", "denominator")
         ),
