@@ -150,7 +150,13 @@ def _ingest(args: argparse.Namespace) -> int:
     engine = store.connect(args.database)
     user = args.user or getpass.getuser()
     for path in args.files:
-        print(ingest.load_rows(engine, checked.pop(path), contents.pop(path), path.name, user).message)
+        progress = (
+            ingest.ProgressLine(path.name, sys.stderr.write, "planned and written") if sys.stderr.isatty() else None
+        )
+        result = ingest.load_rows(engine, checked.pop(path), contents.pop(path), path.name, user, progress)
+        if progress is not None:
+            print(file=sys.stderr)
+        print(result.message)
     return 0
 
 

@@ -179,10 +179,17 @@ def ingest(
 ) -> IngestResult:
     """Check and load one file in one transaction: all of its changes, or none."""
     rows = check_extract(content, file_name, catalogue, today, sheet, progress)
-    return load_rows(engine, rows, content, file_name, loaded_by)
+    return load_rows(engine, rows, content, file_name, loaded_by, progress)
 
 
-def load_rows(engine: Engine, rows: pd.DataFrame, content: bytes, file_name: str, loaded_by: str) -> IngestResult:
+def load_rows(
+    engine: Engine,
+    rows: pd.DataFrame,
+    content: bytes,
+    file_name: str,
+    loaded_by: str,
+    progress: Progress | None = None,
+) -> IngestResult:
     """Load a file's checked rows (:func:`check_extract`) in one transaction, and keep
     the file. A file that changes nothing writes nothing. The plan is made inside the
     write lock, so a file loaded meanwhile by someone else is taken into account."""
@@ -198,21 +205,22 @@ def load_rows(engine: Engine, rows: pd.DataFrame, content: bytes, file_name: str
             for status, n in plan["status"].value_counts().items():
                 counts[str(status)] += int(n)
             changed = plan[plan["status"] != planning.UNCHANGED]
-            if changed.empty:
-                continue
-            if extract_id is None:
-                extract_id = store.add_extract(
-                    conn,
-                    content=content,
-                    sha256=digest,
-                    file_name=file_name,
-                    loaded_by=loaded_by,
-                    rows_total=len(rows),
-                    rows_new=0,
-                    rows_revised=0,
-                    rows_unchanged=0,
-                )
-            store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(changed, extract_id))
+            if not changed.empty:
+                if extract_id is None:
+                    extract_id = store.add_extract(
+                        conn,
+                        content=content,
+                        sha256=digest,
+                        file_name=file_name,
+                        loaded_by=loaded_by,
+                        rows_total=len(rows),
+                        rows_new=0,
+                        rows_revised=0,
+                        rows_unchanged=0,
+                    )
+                store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(changed, extract_id))
+            if progress is not None:
+                progress(sum(counts.values()))
         if extract_id is not None:
             store.set_extract_counts(
                 conn, extract_id, counts[planning.NEW], counts[planning.REVISED], counts[planning.UNCHANGED]
@@ -230,10 +238,11 @@ def load_rows(engine: Engine, rows: pd.DataFrame, content: bytes, file_name: str
 
 
 class ProgressLine:
-    """``rows read, rows/s`` on one terminal line, at most a few times a second."""
+    """``rows read, rows/s`` (or another ``doing``) on one terminal line, at most a few
+    times a second."""
 
-    def __init__(self, file_name: str, write: Callable[[str], object]):
-        self.file_name, self.write = file_name, write
+    def __init__(self, file_name: str, write: Callable[[str], object], doing: str = "read"):
+        self.file_name, self.write, self.doing = file_name, write, doing
         self.started = self.shown = time.perf_counter()
 
     def __call__(self, rows_read: int) -> None:
@@ -242,4 +251,4 @@ class ProgressLine:
             return
         self.shown = now
         rate = rows_read / max(now - self.started, 1e-9)
-        self.write(f"\r{self.file_name}: {rows_read:,} rows read, {rate:,.0f} rows/s")
+        self.write(f"\r{self.file_name}: {rows_read:,} rows {self.doing}, {rate:,.0f} rows/s")
