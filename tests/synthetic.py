@@ -17,7 +17,7 @@ from kpis.catalogue import Catalogue, Target, parse_catalogue
 
 AGGREGATIONS = ["as_reported", "ytd_sum", "ytd_mean", "ytd_ratio", "rolling_12m_sum", "rolling_12m_ratio"]
 AGGREGATION_WEIGHTS = [0.34, 0.13, 0.10, 0.13, 0.13, 0.17]
-RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS = range(5)  # how a series' values are drawn
+RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS, SIGNED = range(6)  # how a series' values are drawn
 WORKSTREAMS = ["integrated_care", "prevention", "safe_quality", "market", "children", "public_health"]
 
 
@@ -42,7 +42,7 @@ class Model:
         num = np.full(shape, np.nan)
         den = np.full(shape, np.nan)
         kinds = self.kind[idx]
-        for code in (RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS):
+        for code in (RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS, SIGNED):
             sel = np.flatnonzero(kinds == code)
             if not len(sel):
                 continue
@@ -59,6 +59,8 @@ class Model:
                 value[sel] = rng.poisson(self.mu[ii, None], size)
             elif code == PERCENT:
                 value[sel] = np.clip(np.round(rng.normal(self.mu[ii, None], self.sd[ii, None], size), 1), 0, 100)
+            elif code == SIGNED:  # currency and number: either side of zero
+                value[sel] = np.round(rng.normal(self.mu[ii, None], self.sd[ii, None], size), 1)
             else:
                 value[sel] = np.round(np.abs(rng.normal(self.mu[ii, None], self.sd[ii, None], size)), 1)
         return value, num, den
@@ -96,7 +98,15 @@ def _gap_mask(rng: np.random.Generator, n_series: int, n_points: int) -> np.ndar
 
 def _target_value(rng: np.random.Generator, level: float, unit: str) -> float:
     value = level * rng.uniform(0.85, 1.15)
-    return float(round(value)) if unit == "count" else round(float(value), 1)
+    return float(round(value)) if unit in ("count", "currency") else round(float(value), 1)
+
+
+def _signed(rng: np.random.Generator, unit: str) -> tuple[float, float]:
+    """Mean and spread of a currency (pounds: a budget line, a deficit) or number series
+    (a net change), centred near enough to zero that some values are negative."""
+    if unit == "currency":
+        return rng.uniform(-20_000, 200_000), rng.uniform(2_000, 30_000)
+    return rng.uniform(-20, 40), rng.uniform(1, 15)
 
 
 def make_synthetic(n_monthly: int, years: int, min_observations: int, last: int, seed: int) -> Synthetic:
@@ -143,21 +153,35 @@ def make_synthetic(n_monthly: int, years: int, min_observations: int, last: int,
             scale[s] = {"percent": 100.0, "rate": 1000.0, "ratio": 1.0}[unit]
             level = p[s] * scale[s]
         elif agg in ("ytd_sum", "rolling_12m_sum"):
-            unit = "count"
-            kind[s] = NEVER_EVENT if rng.random() < 0.25 else COUNT
-            mu[s] = rng.uniform(2, 400)
+            unit = "currency" if rng.random() < 0.2 else "count"
+            if unit == "currency":
+                kind[s] = SIGNED
+                mu[s], sd[s] = _signed(rng, unit)
+            else:
+                kind[s] = NEVER_EVENT if rng.random() < 0.25 else COUNT
+                mu[s] = rng.uniform(2, 400)
             level = mu[s]
         elif agg == "ytd_mean":
-            unit = str(rng.choice(["days", "hours", "percent"]))
-            kind[s] = PERCENT if unit == "percent" else CONTINUOUS
-            mu[s] = rng.uniform(5, 95) if unit == "percent" else rng.uniform(1, 50)
-            sd[s] = mu[s] * rng.uniform(0.05, 0.3)
+            unit = str(rng.choice(["days", "hours", "percent", "number"]))
+            if unit == "number":
+                kind[s] = SIGNED
+                mu[s], sd[s] = _signed(rng, unit)
+            else:
+                kind[s] = PERCENT if unit == "percent" else CONTINUOUS
+                mu[s] = rng.uniform(5, 95) if unit == "percent" else rng.uniform(1, 50)
+                sd[s] = mu[s] * rng.uniform(0.05, 0.3)
             level = mu[s]
         else:
             unit = str(
-                rng.choice(["percent", "count", "days", "hours", "rate", "ratio"], p=[0.35, 0.3, 0.1, 0.1, 0.1, 0.05])
+                rng.choice(
+                    ["percent", "count", "days", "hours", "rate", "ratio", "currency", "number"],
+                    p=[0.3, 0.26, 0.09, 0.09, 0.09, 0.05, 0.06, 0.06],
+                )
             )
-            if unit == "percent":
+            if unit in ("currency", "number"):
+                kind[s] = SIGNED
+                mu[s], sd[s] = _signed(rng, unit)
+            elif unit == "percent":
                 kind[s], mu[s] = PERCENT, rng.uniform(5, 95)
                 sd[s] = rng.uniform(1, 10)
             elif unit == "count":
@@ -200,7 +224,9 @@ def make_synthetic(n_monthly: int, years: int, min_observations: int, last: int,
             valid_months = [m for m in trajectory_months if not q or periods.is_quarter_end(m)]
             mid_year = first + 5
             if form == "constant":
-                entry["target"] = 0.0 if never_event else _target_value(rng, level_at(mid_year), unit)
+                # A signed series may aim at zero too (break even), met or missed either side.
+                zero = never_event or (kind[s] == SIGNED and rng.random() < 0.3)
+                entry["target"] = 0.0 if zero else _target_value(rng, level_at(mid_year), unit)
             elif form == "zero_years":
                 entry["target"] = {periods.fy_label(y): 0.0 for y in range(fy_first, fy_last + 1) if rng.random() < 0.8}
             elif form in ("year", "mixed", "all3"):
