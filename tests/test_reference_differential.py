@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from kpis import periods
-from kpis.catalogue import Aggregation, Direction, Frequency, Unit
+from kpis.catalogue import Aggregation, Catalogue, Direction, Frequency, Indicator, Unit
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, TREND_WORDS, build_kpi_table
 from tests.reference import compare_tables, reference_kpi_table
 from tests.synthetic import Synthetic, expected_current, make_synthetic
@@ -30,6 +30,7 @@ AS_AT = [
 ]
 NO_DATA = 3  # catalogue indicators whose observations are all dropped
 VALUE_ONLY = 0.03  # share of ratio indicators' rows given as a value, without numerator/denominator
+ON_THE_EDGE = 24  # indicators whose every value sits exactly on target or on the Amber edge
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +38,34 @@ def synthetic() -> Synthetic:
     return make_synthetic(SERIES, YEARS, 0, LAST, SEED)
 
 
+def _on_the_edge(catalogue: Catalogue) -> list[Indicator]:
+    """Indicators reported as they are, rated, with one constant target."""
+    return [
+        i
+        for i in catalogue.indicators
+        if i.aggregation is Aggregation.AS_REPORTED
+        and i.direction is not Direction.NONE
+        and i.target is not None
+        and i.target.constant is not None
+        and not i.target.by_year
+        and not i.target.by_month
+    ][:ON_THE_EDGE]
+
+
 @pytest.fixture(scope="module")
 def observations(synthetic: Synthetic) -> pd.DataFrame:
     """The current values as the store would give them, plus edges the generator leaves
-    to chance: indicators with no data at all, and ratio rows written as a figure only (an
-    extract may do that; such a month leaves its ratio window incomplete)."""
+    to chance: indicators with no data at all; ratio rows written as a figure only (an
+    extract may do that; such a month leaves its ratio window incomplete); and series
+    that sit exactly on target or on the Amber edge (missed by tolerance × |target|),
+    month after month, so "same as last year" too."""
     rng = np.random.default_rng(SEED + 1)
     frame = expected_current(synthetic).drop(columns="revision")
+    for k, indicator in enumerate(_on_the_edge(synthetic.catalogue)):
+        target = indicator.target.constant
+        band = synthetic.catalogue.tolerance_for(indicator) * abs(target)
+        edge = target - band if indicator.direction is Direction.HIGHER else target + band
+        frame.loc[frame["indicator"] == indicator.id, "value"] = edge if k % 2 else target
     silent = [i.id for i in synthetic.catalogue.indicators[:: len(synthetic.catalogue.indicators) // NO_DATA]]
     frame = frame[~frame["indicator"].isin(silent[:NO_DATA])]
     ratio_ids = {i.id for i in synthetic.catalogue.indicators if i.aggregation.uses_ratio}
@@ -75,6 +97,7 @@ def test_the_synthetic_catalogue_holds_every_kind_of_indicator(synthetic: Synthe
     assert len(indicators) - observations["indicator"].nunique() + synthetic.n_retired >= NO_DATA
     assert (observations["value"] < 0).any()  # currency and number go below zero
     assert observations["numerator"].isna().any() and observations["denominator"].notna().any()
+    assert len(_on_the_edge(synthetic.catalogue)) == ON_THE_EDGE
 
 
 @pytest.mark.parametrize("as_at", AS_AT)
