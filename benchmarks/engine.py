@@ -52,7 +52,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -393,7 +393,7 @@ def ingest_steps(engine: sqlalchemy.Engine, content: bytes, name: str, catalogue
 
 
 # --------------------------------------------------------------------------------------
-# Main
+# Command line
 # --------------------------------------------------------------------------------------
 
 
@@ -424,25 +424,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    last = periods.from_text(args.last)
-    as_at = periods.from_text(args.as_at) if args.as_at else last - 1
-    rows: list[Row] = []
-    failed_checks: list[str] = []
+# --------------------------------------------------------------------------------------
+# The measurements, in the order a run makes them
+# --------------------------------------------------------------------------------------
 
+
+@dataclass
+class Report:
+    """The rows of the final table, and the correctness checks that failed."""
+
+    rows: list[Row] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def check(self, name: str, ok: bool) -> bool:
+        if not ok:
+            self.failed_checks.append(name)
+        return ok
+
+
+def print_machine() -> None:
     print("Machine")
     for key, value in machine().items():
         print(f"  {key}: {value}")
 
-    seconds, syn = timed(lambda: make_synthetic(args.series, args.years, args.min_observations, last, args.seed))
+
+def describe_data(syn: Synthetic, expected: pd.DataFrame, seconds: float, seed: int, as_at: int) -> None:
+    """What was generated: indicators by frequency and aggregation, target forms, months, rows."""
     catalogue = syn.catalogue
-    expected = expected_current(syn)
     listed = expected["indicator"].isin(set(catalogue.indicator_ids))
-    n_stored = len(syn.bulk)
-    n_current = len(expected)
-    n_catalogue_obs = int(listed.sum())
     aggs = pd.Series([i.aggregation.value for i in catalogue.indicators]).value_counts().to_dict()
     forms = {
         "constant": sum(1 for i in catalogue.indicators if i.target and i.target.constant is not None),
@@ -453,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "none": sum(1 for i in catalogue.indicators if i.target is None),
     }
-    print(f"\nSynthetic data (made in {seconds:.1f} s, seed {args.seed})")
+    print(f"\nSynthetic data (made in {seconds:.1f} s, seed {seed})")
     print(
         f"  catalogue: {len(catalogue.indicators):,} indicators in {len(catalogue.workstreams)} workstreams: "
         f"{syn.n_monthly:,} monthly, {syn.n_quarterly:,} quarterly; plus {syn.n_retired} retired indicators with stored data"
@@ -462,253 +474,308 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  targets (an indicator may have several forms): {forms}")
     print(f"  months: {periods.to_text(syn.first)} .. {periods.to_text(syn.last)}; as at {periods.to_text(as_at)}")
     print(
-        f"  observations: {n_stored:,} stored rows ({int((syn.bulk['revision'] > 1).sum()):,} of them revision 2); "
-        f"{n_current:,} current values, of which {n_catalogue_obs:,} for catalogue indicators"
+        f"  observations: {len(syn.bulk):,} stored rows ({int((syn.bulk['revision'] > 1).sum()):,} of them revision 2); "
+        f"{len(expected):,} current values, of which {int(listed.sum()):,} for catalogue indicators"
     )
 
-    with tempfile.TemporaryDirectory(prefix="kpis-bench-") as tmp:
-        db_path = Path(tmp) / "kpis.sqlite"
-        engine = store.connect(f"sqlite:///{db_path}")
-        # "Today" for ingest's future-period check: after every period this run loads.
-        today_month = last + 2 * math.ceil(INGEST_ROWS / syn.n_monthly) + 1
-        ingest_today = pd.Timestamp(year=today_month // 12, month=today_month % 12 + 1, day=1)
 
-        # 1. Bulk and load.
-        if args.bulk_via == "core":
-            seconds, written = timed(lambda: bulk_insert_core(engine, syn))
-            how = "SQLAlchemy Core insert into store.extracts/observations"
+def ingest_today(syn: Synthetic) -> pd.Timestamp:
+    """The day ingest's future-period check counts from: after every period this run loads."""
+    today_month = syn.last + 2 * math.ceil(INGEST_ROWS / syn.n_monthly) + 1
+    return pd.Timestamp(year=today_month // 12, month=today_month % 12 + 1, day=1)
+
+
+def measure_bulk_write(
+    engine: sqlalchemy.Engine, syn: Synthetic, via: str, db_path: Path, today: pd.Timestamp, report: Report
+) -> None:
+    """1. Write every generated row into the store (info only)."""
+    if via == "core":
+        seconds, written = timed(lambda: bulk_insert_core(engine, syn))
+        how = "SQLAlchemy Core insert into store.extracts/observations"
+    else:
+        seconds, written = timed(lambda: bulk_ingest(engine, syn, today))
+        how = "ingest.ingest of extract CSVs"
+    size = sum(f.stat().st_size for f in db_path.parent.iterdir()) / 1024 / 1024
+    print(f"\nStore: {db_path} ({size:.0f} MB with WAL), bulk written via {how}")
+    report.add(Row(f"bulk write: {written:,} rows ({how})", seconds, f"{written / seconds:,.0f} rows/s", "—", "info"))
+
+
+def measure_load(engine: sqlalchemy.Engine, expected: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Load the current values back (median of 3) and check them against the generated ones."""
+    load_median, load_times, obs = median_time(lambda: store.current_observations(engine), runs=3)
+    print(
+        f"  store.current_observations: {len(obs):,} rows; runs {', '.join(f'{t:.2f}' for t in load_times)} s"
+        f" (CPU {', '.join(f'{t.cpu:.2f}' for t in load_times)} s)"
+    )
+    report.add(Row(f"load: store.current_observations → {len(obs):,} rows (median of 3)", load_median, "", "—", "info"))
+    problems = same_observations(obs, expected)
+    if not report.check("store round trip", not problems):
+        print(f"  STORE ROUND TRIP DIFFERS: {problems}")
+    report.add(Row("check: loaded frame == generated observations", None, "", "identical", verdict(not problems)))
+    return obs
+
+
+def measure_kpi_table(
+    obs: pd.DataFrame, catalogue: Catalogue, as_at: int, runs: int, report: Report
+) -> tuple[pd.DataFrame, Seconds]:
+    """2. ``build_kpi_table`` (median of ``runs`` after a warm-up), its steps, and what it rated."""
+    table_median, table_times, table = median_time(lambda: build_kpi_table(obs, catalogue, as_at), runs, 1)
+    print(f"\nbuild_kpi_table as at {periods.to_text(as_at)}: runs {', '.join(f'{t:.3f}' for t in table_times)} s")
+    steps = [kpi_steps(obs, catalogue, as_at) for _ in range(3)]
+    print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.performance has changed)")
+    for name in steps[0]:
+        print(f"    {name:<16} {statistics.median(s[name] for s in steps):.3f} s")
+    print(f"  rag_target: {pd.Series(table['rag_target']).value_counts().to_dict()}")
+    print(f"  trend: {pd.Series(table['trend']).value_counts().to_dict()}")
+    print(f"  rag_last_year: {pd.Series(table['rag_last_year']).value_counts().to_dict()}")
+    print(f"  rows with no period: {int(table['period'].isna().sum())}, no actual: {int(table['actual'].isna().sum())}")
+    report.add(
+        Row(
+            f"build_kpi_table ({len(table):,} indicators, median of {runs})",
+            table_median,
+            "",
+            f"< {TARGET_TABLE_SECONDS:g} s",
+            verdict(table_median < TARGET_TABLE_SECONDS),
+        )
+    )
+    return table, table_median
+
+
+def check_reference(table: pd.DataFrame, obs: pd.DataFrame, catalogue: Catalogue, as_at: int, report: Report) -> None:
+    """3. The row-by-row reference (``tests/reference.py``), compared with the engine's
+    table cell by cell before anything of it is timed."""
+    seconds, reference = timed(lambda: reference_kpi_table(obs, catalogue, as_at))
+    differences, largest = compare_tables(table, reference)
+    print(f"\nReference (check run {seconds:.2f} s): {len(differences)} differing cells")
+    print("  largest float difference per column (relative to max(1, |reference|)):")
+    for column, value in largest.items():
+        print(f"    {column:<24} {value:.2e}  (tolerance {tolerance(column):.0e})")
+    zero_rule = int(((table["target"] == 0) & (table["rag_target"] == "Red") & (table["trend"] == "same")).sum())
+    print(f"  rows where the zero-target rule applies: {zero_rule}")
+    if not report.check("engine vs reference", not differences):
+        frame = pd.DataFrame(differences)
+        print("  differing cells per column:", frame["column"].value_counts().to_dict())
+        with pd.option_context("display.width", 200, "display.max_columns", 10):
+            print(frame.head(40).to_string(index=False))
+    report.add(
+        Row(
+            f"check: build_kpi_table == reference (all rows; {len(KPI_COLUMNS)} columns)",
+            None,
+            f"{len(differences)} cells differ",
+            "0 differences",
+            verdict(not differences),
+        )
+    )
+
+
+def measure_reference(
+    obs: pd.DataFrame, catalogue: Catalogue, as_at: int, runs: int, table_median: Seconds, report: Report
+) -> None:
+    """The reference timed (median of ``runs``), and the engine's speed-up over it."""
+    ref_median, ref_times, _ = median_time(lambda: reference_kpi_table(obs, catalogue, as_at), runs)
+    print(f"  timed runs: {', '.join(f'{t:.3f}' for t in ref_times)} s")
+    report.add(Row(f"reference, row by row (median of {runs})", ref_median, "", "—", "info"))
+    speedup = ref_median / table_median
+    report.add(
+        Row(
+            "speed-up: reference / build_kpi_table",
+            None,
+            f"{speedup:.1f}× (CPU time: {ref_median.cpu / table_median.cpu:.1f}×)",
+            f"≥ {TARGET_SPEEDUP:g}×",
+            verdict(speedup >= TARGET_SPEEDUP),
+        )
+    )
+
+
+@dataclass
+class NewPeriods:
+    """Extracts of new periods for every monthly series, month after month."""
+
+    syn: Synthetic
+    rng: np.random.Generator
+
+    def __post_init__(self) -> None:
+        self.ids = [i.id for i in self.syn.catalogue.indicators if i.frequency.value == "monthly"]
+        spec_of = {s: k for k, s in enumerate(self.syn.model.ids)}
+        self.specs = np.array([spec_of[i] for i in self.ids])
+
+    def extract(self, start_month: int) -> tuple[bytes, pd.DataFrame]:
+        """``INGEST_ROWS`` rows from ``start_month`` on (1% with a note): the CSV, and its rows."""
+        n_months = math.ceil(INGEST_ROWS / len(self.specs))
+        value, num, den = self.syn.model.draw(self.rng, self.specs, n_months)
+        frame = pd.DataFrame(
+            {
+                "indicator": np.tile(np.asarray(self.ids, dtype=object), n_months),
+                "spec": np.tile(self.specs, n_months),
+                "month": np.repeat(start_month + np.arange(n_months), len(self.specs)),
+                "value": value.T.ravel(),
+                "numerator": num.T.ravel(),
+                "denominator": den.T.ravel(),
+            }
+        ).head(INGEST_ROWS)
+        notes = ["synthetic note" if k % 100 == 0 else "" for k in range(len(frame))]
+        content = extract_csv(
+            frame["indicator"].tolist(),
+            frame["month"].tolist(),
+            frame["value"],
+            frame["numerator"],
+            frame["denominator"],
+            notes,
+        )
+        return content, frame.assign(note=notes)
+
+
+def revision_of(frame: pd.DataFrame, syn: Synthetic) -> bytes:
+    """The same rows with every value changed (a denominator one higher for a ratio)."""
+    revised = frame.copy()
+    ratio = revised["denominator"].notna()
+    new_den = revised["denominator"] + 1
+    revised.loc[ratio, "value"] = (revised["numerator"] / new_den * syn.model.scale[revised["spec"].to_numpy()])[ratio]
+    revised.loc[ratio, "denominator"] = new_den[ratio]
+    percent = revised["indicator"].map({i.id: i.unit.value == "percent" for i in syn.catalogue.indicators})
+    v = revised["value"]
+    revised.loc[~ratio, "value"] = np.where(percent & (v >= 99), v - 1, v + 1)[~ratio.to_numpy()]
+    return extract_csv(
+        revised["indicator"].tolist(),
+        revised["month"].tolist(),
+        revised["value"],
+        revised["numerator"],
+        revised["denominator"],
+        revised["note"].tolist(),
+    )
+
+
+def _ingest_row(measurement: str, seconds: Seconds, rows: int, ok: bool) -> Row:
+    rate = rows / seconds
+    return Row(
+        measurement,
+        seconds,
+        f"{rate:,.0f} rows/s",
+        f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
+        verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
+    )
+
+
+def measure_ingest_new(
+    engine: sqlalchemy.Engine, content: bytes, frame: pd.DataFrame, syn: Synthetic, today: pd.Timestamp, report: Report
+) -> None:
+    """4a. A file of new periods into the full store, with a breakdown of its read-only steps."""
+    catalogue = syn.catalogue
+    print(
+        f"\nIngest extract: {len(frame):,} rows, {len(content) / 1024 / 1024:.1f} MB, "
+        f"periods {periods.to_text(int(frame['month'].min()))} .. {periods.to_text(int(frame['month'].max()))}"
+    )
+    breakdown = ingest_steps(engine, content, "new.csv", catalogue, today)
+    seconds, result = timed(lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=today))
+    print(f"  new: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest new", result.new == len(frame))
+    n_stored = len(syn.bulk)
+    report.add(
+        _ingest_row(
+            f"ingest: {len(frame):,} new rows into the {n_stored / 1e6:.2f}M-row store", seconds, len(frame), ok
+        )
+    )
+    known = sum(v for k, v in breakdown.items() if not k.startswith("("))
+    print("  breakdown (the same steps run separately before the ingest; wall s, CPU s):")
+    for name, value in breakdown.items():
+        if name.startswith("("):
+            print(f"    {name:<50} {value:,.0f}")
         else:
-            seconds, written = timed(lambda: bulk_ingest(engine, syn, ingest_today))
-            how = "ingest.ingest of extract CSVs"
-        size = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1024 / 1024
-        print(f"\nStore: {db_path} ({size:.0f} MB with WAL), bulk written via {how}")
-        rows.append(
-            Row(f"bulk write: {written:,} rows ({how})", seconds, f"{written / seconds:,.0f} rows/s", "—", "info")
-        )
+            print(f"    {name:<50} {value:7.3f} {value.cpu:7.3f}")
+    known_cpu = sum(v.cpu for k, v in breakdown.items() if not k.startswith("("))
+    print(
+        f"    {'the rest: write (inserts, commit), SHA-256, log':<50} {max(seconds - known, 0):7.3f}"
+        f" {max(seconds.cpu - known_cpu, 0):7.3f}"
+    )
 
-        load_median, load_times, obs = median_time(lambda: store.current_observations(engine), runs=3)
-        print(
-            f"  store.current_observations: {len(obs):,} rows; runs {', '.join(f'{t:.2f}' for t in load_times)} s"
-            f" (CPU {', '.join(f'{t.cpu:.2f}' for t in load_times)} s)"
-        )
-        rows.append(
-            Row(f"load: store.current_observations → {len(obs):,} rows (median of 3)", load_median, "", "—", "info")
-        )
-        problems = same_observations(obs, expected)
-        if problems:
-            failed_checks.append("store round trip")
-            print(f"  STORE ROUND TRIP DIFFERS: {problems}")
-        rows.append(Row("check: loaded frame == generated observations", None, "", "identical", verdict(not problems)))
 
-        # 2. The engine.
-        table_median, table_times, table = median_time(lambda: build_kpi_table(obs, catalogue, as_at), args.runs, 1)
-        print(f"\nbuild_kpi_table as at {periods.to_text(as_at)}: runs {', '.join(f'{t:.3f}' for t in table_times)} s")
-        steps = [kpi_steps(obs, catalogue, as_at) for _ in range(3)]
-        print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.performance has changed)")
-        for name in steps[0]:
-            print(f"    {name:<16} {statistics.median(s[name] for s in steps):.3f} s")
-        print(f"  rag_target: {pd.Series(table['rag_target']).value_counts().to_dict()}")
-        print(f"  trend: {pd.Series(table['trend']).value_counts().to_dict()}")
-        print(f"  rag_last_year: {pd.Series(table['rag_last_year']).value_counts().to_dict()}")
-        print(
-            f"  rows with no period: {int(table['period'].isna().sum())}, no actual: {int(table['actual'].isna().sum())}"
-        )
-        rows.append(
-            Row(
-                f"build_kpi_table ({len(table):,} indicators, median of {args.runs})",
-                table_median,
-                "",
-                f"< {TARGET_TABLE_SECONDS:g} s",
-                verdict(table_median < TARGET_TABLE_SECONDS),
-            )
-        )
+def measure_ingest_again(
+    engine: sqlalchemy.Engine,
+    content: bytes,
+    frame: pd.DataFrame,
+    catalogue: Catalogue,
+    today: pd.Timestamp,
+    report: Report,
+) -> None:
+    """4b. The same file again: the no-op path, nothing written."""
+    seconds, result = timed(lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=today))
+    print(f"  same file again: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest no-op", result.extract_id is None and result.unchanged == len(frame))
+    report.add(_ingest_row("ingest: the same file again (no-op: nothing written)", seconds, len(frame), ok))
 
-        # 3. The reference, checked against the engine before it is timed.
-        seconds, reference = timed(lambda: reference_kpi_table(obs, catalogue, as_at))
-        differences, largest = compare_tables(table, reference)
-        print(f"\nReference (check run {seconds:.2f} s): {len(differences)} differing cells")
-        print("  largest float difference per column (relative to max(1, |reference|)):")
-        for column, value in largest.items():
-            print(f"    {column:<24} {value:.2e}  (tolerance {tolerance(column):.0e})")
-        zero_rule = int(((table["target"] == 0) & (table["rag_target"] == "Red") & (table["trend"] == "same")).sum())
-        print(f"  rows where the zero-target rule applies: {zero_rule}")
-        if differences:
-            failed_checks.append("engine vs reference")
-            frame = pd.DataFrame(differences)
-            print("  differing cells per column:", frame["column"].value_counts().to_dict())
-            with pd.option_context("display.width", 200, "display.max_columns", 10):
-                print(frame.head(40).to_string(index=False))
-        rows.append(
-            Row(
-                f"check: build_kpi_table == reference (all rows; {len(KPI_COLUMNS)} columns)",
-                None,
-                f"{len(differences)} cells differ",
-                "0 differences",
-                verdict(not differences),
-            )
-        )
-        ref_median, ref_times, _ = median_time(lambda: reference_kpi_table(obs, catalogue, as_at), args.reference_runs)
-        print(f"  timed runs: {', '.join(f'{t:.3f}' for t in ref_times)} s")
-        rows.append(Row(f"reference, row by row (median of {args.reference_runs})", ref_median, "", "—", "info"))
-        speedup = ref_median / table_median
-        rows.append(
-            Row(
-                "speed-up: reference / build_kpi_table",
-                None,
-                f"{speedup:.1f}× (CPU time: {ref_median.cpu / table_median.cpu:.1f}×)",
-                f"≥ {TARGET_SPEEDUP:g}×",
-                verdict(speedup >= TARGET_SPEEDUP),
-            )
-        )
 
-        if args.profile:
-            profile_to(args.profile / "current_observations.pstats", lambda: store.current_observations(engine))
-            profile_to(args.profile / "build_kpi_table.pstats", lambda: build_kpi_table(obs, catalogue, as_at))
+def measure_ingest_revision(
+    engine: sqlalchemy.Engine, frame: pd.DataFrame, syn: Synthetic, today: pd.Timestamp, report: Report
+) -> None:
+    """4c. A revision of every row of that file."""
+    revised_content = revision_of(frame, syn)
+    seconds, result = timed(
+        lambda: ingest.ingest(engine, revised_content, "revised.csv", syn.catalogue, LOADED_BY, today=today)
+    )
+    print(f"  revision: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest revision", result.revised == len(frame))
+    report.add(_ingest_row(f"ingest: a revision of it (all {len(frame):,} rows revised)", seconds, len(frame), ok))
 
-        # 4. Ingest: 100,000 rows of new periods (monthly series, month after month).
-        monthly_ids = [i.id for i in catalogue.indicators if i.frequency.value == "monthly"]
-        spec_of = {s: k for k, s in enumerate(syn.model.ids)}
-        specs = np.array([spec_of[i] for i in monthly_ids])
-        rng = np.random.default_rng(args.seed + 1)
 
-        def new_extract(start_month: int) -> tuple[bytes, pd.DataFrame]:
-            n_months = math.ceil(INGEST_ROWS / len(specs))
-            value, num, den = syn.model.draw(rng, specs, n_months)
-            frame = pd.DataFrame(
-                {
-                    "indicator": np.tile(np.asarray(monthly_ids, dtype=object), n_months),
-                    "spec": np.tile(specs, n_months),
-                    "month": np.repeat(start_month + np.arange(n_months), len(specs)),
-                    "value": value.T.ravel(),
-                    "numerator": num.T.ravel(),
-                    "denominator": den.T.ravel(),
-                }
-            ).head(INGEST_ROWS)
-            notes = ["synthetic note" if k % 100 == 0 else "" for k in range(len(frame))]
-            content = extract_csv(
-                frame["indicator"].tolist(),
-                frame["month"].tolist(),
-                frame["value"],
-                frame["numerator"],
-                frame["denominator"],
-                notes,
-            )
-            return content, frame.assign(note=notes)
-
-        first_new = syn.last + 1
-        content, frame = new_extract(first_new)
-        print(
-            f"\nIngest extract: {len(frame):,} rows, {len(content) / 1024 / 1024:.1f} MB, "
-            f"periods {periods.to_text(int(frame['month'].min()))} .. {periods.to_text(int(frame['month'].max()))}"
-        )
-        breakdown = ingest_steps(engine, content, "new.csv", catalogue, ingest_today)
-
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  new: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.new == len(frame)
-        if not ok:
-            failed_checks.append("ingest new")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                f"ingest: {len(frame):,} new rows into the {n_stored / 1e6:.2f}M-row store",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-        known = sum(v for k, v in breakdown.items() if not k.startswith("("))
-        print("  breakdown (the same steps run separately before the ingest; wall s, CPU s):")
-        for name, value in breakdown.items():
-            if name.startswith("("):
-                print(f"    {name:<50} {value:,.0f}")
-            else:
-                print(f"    {name:<50} {value:7.3f} {value.cpu:7.3f}")
-        known_cpu = sum(v.cpu for k, v in breakdown.items() if not k.startswith("("))
-        print(
-            f"    {'the rest: write (inserts, commit), SHA-256, log':<50} {max(seconds - known, 0):7.3f}"
-            f" {max(seconds.cpu - known_cpu, 0):7.3f}"
-        )
-
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  same file again: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.extract_id is None and result.unchanged == len(frame)
-        if not ok:
-            failed_checks.append("ingest no-op")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                "ingest: the same file again (no-op: nothing written)",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-
-        revised = frame.copy()
-        ratio = revised["denominator"].notna()
-        new_den = revised["denominator"] + 1
-        revised.loc[ratio, "value"] = (revised["numerator"] / new_den * syn.model.scale[revised["spec"].to_numpy()])[
-            ratio
-        ]
-        revised.loc[ratio, "denominator"] = new_den[ratio]
-        percent = revised["indicator"].map({i.id: i.unit.value == "percent" for i in catalogue.indicators})
-        v = revised["value"]
-        revised.loc[~ratio, "value"] = np.where(percent & (v >= 99), v - 1, v + 1)[~ratio.to_numpy()]
-        revised_content = extract_csv(
-            revised["indicator"].tolist(),
-            revised["month"].tolist(),
-            revised["value"],
-            revised["numerator"],
-            revised["denominator"],
-            revised["note"].tolist(),
-        )
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, revised_content, "revised.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  revision: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.revised == len(frame)
-        if not ok:
-            failed_checks.append("ingest revision")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                f"ingest: a revision of it (all {len(frame):,} rows revised)",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-
-        if args.profile:
-            more, _ = new_extract(int(frame["month"].max()) + 1)
-            profile_to(
-                args.profile / "ingest_new.pstats",
-                lambda: ingest.ingest(engine, more, "profiled.csv", catalogue, LOADED_BY, today=ingest_today),
-            )
-        engine.dispose()
-
+def print_results(report: Report, started: float, strict: bool) -> int:
+    """The table, and the exit status: 1 if a check failed (or, with ``strict``, a target was missed)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
     print(
         f"\nResults (total run {time.perf_counter() - started:.0f} s; peak memory {peak:.1f} GiB;"
         f" load average at the end {load_average()})\n"
     )
-    print_table(rows)
-    misses = [r.measurement for r in rows if r.result == "FAIL"]
-    if failed_checks:
-        print(f"\nCHECKS FAILED: {', '.join(failed_checks)}")
+    print_table(report.rows)
+    misses = [r.measurement for r in report.rows if r.result == "FAIL"]
+    if report.failed_checks:
+        print(f"\nCHECKS FAILED: {', '.join(report.failed_checks)}")
         return 1
     if misses:
         print(f"\nTargets missed: {'; '.join(misses)}")
-        return 1 if args.strict else 0
+        return 1 if strict else 0
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    last = periods.from_text(args.last)
+    as_at = periods.from_text(args.as_at) if args.as_at else last - 1
+    report = Report()
+
+    print_machine()
+    seconds, syn = timed(lambda: make_synthetic(args.series, args.years, args.min_observations, last, args.seed))
+    expected = expected_current(syn)
+    describe_data(syn, expected, seconds, args.seed, as_at)
+    catalogue = syn.catalogue
+
+    with tempfile.TemporaryDirectory(prefix="kpis-bench-") as tmp:
+        db_path = Path(tmp) / "kpis.sqlite"
+        engine = store.connect(f"sqlite:///{db_path}")
+        today = ingest_today(syn)
+
+        measure_bulk_write(engine, syn, args.bulk_via, db_path, today, report)
+        obs = measure_load(engine, expected, report)
+        table, table_median = measure_kpi_table(obs, catalogue, as_at, args.runs, report)
+        check_reference(table, obs, catalogue, as_at, report)
+        measure_reference(obs, catalogue, as_at, args.reference_runs, table_median, report)
+        if args.profile:
+            profile_to(args.profile / "current_observations.pstats", lambda: store.current_observations(engine))
+            profile_to(args.profile / "build_kpi_table.pstats", lambda: build_kpi_table(obs, catalogue, as_at))
+
+        new_periods = NewPeriods(syn, np.random.default_rng(args.seed + 1))
+        content, frame = new_periods.extract(syn.last + 1)
+        measure_ingest_new(engine, content, frame, syn, today, report)
+        measure_ingest_again(engine, content, frame, catalogue, today, report)
+        measure_ingest_revision(engine, frame, syn, today, report)
+        if args.profile:
+            more, _ = new_periods.extract(int(frame["month"].max()) + 1)
+            profile_to(
+                args.profile / "ingest_new.pstats",
+                lambda: ingest.ingest(engine, more, "profiled.csv", catalogue, LOADED_BY, today=today),
+            )
+        engine.dispose()
+
+    return print_results(report, started, args.strict)
 
 
 if __name__ == "__main__":
