@@ -7,9 +7,9 @@ reference, and extract ingest, in one run.
 
 What it does, in order:
 
-1. Makes a synthetic catalogue (``parse_catalogue`` of a dict): ``--series`` monthly
-   indicators plus enough quarterly ones to pass ``--min-observations``, over six
-   workstreams, mixing units, directions, aggregations, tolerances and targets of every
+1. Makes a synthetic catalogue (``tests/synthetic.py``: ``parse_catalogue`` of a dict):
+   ``--series`` monthly indicators plus enough quarterly ones to pass
+   ``--min-observations``, over six workstreams, mixing units, directions, aggregations, tolerances and targets of every
    form (a number, per financial year, a monthly trajectory, mixed; a few ``Target``
    objects also carry a constant fallback), zero targets ("never events") included.
    Series have gaps, late starts, early ends and no data at all; some observations
@@ -23,8 +23,9 @@ What it does, in order:
    the frame against the generated data.
 3. Times ``build_kpi_table`` as at one month (median of 5 after a warm-up), with a
    per-step breakdown.
-4. Runs a plain row-by-row reference of the same table (python loops and dicts, below),
-   compares every row and column with the engine's, then times it (median of 3).
+4. Runs the plain row-by-row reference of the same table (python loops and dicts,
+   ``tests/reference.py``, which the test suite also runs against the engine on a small
+   catalogue), compares every row and column with the engine's, then times it (median of 3).
 5. Ingests a 100,000-row extract of new periods into the 1M-row store through
    ``ingest.ingest``, then the same file again (the no-op path) and a revision of it
    (every row revised), with a breakdown of the first.
@@ -51,7 +52,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,19 +67,16 @@ if str(ROOT) not in sys.path:
 
 from kpis import ingest, performance, periods, store  # noqa: E402
 from kpis.aggregation import prepare  # noqa: E402
-from kpis.catalogue import Catalogue, Target, parse_catalogue  # noqa: E402
-from kpis.performance import build_kpi_table  # noqa: E402
+from kpis.catalogue import Catalogue, parse_catalogue  # noqa: E402
+from kpis.performance import KPI_COLUMNS, build_kpi_table  # noqa: E402
+from tests.reference import compare_tables, reference_kpi_table, tolerance  # noqa: E402
+from tests.synthetic import Synthetic, expected_current, make_synthetic  # noqa: E402
 
 TARGET_TABLE_SECONDS = 1.0
 TARGET_SPEEDUP = 20.0
 TARGET_INGEST_ROWS_PER_S = 50_000
 INGEST_ROWS = 100_000
 LOADED_BY = "benchmark"
-
-AGGREGATIONS = ["as_reported", "ytd_sum", "ytd_mean", "ytd_ratio", "rolling_12m_sum", "rolling_12m_ratio"]
-AGGREGATION_WEIGHTS = [0.34, 0.13, 0.10, 0.13, 0.13, 0.17]
-RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS = range(5)  # how a series' values are drawn
-WORKSTREAMS = ["integrated_care", "prevention", "safe_quality", "market", "children", "public_health"]
 
 
 # --------------------------------------------------------------------------------------
@@ -140,294 +138,8 @@ def load_average() -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Synthetic catalogue and observations
+# The store: the round trip, extract CSVs and bulk loading
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Model:
-    """How each synthetic series' values are drawn (arrays in *spec order*: the monthly
-    series first, then the quarterly, then the retired ones)."""
-
-    ids: list[str]
-    kind: np.ndarray
-    mu: np.ndarray
-    sd: np.ndarray
-    p: np.ndarray
-    den_base: np.ndarray
-    scale: np.ndarray
-    quarterly: np.ndarray
-
-    def draw(self, rng: np.random.Generator, idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``value, numerator, denominator`` (len(idx) x n; NaN where not a ratio)."""
-        shape = (len(idx), n)
-        value = np.empty(shape)
-        num = np.full(shape, np.nan)
-        den = np.full(shape, np.nan)
-        kinds = self.kind[idx]
-        for code in (RATIO, NEVER_EVENT, COUNT, PERCENT, CONTINUOUS):
-            sel = np.flatnonzero(kinds == code)
-            if not len(sel):
-                continue
-            ii = idx[sel]
-            size = (len(sel), n)
-            if code == RATIO:
-                d = np.maximum(1.0, np.round(self.den_base[ii, None] * rng.uniform(0.8, 1.2, size)))
-                k = rng.binomial(d.astype(np.int64), self.p[ii, None]).astype(float)
-                value[sel] = k / d * self.scale[ii, None]
-                num[sel], den[sel] = k, d
-            elif code == NEVER_EVENT:
-                value[sel] = np.minimum(rng.poisson(0.4, size), 3)
-            elif code == COUNT:
-                value[sel] = rng.poisson(self.mu[ii, None], size)
-            elif code == PERCENT:
-                value[sel] = np.clip(np.round(rng.normal(self.mu[ii, None], self.sd[ii, None], size), 1), 0, 100)
-            else:
-                value[sel] = np.round(np.abs(rng.normal(self.mu[ii, None], self.sd[ii, None], size)), 1)
-        return value, num, den
-
-
-@dataclass
-class Synthetic:
-    catalogue: Catalogue
-    raw: dict  # the catalogue as given to parse_catalogue (without the retired indicators)
-    retired_raw: list[dict]  # indicators that have observations but left the catalogue
-    model: Model
-    first: int  # first month of the bulk
-    last: int  # last month of the bulk
-    bulk: pd.DataFrame  # every stored row: spec, month, revision, value, numerator, denominator
-    n_monthly: int
-    n_quarterly: int
-    n_retired: int
-
-
-def _gap_mask(rng: np.random.Generator, n_series: int, n_points: int) -> np.ndarray:
-    """True where a series has an observation: most are complete; some have holes,
-    start late, stop early, or have nothing."""
-    present = np.ones((n_series, n_points), dtype=bool)
-    u = rng.random(n_series)
-    for s in np.flatnonzero(u < 0.002):
-        present[s] = False
-    for s in np.flatnonzero((u >= 0.002) & (u < 0.022)):
-        present[s, : rng.integers(1, max(2, n_points // 2))] = False
-    for s in np.flatnonzero((u >= 0.022) & (u < 0.032)):
-        present[s, n_points - rng.integers(1, max(2, n_points // 8)) :] = False
-    for s in np.flatnonzero((u >= 0.032) & (u < 0.072)):
-        present[s, rng.integers(0, n_points, rng.integers(1, 4))] = False
-    return present
-
-
-def _target_value(rng: np.random.Generator, level: float, unit: str) -> float:
-    value = level * rng.uniform(0.85, 1.15)
-    return float(round(value)) if unit == "count" else round(float(value), 1)
-
-
-def make_synthetic(n_monthly: int, years: int, min_observations: int, last: int, seed: int) -> Synthetic:
-    rng = np.random.default_rng(seed)
-    n_months = years * 12
-    first = last - n_months + 1
-    months = np.arange(first, last + 1)
-    quarter_months = months[periods.fy_months(months) % 3 == 0]
-
-    monthly_present = _gap_mask(rng, n_monthly, n_months)
-    short = max(0, min_observations - int(monthly_present.sum()))
-    per_quarterly = len(quarter_months) * 0.97  # allow for gaps
-    n_quarterly = max(n_monthly // 8, math.ceil(short / per_quarterly) + 10 if short else 0)
-    quarterly_present = _gap_mask(rng, n_quarterly, len(quarter_months))
-    while short and int(monthly_present.sum() + quarterly_present.sum()) < min_observations:
-        n_quarterly += 10
-        quarterly_present = np.vstack([quarterly_present, np.ones((10, len(quarter_months)), dtype=bool)])
-    n_retired = 25
-
-    n_specs = n_monthly + n_quarterly + n_retired
-    ids = [f"kpi_{i:05d}" for i in range(n_monthly + n_quarterly)] + [f"old_{i:03d}" for i in range(n_retired)]
-    quarterly = np.zeros(n_specs, dtype=bool)
-    quarterly[n_monthly : n_monthly + n_quarterly] = True
-    kind = np.zeros(n_specs, dtype=int)
-    mu, sd, p = np.zeros(n_specs), np.zeros(n_specs), np.zeros(n_specs)
-    den_base, scale = np.ones(n_specs), np.ones(n_specs)
-
-    fy_first = int(periods.fy_start_year(first))
-    fy_last = int(periods.fy_start_year(last + 30))
-    trajectory_months = [m for m in range(last - 23, last + 30)]
-    entries: list[dict] = []
-    for s in range(n_specs):
-        retired = s >= n_monthly + n_quarterly
-        q = bool(quarterly[s])
-        agg = "as_reported" if retired else str(rng.choice(AGGREGATIONS, p=AGGREGATION_WEIGHTS))
-        entry: dict = {"id": ids[s], "name": f"Synthetic indicator {ids[s]}"}
-        if agg in ("ytd_ratio", "rolling_12m_ratio"):
-            unit = str(rng.choice(["percent", "rate", "ratio"], p=[0.6, 0.25, 0.15]))
-            kind[s] = RATIO
-            p[s] = rng.uniform(0.001, 0.05) if unit == "rate" else rng.uniform(0.05, 0.95)
-            den_base[s] = rng.integers(40, 1500)
-            if unit == "rate":
-                entry["scale"] = 1000.0
-            scale[s] = {"percent": 100.0, "rate": 1000.0, "ratio": 1.0}[unit]
-            level = p[s] * scale[s]
-        elif agg in ("ytd_sum", "rolling_12m_sum"):
-            unit = "count"
-            kind[s] = NEVER_EVENT if rng.random() < 0.25 else COUNT
-            mu[s] = rng.uniform(2, 400)
-            level = mu[s]
-        elif agg == "ytd_mean":
-            unit = str(rng.choice(["days", "hours", "percent"]))
-            kind[s] = PERCENT if unit == "percent" else CONTINUOUS
-            mu[s] = rng.uniform(5, 95) if unit == "percent" else rng.uniform(1, 50)
-            sd[s] = mu[s] * rng.uniform(0.05, 0.3)
-            level = mu[s]
-        else:
-            unit = str(
-                rng.choice(["percent", "count", "days", "hours", "rate", "ratio"], p=[0.35, 0.3, 0.1, 0.1, 0.1, 0.05])
-            )
-            if unit == "percent":
-                kind[s], mu[s] = PERCENT, rng.uniform(5, 95)
-                sd[s] = rng.uniform(1, 10)
-            elif unit == "count":
-                kind[s] = NEVER_EVENT if rng.random() < 0.25 else COUNT
-                mu[s] = rng.uniform(2, 400)
-            else:
-                kind[s], mu[s] = CONTINUOUS, rng.uniform(0.5, 60)
-                sd[s] = mu[s] * rng.uniform(0.05, 0.3)
-            level = mu[s]
-        never_event = kind[s] == NEVER_EVENT
-        direction = "lower" if never_event else str(rng.choice(["higher", "lower", "none"], p=[0.45, 0.45, 0.10]))
-        entry.update(
-            workstream="",  # set below, by report position
-            unit=unit,
-            direction=direction,
-            frequency="quarterly" if q else "monthly",
-            aggregation=agg,
-        )
-        if rng.random() < 0.25:
-            entry["tolerance"] = float(rng.choice([0.0, 0.05, 0.2]))
-
-        points = 4 if q else 12
-
-        def level_at(month: int, agg: str = agg, level: float = level, points: int = points) -> float:
-            if agg == "ytd_sum":
-                fm = int(periods.fy_month(month))
-                return level * (fm // 3 if points == 4 else fm)
-            if agg == "rolling_12m_sum":
-                return level * points
-            return level
-
-        if direction != "none":
-            form = str(
-                rng.choice(
-                    ["none", "constant", "year", "month", "mixed", "all3"], p=[0.08, 0.35, 0.2, 0.15, 0.15, 0.07]
-                )
-            )
-            if never_event:
-                form = "constant" if rng.random() < 0.7 else "zero_years"
-            valid_months = [m for m in trajectory_months if not q or periods.is_quarter_end(m)]
-            mid_year = first + 5
-            if form == "constant":
-                entry["target"] = 0.0 if never_event else _target_value(rng, level_at(mid_year), unit)
-            elif form == "zero_years":
-                entry["target"] = {periods.fy_label(y): 0.0 for y in range(fy_first, fy_last + 1) if rng.random() < 0.8}
-            elif form in ("year", "mixed", "all3"):
-                keep = 0.8 if form != "all3" else 0.5
-                by_year = {
-                    y: _target_value(rng, level_at(mid_year), unit)
-                    for y in range(fy_first, fy_last + 1)
-                    if rng.random() < keep
-                }
-                recent = valid_months[-12:] if form != "all3" else valid_months
-                by_month = {}
-                if form != "year":
-                    by_month = {m: _target_value(rng, level_at(m), unit) for m in recent if rng.random() < 0.7}
-                if form == "all3":
-                    entry["target"] = Target(
-                        constant=_target_value(rng, level_at(mid_year), unit),
-                        by_year=tuple(sorted(by_year.items())),
-                        by_month=tuple(sorted(by_month.items())),
-                    )
-                elif by_year or by_month:
-                    entry["target"] = {periods.fy_label(y): v for y, v in by_year.items()} | {
-                        periods.to_text(m): v for m, v in by_month.items()
-                    }
-            elif form == "month":
-                by_month = {
-                    periods.to_text(m): _target_value(rng, level_at(m), unit)
-                    for m in valid_months
-                    if rng.random() < 0.85
-                }
-                if by_month:
-                    entry["target"] = by_month
-        entries.append(entry)
-
-    # Report order: shuffled, then cut into workstreams; retired indicators are not listed.
-    current = rng.permutation(n_monthly + n_quarterly)
-    for position, s in enumerate(current):
-        entries[s]["workstream"] = WORKSTREAMS[position * len(WORKSTREAMS) // len(current)]
-    raw = {
-        "title": "Synthetic benchmark catalogue",
-        "tolerance": 0.10,
-        "workstreams": [{"id": w, "name": w.replace("_", " ").title()} for w in WORKSTREAMS],
-        "indicators": [entries[s] for s in current],
-    }
-    retired_raw = [dict(entries[s], workstream=WORKSTREAMS[0]) for s in range(n_monthly + n_quarterly, n_specs)]
-    catalogue = parse_catalogue(raw, "synthetic")
-    model = Model(ids, kind, mu, sd, p, den_base, scale, quarterly)
-
-    # Observations, revision 1.
-    frames = []
-    groups = (
-        (np.arange(n_monthly), months, monthly_present),
-        (np.arange(n_monthly, n_monthly + n_quarterly), quarter_months, quarterly_present),
-        (np.arange(n_monthly + n_quarterly, n_specs), months, np.ones((n_retired, n_months), dtype=bool)),
-    )
-    for idx, group_months, present in groups:
-        value, num, den = model.draw(rng, idx, len(group_months))
-        r, c = np.nonzero(present)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "spec": idx[r],
-                    "month": group_months[c],
-                    "revision": 1,
-                    "value": value[r, c],
-                    "numerator": num[r, c],
-                    "denominator": den[r, c],
-                }
-            )
-        )
-    first_revisions = pd.concat(frames, ignore_index=True)
-
-    # Revision 2 for 0.5% of the catalogue's observations.
-    in_catalogue = np.flatnonzero(first_revisions["spec"].to_numpy() < n_monthly + n_quarterly)
-    chosen = np.sort(rng.choice(in_catalogue, size=len(in_catalogue) // 200, replace=False))
-    revised = first_revisions.iloc[chosen].copy()
-    revised["revision"] = 2
-    ratio = revised["denominator"].notna()
-    new_den = revised["denominator"] + 1
-    revised.loc[ratio, "value"] = (revised["numerator"] / new_den * model.scale[revised["spec"].to_numpy()])[ratio]
-    revised.loc[ratio, "denominator"] = new_den[ratio]
-    v = revised["value"]
-    is_percent = np.array([entries[s]["unit"] == "percent" for s in revised["spec"].to_numpy()], dtype=bool)
-    bump = np.where(is_percent & (v >= 99), v - 1, v + 1)
-    revised.loc[~ratio, "value"] = bump[~ratio.to_numpy()]
-    bulk = pd.concat([first_revisions, revised], ignore_index=True)
-    return Synthetic(catalogue, raw, retired_raw, model, first, last, bulk, n_monthly, n_quarterly, n_retired)
-
-
-def expected_current(syn: Synthetic) -> pd.DataFrame:
-    """What ``store.current_observations`` should give back: the latest revision of each
-    (indicator, month), as generated."""
-    latest = syn.bulk.sort_values("revision").drop_duplicates(["spec", "month"], keep="last")
-    ids = np.asarray(syn.model.ids, dtype=object)
-    frame = pd.DataFrame(
-        {
-            "indicator": ids[latest["spec"].to_numpy()],
-            "period": latest["month"].to_numpy(),
-            "value": latest["value"].to_numpy(),
-            "numerator": latest["numerator"].to_numpy(),
-            "denominator": latest["denominator"].to_numpy(),
-            "revision": latest["revision"].to_numpy(),
-        }
-    )
-    return frame.sort_values(["indicator", "period"]).reset_index(drop=True)
 
 
 def same_observations(loaded: pd.DataFrame, expected: pd.DataFrame) -> list[str]:
@@ -445,10 +157,6 @@ def same_observations(loaded: pd.DataFrame, expected: pd.DataFrame) -> list[str]
             problems.append(f"column {column} differs")
     return problems
 
-
-# --------------------------------------------------------------------------------------
-# Extract CSVs and bulk loading
-# --------------------------------------------------------------------------------------
 
 _HEADER = "indicator,period,value,numerator,denominator,note\n"
 
@@ -562,238 +270,6 @@ def bulk_ingest(engine: sqlalchemy.Engine, syn: Synthetic, today: pd.Timestamp) 
             result = ingest.ingest(engine, content, f"bulk-{label}-{k}.csv", loading, LOADED_BY, today=today)
             written += result.new + result.revised
     return written
-
-
-# --------------------------------------------------------------------------------------
-# The reference: the KPI table row by row, in plain python
-# --------------------------------------------------------------------------------------
-
-REFERENCE_COLUMNS = [
-    "workstream",
-    "indicator",
-    "period",
-    "period_label",
-    "actual",
-    "target",
-    "variance_target",
-    "variance_target_pct",
-    "rag_target",
-    "last_year",
-    "variance_last_year",
-    "variance_last_year_pct",
-    "trend",
-    "rag_last_year",
-]
-NAN = float("nan")
-
-
-def _isnan(x: float) -> bool:
-    return x != x
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
-
-
-def _fy_start(month: int) -> int:
-    return (month - 3) // 12  # the financial year starts in April (month index % 12 == 3)
-
-
-def _fy_month(month: int) -> int:
-    return (month - 3) % 12 + 1
-
-
-def _figure(indicator, series: dict[int, tuple[float, float, float]], month: int) -> float:
-    """The reported figure of one indicator at one month: NaN unless the month is observed
-    and (for year to date and rolling figures) its window is complete."""
-    if month not in series:
-        return NAN
-    rule = indicator.aggregation.value
-    if rule == "as_reported":
-        return series[month][0]
-    length = _fy_month(month) if rule.startswith("ytd") else 12
-    expected = length // 3 if indicator.frequency.value == "quarterly" else length
-    values, numerators, denominators = [], [], []
-    for m in range(month - length + 1, month + 1):
-        if m in series:
-            value, numerator, denominator = series[m]
-            if not _isnan(value):
-                values.append(value)
-            if not _isnan(numerator):
-                numerators.append(numerator)
-            if not _isnan(denominator):
-                denominators.append(denominator)
-    if rule in ("ytd_sum", "rolling_12m_sum"):
-        return sum(values) if len(values) == expected else NAN
-    if rule == "ytd_mean":
-        return sum(values) / len(values) if len(values) == expected else NAN
-    # ytd_ratio, rolling_12m_ratio
-    if len(numerators) != expected or len(denominators) != expected:
-        return NAN
-    total = sum(denominators)
-    if not total > 0:
-        return NAN
-    scale = indicator.scale if indicator.scale is not None else (100.0 if indicator.unit.value == "percent" else 1.0)
-    return sum(numerators) / total * scale
-
-
-def _target(indicator, month: int | None) -> float:
-    target = indicator.target
-    if target is None or month is None:
-        return NAN
-    by_month = dict(target.by_month)
-    if month in by_month:
-        return by_month[month]
-    by_year = dict(target.by_year)
-    if _fy_start(month) in by_year:
-        return by_year[_fy_start(month)]
-    return NAN if target.constant is None else target.constant
-
-
-def _variance(actual: float, comparator: float) -> tuple[float, float]:
-    difference = actual - comparator
-    if comparator == 0 or _isnan(difference):
-        return difference, NAN
-    return difference, difference / comparator * 100
-
-
-def _rag(actual: float, comparator: float, direction: str, tolerance: float) -> str:
-    if _isnan(actual) or _isnan(comparator) or direction == "none":
-        return "n/a"
-    shortfall = comparator - actual if direction == "higher" else actual - comparator
-    if shortfall <= 0 or _close(actual, comparator):
-        return "Green"
-    if shortfall <= tolerance * abs(comparator) + 1e-9 * max(1.0, abs(comparator)):
-        return "Amber"
-    return "Red"
-
-
-def _trend(actual: float, last_year: float, direction: str) -> str:
-    if _isnan(actual) or _isnan(last_year) or direction == "none":
-        return "n/a"
-    if _close(actual, last_year):
-        return "same"
-    better = actual > last_year if direction == "higher" else actual < last_year
-    return "better" if better else "worse"
-
-
-def reference_kpi_table(observations: pd.DataFrame, catalogue: Catalogue, as_at: int) -> pd.DataFrame:
-    """The KPI table, one indicator and one observation at a time: no numpy, no pandas
-    operations beyond reading the input columns into lists and building the output."""
-    listed = {ind.id for ind in catalogue.indicators}
-    by_indicator: dict[str, dict[int, tuple[float, float, float]]] = {}
-    for indicator_id, month, value, numerator, denominator in zip(
-        observations["indicator"].tolist(),
-        observations["period"].tolist(),
-        observations["value"].tolist(),
-        observations["numerator"].tolist(),
-        observations["denominator"].tolist(),
-        strict=True,
-    ):
-        if indicator_id in listed:
-            by_indicator.setdefault(indicator_id, {})[month] = (value, numerator, denominator)
-
-    rows = []
-    for ind in catalogue.indicators:
-        series = by_indicator.get(ind.id, {})
-        period = None
-        for month in series:
-            if month <= as_at and (period is None or month > period):
-                period = month
-        direction = ind.direction.value
-        tolerance = catalogue.tolerance if ind.tolerance is None else ind.tolerance
-        if period is None:
-            actual = last_year = NAN
-            period_text = period_label = NAN
-        else:
-            actual = _figure(ind, series, period)
-            last_year = _figure(ind, series, period - 12)
-            period_text = f"{period // 12:04d}-{period % 12 + 1:02d}"
-            fy = _fy_start(period)
-            short = (
-                f"Q{(_fy_month(period) - 1) // 3 + 1}"
-                if ind.frequency.value == "quarterly"
-                else f"M{_fy_month(period)}"
-            )
-            period_label = f"{short} {fy}/{(fy + 1) % 100:02d}"
-        target = _target(ind, period)
-        variance_target, variance_target_pct = _variance(actual, target)
-        variance_last_year, variance_last_year_pct = _variance(actual, last_year)
-        rag_target = _rag(actual, target, direction, tolerance)
-        trend = _trend(actual, last_year, direction)
-        rag_last_year = _rag(actual, last_year, direction, tolerance)
-        if target == 0 and rag_target == "Red" and trend == "same":
-            rag_last_year = "Red"  # a zero target still missed: standing still is not good enough
-        rows.append(
-            (
-                ind.workstream,
-                ind.id,
-                period_text,
-                period_label,
-                actual,
-                target,
-                variance_target,
-                variance_target_pct,
-                rag_target,
-                last_year,
-                variance_last_year,
-                variance_last_year_pct,
-                trend,
-                rag_last_year,
-            )
-        )
-    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
-
-
-FLOAT_COLUMNS = [
-    "actual",
-    "target",
-    "last_year",
-    "variance_target",
-    "variance_last_year",
-    "variance_target_pct",
-    "variance_last_year_pct",
-]
-TEXT_COLUMNS = ["workstream", "indicator", "period", "period_label", "rag_target", "trend", "rag_last_year"]
-# Sums are made differently (the engine subtracts prefix sums, the reference adds the
-# window), so figures agree to float noise, not bit for bit. A % divides a difference by
-# the comparator, which can magnify that noise; hence the looser tolerance there.
-FLOAT_TOLERANCE = {c: (1e-7 if c.endswith("_pct") else 1e-9) for c in FLOAT_COLUMNS}
-
-
-def compare_tables(engine_table: pd.DataFrame, reference: pd.DataFrame) -> tuple[list[dict], dict[str, float]]:
-    """Every (row, column) where the two tables differ, and the largest float difference
-    per column (relative to max(1, |reference|))."""
-    differences: list[dict] = []
-    largest: dict[str, float] = {}
-    if len(engine_table) != len(reference):
-        return [
-            {"row": -1, "indicator": "", "column": "(rows)", "engine": len(engine_table), "reference": len(reference)}
-        ], largest
-    ids = reference["indicator"].tolist()
-    for column in TEXT_COLUMNS:
-        a = engine_table[column].tolist()
-        b = reference[column].tolist()
-        for row, (x, y) in enumerate(zip(a, b, strict=True)):
-            x_missing = x is None or (isinstance(x, float) and x != x)
-            y_missing = y is None or (isinstance(y, float) and y != y)
-            if (x_missing and y_missing) or (not x_missing and not y_missing and x == y):
-                continue
-            differences.append({"row": row, "indicator": ids[row], "column": column, "engine": x, "reference": y})
-    for column in FLOAT_COLUMNS:
-        a = engine_table[column].to_numpy(dtype=float)
-        b = reference[column].to_numpy(dtype=float)
-        both_nan = np.isnan(a) & np.isnan(b)
-        scaled = np.abs(a - b) / np.maximum(1.0, np.abs(b))
-        scaled = np.where(both_nan, 0.0, scaled)
-        bad = ~both_nan & ((np.isnan(a) != np.isnan(b)) | (scaled > FLOAT_TOLERANCE[column]))
-        finite = scaled[np.isfinite(scaled)]
-        largest[column] = float(finite.max()) if len(finite) else 0.0
-        for row in np.flatnonzero(bad):
-            differences.append(
-                {"row": int(row), "indicator": ids[row], "column": column, "engine": a[row], "reference": b[row]}
-            )
-    return differences, largest
 
 
 # --------------------------------------------------------------------------------------
@@ -917,7 +393,7 @@ def ingest_steps(engine: sqlalchemy.Engine, content: bytes, name: str, catalogue
 
 
 # --------------------------------------------------------------------------------------
-# Main
+# Command line
 # --------------------------------------------------------------------------------------
 
 
@@ -948,25 +424,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    last = periods.from_text(args.last)
-    as_at = periods.from_text(args.as_at) if args.as_at else last - 1
-    rows: list[Row] = []
-    failed_checks: list[str] = []
+# --------------------------------------------------------------------------------------
+# The measurements, in the order a run makes them
+# --------------------------------------------------------------------------------------
 
+
+@dataclass
+class Report:
+    """The rows of the final table, and the correctness checks that failed."""
+
+    rows: list[Row] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def check(self, name: str, ok: bool) -> bool:
+        if not ok:
+            self.failed_checks.append(name)
+        return ok
+
+
+def print_machine() -> None:
     print("Machine")
     for key, value in machine().items():
         print(f"  {key}: {value}")
 
-    seconds, syn = timed(lambda: make_synthetic(args.series, args.years, args.min_observations, last, args.seed))
+
+def describe_data(syn: Synthetic, expected: pd.DataFrame, seconds: float, seed: int, as_at: int) -> None:
+    """What was generated: indicators by frequency and aggregation, target forms, months, rows."""
     catalogue = syn.catalogue
-    expected = expected_current(syn)
     listed = expected["indicator"].isin(set(catalogue.indicator_ids))
-    n_stored = len(syn.bulk)
-    n_current = len(expected)
-    n_catalogue_obs = int(listed.sum())
     aggs = pd.Series([i.aggregation.value for i in catalogue.indicators]).value_counts().to_dict()
     forms = {
         "constant": sum(1 for i in catalogue.indicators if i.target and i.target.constant is not None),
@@ -977,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "none": sum(1 for i in catalogue.indicators if i.target is None),
     }
-    print(f"\nSynthetic data (made in {seconds:.1f} s, seed {args.seed})")
+    print(f"\nSynthetic data (made in {seconds:.1f} s, seed {seed})")
     print(
         f"  catalogue: {len(catalogue.indicators):,} indicators in {len(catalogue.workstreams)} workstreams: "
         f"{syn.n_monthly:,} monthly, {syn.n_quarterly:,} quarterly; plus {syn.n_retired} retired indicators with stored data"
@@ -986,253 +474,308 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  targets (an indicator may have several forms): {forms}")
     print(f"  months: {periods.to_text(syn.first)} .. {periods.to_text(syn.last)}; as at {periods.to_text(as_at)}")
     print(
-        f"  observations: {n_stored:,} stored rows ({int((syn.bulk['revision'] > 1).sum()):,} of them revision 2); "
-        f"{n_current:,} current values, of which {n_catalogue_obs:,} for catalogue indicators"
+        f"  observations: {len(syn.bulk):,} stored rows ({int((syn.bulk['revision'] > 1).sum()):,} of them revision 2); "
+        f"{len(expected):,} current values, of which {int(listed.sum()):,} for catalogue indicators"
     )
 
-    with tempfile.TemporaryDirectory(prefix="kpis-bench-") as tmp:
-        db_path = Path(tmp) / "kpis.sqlite"
-        engine = store.connect(f"sqlite:///{db_path}")
-        # "Today" for ingest's future-period check: after every period this run loads.
-        today_month = last + 2 * math.ceil(INGEST_ROWS / syn.n_monthly) + 1
-        ingest_today = pd.Timestamp(year=today_month // 12, month=today_month % 12 + 1, day=1)
 
-        # 1. Bulk and load.
-        if args.bulk_via == "core":
-            seconds, written = timed(lambda: bulk_insert_core(engine, syn))
-            how = "SQLAlchemy Core insert into store.extracts/observations"
+def ingest_today(syn: Synthetic) -> pd.Timestamp:
+    """The day ingest's future-period check counts from: after every period this run loads."""
+    today_month = syn.last + 2 * math.ceil(INGEST_ROWS / syn.n_monthly) + 1
+    return pd.Timestamp(year=today_month // 12, month=today_month % 12 + 1, day=1)
+
+
+def measure_bulk_write(
+    engine: sqlalchemy.Engine, syn: Synthetic, via: str, db_path: Path, today: pd.Timestamp, report: Report
+) -> None:
+    """1. Write every generated row into the store (info only)."""
+    if via == "core":
+        seconds, written = timed(lambda: bulk_insert_core(engine, syn))
+        how = "SQLAlchemy Core insert into store.extracts/observations"
+    else:
+        seconds, written = timed(lambda: bulk_ingest(engine, syn, today))
+        how = "ingest.ingest of extract CSVs"
+    size = sum(f.stat().st_size for f in db_path.parent.iterdir()) / 1024 / 1024
+    print(f"\nStore: {db_path} ({size:.0f} MB with WAL), bulk written via {how}")
+    report.add(Row(f"bulk write: {written:,} rows ({how})", seconds, f"{written / seconds:,.0f} rows/s", "—", "info"))
+
+
+def measure_load(engine: sqlalchemy.Engine, expected: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Load the current values back (median of 3) and check them against the generated ones."""
+    load_median, load_times, obs = median_time(lambda: store.current_observations(engine), runs=3)
+    print(
+        f"  store.current_observations: {len(obs):,} rows; runs {', '.join(f'{t:.2f}' for t in load_times)} s"
+        f" (CPU {', '.join(f'{t.cpu:.2f}' for t in load_times)} s)"
+    )
+    report.add(Row(f"load: store.current_observations → {len(obs):,} rows (median of 3)", load_median, "", "—", "info"))
+    problems = same_observations(obs, expected)
+    if not report.check("store round trip", not problems):
+        print(f"  STORE ROUND TRIP DIFFERS: {problems}")
+    report.add(Row("check: loaded frame == generated observations", None, "", "identical", verdict(not problems)))
+    return obs
+
+
+def measure_kpi_table(
+    obs: pd.DataFrame, catalogue: Catalogue, as_at: int, runs: int, report: Report
+) -> tuple[pd.DataFrame, Seconds]:
+    """2. ``build_kpi_table`` (median of ``runs`` after a warm-up), its steps, and what it rated."""
+    table_median, table_times, table = median_time(lambda: build_kpi_table(obs, catalogue, as_at), runs, 1)
+    print(f"\nbuild_kpi_table as at {periods.to_text(as_at)}: runs {', '.join(f'{t:.3f}' for t in table_times)} s")
+    steps = [kpi_steps(obs, catalogue, as_at) for _ in range(3)]
+    print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.performance has changed)")
+    for name in steps[0]:
+        print(f"    {name:<16} {statistics.median(s[name] for s in steps):.3f} s")
+    print(f"  rag_target: {pd.Series(table['rag_target']).value_counts().to_dict()}")
+    print(f"  trend: {pd.Series(table['trend']).value_counts().to_dict()}")
+    print(f"  rag_last_year: {pd.Series(table['rag_last_year']).value_counts().to_dict()}")
+    print(f"  rows with no period: {int(table['period'].isna().sum())}, no actual: {int(table['actual'].isna().sum())}")
+    report.add(
+        Row(
+            f"build_kpi_table ({len(table):,} indicators, median of {runs})",
+            table_median,
+            "",
+            f"< {TARGET_TABLE_SECONDS:g} s",
+            verdict(table_median < TARGET_TABLE_SECONDS),
+        )
+    )
+    return table, table_median
+
+
+def check_reference(table: pd.DataFrame, obs: pd.DataFrame, catalogue: Catalogue, as_at: int, report: Report) -> None:
+    """3. The row-by-row reference (``tests/reference.py``), compared with the engine's
+    table cell by cell before anything of it is timed."""
+    seconds, reference = timed(lambda: reference_kpi_table(obs, catalogue, as_at))
+    differences, largest = compare_tables(table, reference)
+    print(f"\nReference (check run {seconds:.2f} s): {len(differences)} differing cells")
+    print("  largest float difference per column (relative to max(1, |reference|)):")
+    for column, value in largest.items():
+        print(f"    {column:<24} {value:.2e}  (tolerance {tolerance(column):.0e})")
+    zero_rule = int(((table["target"] == 0) & (table["rag_target"] == "Red") & (table["trend"] == "same")).sum())
+    print(f"  rows where the zero-target rule applies: {zero_rule}")
+    if not report.check("engine vs reference", not differences):
+        frame = pd.DataFrame(differences)
+        print("  differing cells per column:", frame["column"].value_counts().to_dict())
+        with pd.option_context("display.width", 200, "display.max_columns", 10):
+            print(frame.head(40).to_string(index=False))
+    report.add(
+        Row(
+            f"check: build_kpi_table == reference (all rows; {len(KPI_COLUMNS)} columns)",
+            None,
+            f"{len(differences)} cells differ",
+            "0 differences",
+            verdict(not differences),
+        )
+    )
+
+
+def measure_reference(
+    obs: pd.DataFrame, catalogue: Catalogue, as_at: int, runs: int, table_median: Seconds, report: Report
+) -> None:
+    """The reference timed (median of ``runs``), and the engine's speed-up over it."""
+    ref_median, ref_times, _ = median_time(lambda: reference_kpi_table(obs, catalogue, as_at), runs)
+    print(f"  timed runs: {', '.join(f'{t:.3f}' for t in ref_times)} s")
+    report.add(Row(f"reference, row by row (median of {runs})", ref_median, "", "—", "info"))
+    speedup = ref_median / table_median
+    report.add(
+        Row(
+            "speed-up: reference / build_kpi_table",
+            None,
+            f"{speedup:.1f}× (CPU time: {ref_median.cpu / table_median.cpu:.1f}×)",
+            f"≥ {TARGET_SPEEDUP:g}×",
+            verdict(speedup >= TARGET_SPEEDUP),
+        )
+    )
+
+
+@dataclass
+class NewPeriods:
+    """Extracts of new periods for every monthly series, month after month."""
+
+    syn: Synthetic
+    rng: np.random.Generator
+
+    def __post_init__(self) -> None:
+        self.ids = [i.id for i in self.syn.catalogue.indicators if i.frequency.value == "monthly"]
+        spec_of = {s: k for k, s in enumerate(self.syn.model.ids)}
+        self.specs = np.array([spec_of[i] for i in self.ids])
+
+    def extract(self, start_month: int) -> tuple[bytes, pd.DataFrame]:
+        """``INGEST_ROWS`` rows from ``start_month`` on (1% with a note): the CSV, and its rows."""
+        n_months = math.ceil(INGEST_ROWS / len(self.specs))
+        value, num, den = self.syn.model.draw(self.rng, self.specs, n_months)
+        frame = pd.DataFrame(
+            {
+                "indicator": np.tile(np.asarray(self.ids, dtype=object), n_months),
+                "spec": np.tile(self.specs, n_months),
+                "month": np.repeat(start_month + np.arange(n_months), len(self.specs)),
+                "value": value.T.ravel(),
+                "numerator": num.T.ravel(),
+                "denominator": den.T.ravel(),
+            }
+        ).head(INGEST_ROWS)
+        notes = ["synthetic note" if k % 100 == 0 else "" for k in range(len(frame))]
+        content = extract_csv(
+            frame["indicator"].tolist(),
+            frame["month"].tolist(),
+            frame["value"],
+            frame["numerator"],
+            frame["denominator"],
+            notes,
+        )
+        return content, frame.assign(note=notes)
+
+
+def revision_of(frame: pd.DataFrame, syn: Synthetic) -> bytes:
+    """The same rows with every value changed (a denominator one higher for a ratio)."""
+    revised = frame.copy()
+    ratio = revised["denominator"].notna()
+    new_den = revised["denominator"] + 1
+    revised.loc[ratio, "value"] = (revised["numerator"] / new_den * syn.model.scale[revised["spec"].to_numpy()])[ratio]
+    revised.loc[ratio, "denominator"] = new_den[ratio]
+    percent = revised["indicator"].map({i.id: i.unit.value == "percent" for i in syn.catalogue.indicators})
+    v = revised["value"]
+    revised.loc[~ratio, "value"] = np.where(percent & (v >= 99), v - 1, v + 1)[~ratio.to_numpy()]
+    return extract_csv(
+        revised["indicator"].tolist(),
+        revised["month"].tolist(),
+        revised["value"],
+        revised["numerator"],
+        revised["denominator"],
+        revised["note"].tolist(),
+    )
+
+
+def _ingest_row(measurement: str, seconds: Seconds, rows: int, ok: bool) -> Row:
+    rate = rows / seconds
+    return Row(
+        measurement,
+        seconds,
+        f"{rate:,.0f} rows/s",
+        f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
+        verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
+    )
+
+
+def measure_ingest_new(
+    engine: sqlalchemy.Engine, content: bytes, frame: pd.DataFrame, syn: Synthetic, today: pd.Timestamp, report: Report
+) -> None:
+    """4a. A file of new periods into the full store, with a breakdown of its read-only steps."""
+    catalogue = syn.catalogue
+    print(
+        f"\nIngest extract: {len(frame):,} rows, {len(content) / 1024 / 1024:.1f} MB, "
+        f"periods {periods.to_text(int(frame['month'].min()))} .. {periods.to_text(int(frame['month'].max()))}"
+    )
+    breakdown = ingest_steps(engine, content, "new.csv", catalogue, today)
+    seconds, result = timed(lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=today))
+    print(f"  new: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest new", result.new == len(frame))
+    n_stored = len(syn.bulk)
+    report.add(
+        _ingest_row(
+            f"ingest: {len(frame):,} new rows into the {n_stored / 1e6:.2f}M-row store", seconds, len(frame), ok
+        )
+    )
+    known = sum(v for k, v in breakdown.items() if not k.startswith("("))
+    print("  breakdown (the same steps run separately before the ingest; wall s, CPU s):")
+    for name, value in breakdown.items():
+        if name.startswith("("):
+            print(f"    {name:<50} {value:,.0f}")
         else:
-            seconds, written = timed(lambda: bulk_ingest(engine, syn, ingest_today))
-            how = "ingest.ingest of extract CSVs"
-        size = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1024 / 1024
-        print(f"\nStore: {db_path} ({size:.0f} MB with WAL), bulk written via {how}")
-        rows.append(
-            Row(f"bulk write: {written:,} rows ({how})", seconds, f"{written / seconds:,.0f} rows/s", "—", "info")
-        )
+            print(f"    {name:<50} {value:7.3f} {value.cpu:7.3f}")
+    known_cpu = sum(v.cpu for k, v in breakdown.items() if not k.startswith("("))
+    print(
+        f"    {'the rest: write (inserts, commit), SHA-256, log':<50} {max(seconds - known, 0):7.3f}"
+        f" {max(seconds.cpu - known_cpu, 0):7.3f}"
+    )
 
-        load_median, load_times, obs = median_time(lambda: store.current_observations(engine), runs=3)
-        print(
-            f"  store.current_observations: {len(obs):,} rows; runs {', '.join(f'{t:.2f}' for t in load_times)} s"
-            f" (CPU {', '.join(f'{t.cpu:.2f}' for t in load_times)} s)"
-        )
-        rows.append(
-            Row(f"load: store.current_observations → {len(obs):,} rows (median of 3)", load_median, "", "—", "info")
-        )
-        problems = same_observations(obs, expected)
-        if problems:
-            failed_checks.append("store round trip")
-            print(f"  STORE ROUND TRIP DIFFERS: {problems}")
-        rows.append(Row("check: loaded frame == generated observations", None, "", "identical", verdict(not problems)))
 
-        # 2. The engine.
-        table_median, table_times, table = median_time(lambda: build_kpi_table(obs, catalogue, as_at), args.runs, 1)
-        print(f"\nbuild_kpi_table as at {periods.to_text(as_at)}: runs {', '.join(f'{t:.3f}' for t in table_times)} s")
-        steps = [kpi_steps(obs, catalogue, as_at) for _ in range(3)]
-        print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.performance has changed)")
-        for name in steps[0]:
-            print(f"    {name:<16} {statistics.median(s[name] for s in steps):.3f} s")
-        print(f"  rag_target: {pd.Series(table['rag_target']).value_counts().to_dict()}")
-        print(f"  trend: {pd.Series(table['trend']).value_counts().to_dict()}")
-        print(f"  rag_last_year: {pd.Series(table['rag_last_year']).value_counts().to_dict()}")
-        print(
-            f"  rows with no period: {int(table['period'].isna().sum())}, no actual: {int(table['actual'].isna().sum())}"
-        )
-        rows.append(
-            Row(
-                f"build_kpi_table ({len(table):,} indicators, median of {args.runs})",
-                table_median,
-                "",
-                f"< {TARGET_TABLE_SECONDS:g} s",
-                verdict(table_median < TARGET_TABLE_SECONDS),
-            )
-        )
+def measure_ingest_again(
+    engine: sqlalchemy.Engine,
+    content: bytes,
+    frame: pd.DataFrame,
+    catalogue: Catalogue,
+    today: pd.Timestamp,
+    report: Report,
+) -> None:
+    """4b. The same file again: the no-op path, nothing written."""
+    seconds, result = timed(lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=today))
+    print(f"  same file again: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest no-op", result.extract_id is None and result.unchanged == len(frame))
+    report.add(_ingest_row("ingest: the same file again (no-op: nothing written)", seconds, len(frame), ok))
 
-        # 3. The reference, checked against the engine before it is timed.
-        seconds, reference = timed(lambda: reference_kpi_table(obs, catalogue, as_at))
-        differences, largest = compare_tables(table, reference)
-        print(f"\nReference (check run {seconds:.2f} s): {len(differences)} differing cells")
-        print("  largest float difference per column (relative to max(1, |reference|)):")
-        for column, value in largest.items():
-            print(f"    {column:<24} {value:.2e}  (tolerance {FLOAT_TOLERANCE[column]:.0e})")
-        zero_rule = int(((table["target"] == 0) & (table["rag_target"] == "Red") & (table["trend"] == "same")).sum())
-        print(f"  rows where the zero-target rule applies: {zero_rule}")
-        if differences:
-            failed_checks.append("engine vs reference")
-            frame = pd.DataFrame(differences)
-            print("  differing cells per column:", frame["column"].value_counts().to_dict())
-            with pd.option_context("display.width", 200, "display.max_columns", 10):
-                print(frame.head(40).to_string(index=False))
-        rows.append(
-            Row(
-                "check: build_kpi_table == reference (all rows; 14 columns)",
-                None,
-                f"{len(differences)} cells differ",
-                "0 differences",
-                verdict(not differences),
-            )
-        )
-        ref_median, ref_times, _ = median_time(lambda: reference_kpi_table(obs, catalogue, as_at), args.reference_runs)
-        print(f"  timed runs: {', '.join(f'{t:.3f}' for t in ref_times)} s")
-        rows.append(Row(f"reference, row by row (median of {args.reference_runs})", ref_median, "", "—", "info"))
-        speedup = ref_median / table_median
-        rows.append(
-            Row(
-                "speed-up: reference / build_kpi_table",
-                None,
-                f"{speedup:.1f}× (CPU time: {ref_median.cpu / table_median.cpu:.1f}×)",
-                f"≥ {TARGET_SPEEDUP:g}×",
-                verdict(speedup >= TARGET_SPEEDUP),
-            )
-        )
 
-        if args.profile:
-            profile_to(args.profile / "current_observations.pstats", lambda: store.current_observations(engine))
-            profile_to(args.profile / "build_kpi_table.pstats", lambda: build_kpi_table(obs, catalogue, as_at))
+def measure_ingest_revision(
+    engine: sqlalchemy.Engine, frame: pd.DataFrame, syn: Synthetic, today: pd.Timestamp, report: Report
+) -> None:
+    """4c. A revision of every row of that file."""
+    revised_content = revision_of(frame, syn)
+    seconds, result = timed(
+        lambda: ingest.ingest(engine, revised_content, "revised.csv", syn.catalogue, LOADED_BY, today=today)
+    )
+    print(f"  revision: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
+    ok = report.check("ingest revision", result.revised == len(frame))
+    report.add(_ingest_row(f"ingest: a revision of it (all {len(frame):,} rows revised)", seconds, len(frame), ok))
 
-        # 4. Ingest: 100,000 rows of new periods (monthly series, month after month).
-        monthly_ids = [i.id for i in catalogue.indicators if i.frequency.value == "monthly"]
-        spec_of = {s: k for k, s in enumerate(syn.model.ids)}
-        specs = np.array([spec_of[i] for i in monthly_ids])
-        rng = np.random.default_rng(args.seed + 1)
 
-        def new_extract(start_month: int) -> tuple[bytes, pd.DataFrame]:
-            n_months = math.ceil(INGEST_ROWS / len(specs))
-            value, num, den = syn.model.draw(rng, specs, n_months)
-            frame = pd.DataFrame(
-                {
-                    "indicator": np.tile(np.asarray(monthly_ids, dtype=object), n_months),
-                    "spec": np.tile(specs, n_months),
-                    "month": np.repeat(start_month + np.arange(n_months), len(specs)),
-                    "value": value.T.ravel(),
-                    "numerator": num.T.ravel(),
-                    "denominator": den.T.ravel(),
-                }
-            ).head(INGEST_ROWS)
-            notes = ["synthetic note" if k % 100 == 0 else "" for k in range(len(frame))]
-            content = extract_csv(
-                frame["indicator"].tolist(),
-                frame["month"].tolist(),
-                frame["value"],
-                frame["numerator"],
-                frame["denominator"],
-                notes,
-            )
-            return content, frame.assign(note=notes)
-
-        first_new = syn.last + 1
-        content, frame = new_extract(first_new)
-        print(
-            f"\nIngest extract: {len(frame):,} rows, {len(content) / 1024 / 1024:.1f} MB, "
-            f"periods {periods.to_text(int(frame['month'].min()))} .. {periods.to_text(int(frame['month'].max()))}"
-        )
-        breakdown = ingest_steps(engine, content, "new.csv", catalogue, ingest_today)
-
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  new: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.new == len(frame)
-        if not ok:
-            failed_checks.append("ingest new")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                f"ingest: {len(frame):,} new rows into the {n_stored / 1e6:.2f}M-row store",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-        known = sum(v for k, v in breakdown.items() if not k.startswith("("))
-        print("  breakdown (the same steps run separately before the ingest; wall s, CPU s):")
-        for name, value in breakdown.items():
-            if name.startswith("("):
-                print(f"    {name:<50} {value:,.0f}")
-            else:
-                print(f"    {name:<50} {value:7.3f} {value.cpu:7.3f}")
-        known_cpu = sum(v.cpu for k, v in breakdown.items() if not k.startswith("("))
-        print(
-            f"    {'the rest: write (inserts, commit), SHA-256, log':<50} {max(seconds - known, 0):7.3f}"
-            f" {max(seconds.cpu - known_cpu, 0):7.3f}"
-        )
-
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, content, "new.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  same file again: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.extract_id is None and result.unchanged == len(frame)
-        if not ok:
-            failed_checks.append("ingest no-op")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                "ingest: the same file again (no-op: nothing written)",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-
-        revised = frame.copy()
-        ratio = revised["denominator"].notna()
-        new_den = revised["denominator"] + 1
-        revised.loc[ratio, "value"] = (revised["numerator"] / new_den * syn.model.scale[revised["spec"].to_numpy()])[
-            ratio
-        ]
-        revised.loc[ratio, "denominator"] = new_den[ratio]
-        percent = revised["indicator"].map({i.id: i.unit.value == "percent" for i in catalogue.indicators})
-        v = revised["value"]
-        revised.loc[~ratio, "value"] = np.where(percent & (v >= 99), v - 1, v + 1)[~ratio.to_numpy()]
-        revised_content = extract_csv(
-            revised["indicator"].tolist(),
-            revised["month"].tolist(),
-            revised["value"],
-            revised["numerator"],
-            revised["denominator"],
-            revised["note"].tolist(),
-        )
-        seconds, result = timed(
-            lambda: ingest.ingest(engine, revised_content, "revised.csv", catalogue, LOADED_BY, today=ingest_today)
-        )
-        print(f"  revision: {result.message} ({seconds:.2f} s, CPU {seconds.cpu:.2f} s)")
-        ok = result.revised == len(frame)
-        if not ok:
-            failed_checks.append("ingest revision")
-        rate = len(frame) / seconds
-        rows.append(
-            Row(
-                f"ingest: a revision of it (all {len(frame):,} rows revised)",
-                seconds,
-                f"{rate:,.0f} rows/s",
-                f"≥ {TARGET_INGEST_ROWS_PER_S:,} rows/s",
-                verdict(rate >= TARGET_INGEST_ROWS_PER_S and ok),
-            )
-        )
-
-        if args.profile:
-            more, _ = new_extract(int(frame["month"].max()) + 1)
-            profile_to(
-                args.profile / "ingest_new.pstats",
-                lambda: ingest.ingest(engine, more, "profiled.csv", catalogue, LOADED_BY, today=ingest_today),
-            )
-        engine.dispose()
-
+def print_results(report: Report, started: float, strict: bool) -> int:
+    """The table, and the exit status: 1 if a check failed (or, with ``strict``, a target was missed)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB on Linux
     print(
         f"\nResults (total run {time.perf_counter() - started:.0f} s; peak memory {peak:.1f} GiB;"
         f" load average at the end {load_average()})\n"
     )
-    print_table(rows)
-    misses = [r.measurement for r in rows if r.result == "FAIL"]
-    if failed_checks:
-        print(f"\nCHECKS FAILED: {', '.join(failed_checks)}")
+    print_table(report.rows)
+    misses = [r.measurement for r in report.rows if r.result == "FAIL"]
+    if report.failed_checks:
+        print(f"\nCHECKS FAILED: {', '.join(report.failed_checks)}")
         return 1
     if misses:
         print(f"\nTargets missed: {'; '.join(misses)}")
-        return 1 if args.strict else 0
+        return 1 if strict else 0
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    last = periods.from_text(args.last)
+    as_at = periods.from_text(args.as_at) if args.as_at else last - 1
+    report = Report()
+
+    print_machine()
+    seconds, syn = timed(lambda: make_synthetic(args.series, args.years, args.min_observations, last, args.seed))
+    expected = expected_current(syn)
+    describe_data(syn, expected, seconds, args.seed, as_at)
+    catalogue = syn.catalogue
+
+    with tempfile.TemporaryDirectory(prefix="kpis-bench-") as tmp:
+        db_path = Path(tmp) / "kpis.sqlite"
+        engine = store.connect(f"sqlite:///{db_path}")
+        today = ingest_today(syn)
+
+        measure_bulk_write(engine, syn, args.bulk_via, db_path, today, report)
+        obs = measure_load(engine, expected, report)
+        table, table_median = measure_kpi_table(obs, catalogue, as_at, args.runs, report)
+        check_reference(table, obs, catalogue, as_at, report)
+        measure_reference(obs, catalogue, as_at, args.reference_runs, table_median, report)
+        if args.profile:
+            profile_to(args.profile / "current_observations.pstats", lambda: store.current_observations(engine))
+            profile_to(args.profile / "build_kpi_table.pstats", lambda: build_kpi_table(obs, catalogue, as_at))
+
+        new_periods = NewPeriods(syn, np.random.default_rng(args.seed + 1))
+        content, frame = new_periods.extract(syn.last + 1)
+        measure_ingest_new(engine, content, frame, syn, today, report)
+        measure_ingest_again(engine, content, frame, catalogue, today, report)
+        measure_ingest_revision(engine, frame, syn, today, report)
+        if args.profile:
+            more, _ = new_periods.extract(int(frame["month"].max()) + 1)
+            profile_to(
+                args.profile / "ingest_new.pstats",
+                lambda: ingest.ingest(engine, more, "profiled.csv", catalogue, LOADED_BY, today=today),
+            )
+        engine.dispose()
+
+    return print_results(report, started, args.strict)
 
 
 if __name__ == "__main__":
