@@ -25,45 +25,103 @@ class _Refused(Exception):
         self.mark, self.problem, self.hint = mark, problem, hint
 
 
-class _Loader(_BASE):  # type: ignore[misc, valid-type]
-    def construct_mapping(self, node, deep=False):
-        first_line: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue  # a complex key: left to the constructor, which refuses unhashable ones
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if key in first_line:
+# PyYAML resolves a plain scalar's implicit type (int, float, bool, null, timestamp, merge,
+# value) by its first character; any other plain scalar, and every quoted one, is text.
+_IMPLICIT_FIRST = frozenset("-+0123456789.yYnNtTfFoO~<=")
+_SCALARS = yaml.SafeLoader("")  # PyYAML's own resolver and safe constructor, for those scalars
+
+
+def _scalar(event: yaml.ScalarEvent) -> Any:
+    value = event.value
+    plain = event.implicit[0] and event.tag in (None, "!")
+    if plain and value and value[0] not in _IMPLICIT_FIRST:
+        return value
+    if not plain and event.tag in (None, "!", "tag:yaml.org,2002:str"):
+        return value
+    tag = event.tag if event.tag not in (None, "!") else _SCALARS.resolve(yaml.ScalarNode, value, event.implicit)
+    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+    return _SCALARS.construct_object(node, deep=True)
+
+
+def _anchor_refused(event: yaml.Event) -> None:
+    anchor = getattr(event, "anchor", None)
+    if isinstance(event, yaml.AliasEvent):
+        raise _Refused(
+            event.start_mark,
+            f"uses the YAML alias *{preview(anchor, 30, quote=False)}",
+            "write the value out in full; anchors and aliases are not allowed in this file",
+        )
+    if anchor is not None:
+        raise _Refused(
+            event.start_mark,
+            f"defines the YAML anchor &{preview(anchor, 30, quote=False)}",
+            "write the value out in full; anchors and aliases are not allowed in this file",
+        )
+
+
+class _Mapping:
+    """A mapping being built from events: its keys' first lines, and a key awaiting its value."""
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+        self.first_line: dict[Any, int] = {}
+        self.key: Any = None
+        self.has_key = False
+
+    def add(self, value: Any, start_mark) -> None:
+        if not self.has_key:
+            try:
+                repeated = value in self.first_line
+            except TypeError:  # a list or mapping as a key
+                raise _Refused(start_mark, "is a key that is a list or a mapping", "write a plain key") from None
+            line = start_mark.line + 1
+            if repeated:
                 raise _Refused(
-                    key_node.start_mark,
-                    f"repeats the key {preview(key)} of line {first_line[key]} in the same mapping",
-                    f"keep one of lines {first_line[key]} and {line}: YAML would silently use the last",
+                    start_mark,
+                    f"repeats the key {preview(value)} of line {self.first_line[value]} in the same mapping",
+                    f"keep one of lines {self.first_line[value]} and {line}: YAML would silently use the last",
                 )
-            first_line[key] = line
-        return super().construct_mapping(node, deep=deep)
+            self.first_line[value] = line
+            self.key, self.has_key = value, True
+        else:
+            self.data[self.key] = value
+            self.has_key = False
+
+
+def _data(text: str) -> Any:
+    """The document's data, built from libyaml's events in one pass: an anchor or alias is
+    refused where it appears (before anything is expanded: a billion laughs stays cheap),
+    and a key repeated in one mapping with both lines."""
+    stack: list[Any] = []
+    document: Any = None
+    for event in yaml.parse(text, Loader=_BASE):
+        _anchor_refused(event)
+        if isinstance(event, yaml.ScalarEvent):
+            value, done = _scalar(event), True
+        elif isinstance(event, yaml.MappingStartEvent):
+            stack.append((_Mapping(), event.start_mark))
+            continue
+        elif isinstance(event, yaml.SequenceStartEvent):
+            stack.append(([], event.start_mark))
+            continue
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            container, _ = stack.pop()
+            value, done = (container.data if isinstance(container, _Mapping) else container), True
+        else:
+            continue
+        if done and not stack:
+            document = value
+        elif done:
+            parent = stack[-1][0]
+            if isinstance(parent, _Mapping):
+                parent.add(value, event.start_mark)
+            else:
+                parent.append(value)
+    return document
 
 
 def _where(mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
-
-
-def _refuse_anchors(text: str) -> None:
-    """Refuse the first anchor or alias, before anything is built from them (the events
-    are read without expanding aliases, so this stays fast on a billion laughs)."""
-    for event in yaml.parse(text, Loader=_BASE):
-        anchor = getattr(event, "anchor", None)
-        if isinstance(event, yaml.AliasEvent):
-            raise _Refused(
-                event.start_mark,
-                f"uses the YAML alias *{preview(anchor, 30, quote=False)}",
-                "write the value out in full; anchors and aliases are not allowed in this file",
-            )
-        if anchor is not None:
-            raise _Refused(
-                event.start_mark,
-                f"defines the YAML anchor &{preview(anchor, 30, quote=False)}",
-                "write the value out in full; anchors and aliases are not allowed in this file",
-            )
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -71,8 +129,7 @@ def load_yaml(text: str, source: str) -> Any:
     :class:`CatalogueError` with the problem's line and column for a syntax error, an
     anchor or alias, or a key repeated in one mapping."""
     try:
-        _refuse_anchors(text)
-        return yaml.load(text, Loader=_Loader)  # _Loader is built on the safe loader
+        return _data(text)
     except _Refused as refused:
         problem = CatalogueProblem(_where(refused.mark), MISSING, refused.problem, refused.hint)
     except yaml.YAMLError as error:
