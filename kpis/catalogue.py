@@ -311,7 +311,7 @@ class Indicator(BaseModel):
     def interval_method(self) -> CiMethod:
         """``ci_method``, or the unit's default: Wilson for a percentage, Byar for a rate."""
         if self.ci_method is not None:
-            return self.ci_method
+            return CiMethod(self.ci_method)
         return {Unit.PERCENT: CiMethod.WILSON, Unit.RATE: CiMethod.BYAR}.get(self.unit, CiMethod.NONE)
 
 
