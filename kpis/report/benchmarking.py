@@ -251,3 +251,9 @@ __all__ = [
     "shown",
     "sii_change",
 ]
+
+
+def latest_periods(frame: pd.DataFrame, as_at: int | None) -> pd.DataFrame:
+    """The rows of each indicator's latest period up to ``as_at`` (of a :func:`compared`
+    or every-period inequality frame)."""
+    return _periods_as_at(frame, as_at)
