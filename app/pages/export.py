@@ -84,23 +84,6 @@ def render(view: state.View, pages: dict) -> None:
                 on_click="ignore",
                 key=f"export-{fmt}",
             )
-    data = _data(*key)
-    if not data.comparisons.empty:
-        st.subheader("Comparisons with other areas")
-        st.caption(
-            "Every area and group of each indicator against England, its own area's total and last year, as "
-            "`python -m kpis compare` gives them (a count too small to show is *). The workbook holds them too, "
-            "with the inequality indices."
-        )
-        st.download_button(
-            "Download Comparisons (CSV)",
-            exports.comparison_csv(data, workstream, view.catalogue),
-            file_name=f"icu-comparisons-{periods.to_text(view.as_at)}{'-' + workstream if workstream else ''}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
-            key="export-comparisons",
-        )
     st.subheader("Risk register")
     register = risks.register(risks.current(state.engine(view.url)), date.today())
     st.caption(
