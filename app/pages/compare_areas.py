@@ -12,6 +12,7 @@ from kpis.report import benchmark_views as views
 from kpis.report import benchmarking
 
 WORKSTREAM_KEY, INDICATOR_KEY = "compare-workstream", "compare-indicator"
+WORKSTREAM_PARAM = "ws"  # ?ws=prevention opens a workstream
 LEGEND = (
     "Each area's latest figure up to the report month, compared with the benchmark (England): ▲ better, "
     "● similar (England's value is inside the area's 95% confidence interval), ▼ worse; – not compared "
@@ -32,7 +33,14 @@ def render(view: state.View, pages: dict) -> None:
     if not with_areas:
         st.info("No figures for other areas have been loaded yet.", icon=":material/public:")
         return
-    workstream = st.selectbox("Workstream", with_areas, format_func=names.get, key=WORKSTREAM_KEY)
+    wanted = st.query_params.get(WORKSTREAM_PARAM)
+    workstream = st.selectbox(
+        "Workstream",
+        with_areas,
+        index=with_areas.index(wanted) if wanted in with_areas else 0,
+        format_func=names.get,
+        key=WORKSTREAM_KEY,
+    )
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")
     st.caption(LEGEND)
     values, words = views.tartan_rug(latest, catalogue, workstream)

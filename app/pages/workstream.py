@@ -124,6 +124,12 @@ def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
             "vs England: the latest figure against England's (▲ better, ● similar, ▼ worse, by the 95% interval). "
             "Inequality: the gap between the most and least deprived now against a year before."
         )
+        st.page_link(
+            pages["compare_areas"],
+            label="Compare with England, the region and neighbours",
+            icon=":material/public:",
+            query_params={"ws": workstream_id, state.AS_AT_PARAM: periods.to_text(view.as_at)},
+        )
     styled = ui.style_board(board)
     if extra is not None:  # the comparison's colour, with its symbol and word
         styled = styled.apply(
