@@ -94,6 +94,19 @@ def history(url: str, version: int, indicator: str) -> pd.DataFrame:
     return store.observation_history(engine(url), indicator)
 
 
+@st.cache_data(show_spinner="Comparing areas and groups…", max_entries=4)
+def benchmarks(url: str, version: int, config: str, modified: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every area's and group's observations compared (:func:`kpis.report.benchmarking.compared`),
+    and the inequality indices of every period, per data version."""
+    from kpis.report import benchmarking
+
+    observations = store.current_breakdowns(engine(url))
+    known = catalogue()
+    return benchmarking.compared(observations, known), benchmarking.inequality_table(
+        observations, known, every_period=True
+    )
+
+
 @dataclass(frozen=True)
 class View:
     """What the pages render from: the data and the month chosen in the sidebar."""
@@ -118,6 +131,10 @@ class View:
 
     def extracts(self) -> pd.DataFrame:
         return extract_log(self.url, self.version)
+
+    def benchmarks(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(every observation compared, the inequality indices of every period)."""
+        return benchmarks(self.url, self.version, *config_key())
 
     @property
     def empty(self) -> bool:

@@ -28,6 +28,7 @@ from kpis.errors import preview
 from kpis.palette import TREND_TEXT, rag_label, rag_palette
 from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
+from kpis.report import benchmark_views
 from kpis.spreadsheet import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,6 +66,7 @@ def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, l
         charts.append({"name": indicator.name, "svg": Markup(svg)})
     lead = catalogue.owners.get(ws.lead, ws.lead)
     return {
+        "inequalities": _inequalities(data, catalogue, ws.id),
         "id": ws.id,
         "letter": letter,
         "name": ws.name,
@@ -80,6 +82,45 @@ def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, l
             for _, record in board.iterrows()
         ],
         "charts": charts,
+    }
+
+
+def _inequalities(data, catalogue: Catalogue, workstream: str) -> dict | None:
+    """A workstream's inequalities part: the tartan rug of its indicators' areas and the
+    home area's SII of each ordered breakdown as a sentence; None without breakdown data."""
+    comparisons = getattr(data, "comparisons", pd.DataFrame())
+    if comparisons.empty:
+        return None
+    values, words = benchmark_views.tartan_rug(comparisons, catalogue, workstream)
+    found = getattr(data, "inequalities", pd.DataFrame())
+    sentences = []
+    if not found.empty:
+        home = found[(found["area"] == catalogue.home_code) & found["indicator"].isin(catalogue.indicator_ids)]
+        for row in home.itertuples(index=False):
+            indicator = catalogue.indicator(row.indicator)
+            if indicator.workstream != workstream:
+                continue
+            breakdown = catalogue.breakdown(row.breakdown)
+            record = pd.Series(row._asdict())
+            name = catalogue.area_names.get(row.area, row.area)
+            change = benchmark_views.change_label(str(row.change)) if isinstance(row.change, str) else ""
+            sentences.append(
+                {
+                    "indicator": indicator.display_name,
+                    "text": benchmark_views.sii_sentence(record, indicator, breakdown, name),
+                    "change": change,
+                }
+            )
+    if values.empty and not sentences:
+        return None
+    columns = list(values.columns)
+    return {
+        "columns": columns,
+        "rows": [
+            [(values.at[k, c], benchmark_views.cell_style(words.at[k, c]) if k in words.index else "") for c in columns]
+            for k in values.index
+        ],
+        "sentences": sentences,
     }
 
 

@@ -74,6 +74,33 @@ class Aggregation(StrEnum):
         return self in (Aggregation.YTD_SUM, Aggregation.YTD_MEAN, Aggregation.YTD_RATIO)
 
 
+class CiMethod(StrEnum):
+    """How an indicator's confidence intervals are made (:mod:`kpis.report.intervals`)."""
+
+    WILSON = "wilson"  # proportions
+    BYAR = "byar"  # rates (exact Poisson below 10)
+    GIVEN = "given"  # the extract's own limits (life expectancy, survey estimates)
+    NONE = "none"
+
+
+class SiiTransform(StrEnum):
+    """The scale the slope index of inequality is fitted on (``phe_sii``'s transform)."""
+
+    NONE = "none"
+    LOG = "log"  # rates
+    LOGIT = "logit"  # proportions
+
+
+class AreaKind(StrEnum):
+    ENGLAND = "england"
+    REGION = "region"
+    NEIGHBOUR = "neighbour"
+    OTHER = "other"
+
+
+ENGLAND_CODE = "E92000001"  # ONS code of England: the default benchmark when declared
+
+
 def _custom(kind: str, message: str, hint: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message, {"hint": hint})
 
@@ -237,6 +264,33 @@ class Indicator(BaseModel):
     owner: str | None = Field(None, description="Initials of the responsible owner (see `owners`).")
     description: str = Field("", description="Definition shown on the indicator page.")
     source: str = Field("", description="Where the figures come from.")
+    breakdowns: tuple[str, ...] = Field(
+        (),
+        description="Ids of the top-level `breakdowns` its figures come in (`[imd_quintile, sex]`); "
+        "an extract row with any other breakdown is refused.",
+    )
+    benchmark: str | None = Field(
+        None,
+        description="Area code its figures are compared with (better / similar / worse); default: "
+        f"England (`{ENGLAND_CODE}`) if it is in `areas`, else none.",
+    )
+    ci_method: CiMethod | None = Field(
+        None,
+        description="How its 95% and 99.8% confidence intervals are made: `wilson` (proportions), "
+        "`byar` (rates; exact Poisson below 10), `given` (the extract's `lower_ci`, `upper_ci`), "
+        "`none`; default from the unit: `percent` → `wilson`, `rate` → `byar`, else `none`.",
+    )
+    sii_transform: SiiTransform = Field(
+        SiiTransform.NONE,
+        description="Scale the slope index of inequality is fitted on: `none`, `log` (rates) or "
+        "`logit` (proportions), as PHEindicatormethods' `phe_sii` transform.",
+    )
+    suppress_below: int | None = Field(
+        None,
+        ge=0,
+        description="A count n with 0 < n < this is shown as `*` (small-number suppression); "
+        "default: the top-level `suppress_below`; 0 turns suppression off.",
+    )
 
     @field_validator("target", mode="before")
     @classmethod
@@ -252,6 +306,13 @@ class Indicator(BaseModel):
     @property
     def display_name(self) -> str:
         return self.short_name or self.name
+
+    @property
+    def interval_method(self) -> CiMethod:
+        """``ci_method``, or the unit's default: Wilson for a percentage, Byar for a rate."""
+        if self.ci_method is not None:
+            return CiMethod(self.ci_method)
+        return {Unit.PERCENT: CiMethod.WILSON, Unit.RATE: CiMethod.BYAR}.get(self.unit, CiMethod.NONE)
 
 
 class Workstream(BaseModel):
@@ -269,6 +330,89 @@ class Workstream(BaseModel):
     description: str = Field("", description="What the workstream covers.")
 
 
+AREA_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$"
+AREA_CODE_HINT = "use 1 to 16 letters, digits, _ and -, such as E06000045 (the ONS code)"
+BREAKDOWN_ID_HINT = "use lower case letters, digits and _ only, starting with a letter, such as imd_quintile"
+
+
+def _group_text(raw: Any) -> Any:
+    # YAML reads 1 as a number: a group id is text ("1", "65+", "Asian").
+    return str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+
+
+class HomeArea(BaseModel):
+    """The area the report is about: the council or ICB's own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(
+        pattern=AREA_CODE_PATTERN,
+        description="Its code, e.g. `E06000045`.",
+        json_schema_extra={"hint": AREA_CODE_HINT},
+    )
+    name: str = Field(min_length=1, description="Its name, e.g. `Southampton`.")
+
+
+class Area(BaseModel):
+    """Another area figures come for: England, the region, a statistical neighbour."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(
+        pattern=AREA_CODE_PATTERN,
+        description="Its code, as extracts write it in `area` (`E92000001` for England).",
+        json_schema_extra={"hint": AREA_CODE_HINT},
+    )
+    name: str = Field(min_length=1, description="Its name as the board reads it.")
+    kind: AreaKind = Field(AreaKind.OTHER, description="`england`, `region`, `neighbour` or `other`.")
+
+
+class Group(BaseModel):
+    """One group of a breakdown (a quintile, an age band, a sex)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, description="As extracts write it in `group`: `1`, `65+`, `Asian`.")
+    name: str = Field(min_length=1, description="As the board reads it: `1 (most deprived)`.")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _text_id(cls, raw: Any) -> Any:
+        return _group_text(raw)
+
+
+class Breakdown(BaseModel):
+    """A way of dividing a population: deprivation quintile, sex, age band, ethnicity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,31}$",
+        description="As extracts write it in `breakdown`: `imd_quintile`, `sex`.",
+        json_schema_extra={"hint": BREAKDOWN_ID_HINT},
+    )
+    name: str = Field(min_length=1, description="As the board reads it: `Deprivation (IMD quintile)`.")
+    ordered: bool = Field(
+        False, description="`true` for a ranked breakdown (deprivation): gaps and the SII are computed."
+    )
+    groups: tuple[Group, ...] = Field(description="Its groups, in order for an ordered breakdown.")
+    most_deprived_first: bool = Field(
+        True, description="For an ordered breakdown: the first group listed is the most deprived (else the last)."
+    )
+
+    @property
+    def group_ids(self) -> list[str]:
+        return [g.id for g in self.groups]
+
+    @property
+    def ranked_group_ids(self) -> list[str]:
+        """The groups most deprived first (how the SII reads them)."""
+        return self.group_ids if self.most_deprived_first else self.group_ids[::-1]
+
+    def group_name(self, group_id: str) -> str:
+        return next((g.name for g in self.groups if g.id == group_id), group_id)
+
+
 class Catalogue(BaseModel):
     """The whole catalogue file."""
 
@@ -281,6 +425,25 @@ class Catalogue(BaseModel):
     owners: dict[str, str] = Field(default_factory=dict, description="Owner initials → role title (the report's key).")
     workstreams: tuple[Workstream, ...] = Field(description="The workstreams, in report order.")
     indicators: tuple[Indicator, ...] = Field(description="The indicators, in report order.")
+    home_area: HomeArea | None = Field(
+        None,
+        description="The report's own area `{code, name}`; an extract row with a blank `area` is its.",
+    )
+    areas: tuple[Area, ...] = Field(
+        (),
+        description="Other areas figures come for, to compare with: `[{code, name, kind}]`, kind "
+        "`england`, `region`, `neighbour` or `other`.",
+    )
+    breakdowns: tuple[Breakdown, ...] = Field(
+        (),
+        description="Breakdowns of a population: `[{id, name, ordered, groups: [{id, name}], "
+        "most_deprived_first}]`; an ordered breakdown lists its groups in order.",
+    )
+    suppress_below: int = Field(
+        0,
+        ge=0,
+        description="Default small-number suppression: a count n with 0 < n < this is shown as `*`; 0 = off.",
+    )
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""
@@ -326,6 +489,36 @@ class Catalogue(BaseModel):
     def tolerance_for(self, indicator: Indicator) -> float:
         return self.tolerance if indicator.tolerance is None else indicator.tolerance
 
+    @property
+    def home_code(self) -> str:
+        """The home area's code ('' when the catalogue names none)."""
+        return self.home_area.code if self.home_area is not None else ""
+
+    @property
+    def area_names(self) -> dict[str, str]:
+        """Every area code (the home area's first) → its name."""
+        home = {self.home_area.code: self.home_area.name} if self.home_area is not None else {}
+        return {**home, **{a.code: a.name for a in self.areas}}
+
+    def area_kind(self, code: str) -> str:
+        """``home``, or the declared kind of an area."""
+        if code == self.home_code:
+            return "home"
+        return next((a.kind.value for a in self.areas if a.code == code), AreaKind.OTHER.value)
+
+    def breakdown(self, breakdown_id: str) -> Breakdown:
+        """The breakdown of an id; KeyError if none."""
+        return derived(self, "catalogue.breakdowns", lambda c: {b.id: b for b in c.breakdowns})[breakdown_id]
+
+    def benchmark_for(self, indicator: Indicator) -> str | None:
+        """The area an indicator is compared with: its ``benchmark``, else England if declared."""
+        if indicator.benchmark is not None:
+            return indicator.benchmark
+        return ENGLAND_CODE if any(a.code == ENGLAND_CODE for a in self.areas) else None
+
+    def suppress_below_for(self, indicator: Indicator) -> int:
+        return self.suppress_below if indicator.suppress_below is None else indicator.suppress_below
+
 
 def _code_map(catalogue: Catalogue) -> dict[str, str]:
     return {normalise_code(code): i.id for i in catalogue.indicators for code in (i.id, *i.aliases)}
@@ -365,7 +558,17 @@ def _location(prefix: str, loc: tuple) -> str:
     return text or "(top level)"
 
 
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
+    """The model a location is in: the catalogue's nested areas and breakdowns have their own."""
+    nested = {"home_area": HomeArea, "areas": Area, "breakdowns": Breakdown, "groups": Group}
+    for part in loc[:-1]:
+        if isinstance(part, str) and part in nested and part in model.model_fields:
+            model = nested[part]
+    return model
+
+
 def _hint(error: dict, model: type[BaseModel]) -> str:
+    model = _model_at(model, tuple(error["loc"]))
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if "hint" in ctx:
@@ -423,6 +626,7 @@ def _cross_checks(
             )
         first_workstream.setdefault(workstream.id, j)
     problems += _code_checks(items)
+    problems += _area_checks(raw, items)
     for i, ind in items:
         where = f"indicators[{i}]"
         if workstream_ids and ind.workstream not in workstream_ids:
@@ -463,6 +667,94 @@ def _cross_checks(
                             "key quarterly trajectories by June, September, December or March",
                         )
                     )
+    return problems
+
+
+def _valid_list(raw: dict, key: str, model: type[BaseModel]) -> list[tuple[int, Any]]:
+    """The items of a top-level list that validate on their own (their problems are
+    reported by the top-level validation)."""
+    items = raw.get(key)
+    if not isinstance(items, list):
+        return []
+    valid = []
+    for i, item in enumerate(items):
+        try:
+            valid.append((i, model.model_validate(item)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _area_checks(raw: dict, items: list[tuple[int, Indicator]]) -> list[CatalogueProblem]:
+    """Areas and breakdowns: unique, and every indicator's breakdowns and benchmark declared."""
+    problems = []
+    home = raw.get("home_area")
+    home_code = home.get("code") if isinstance(home, dict) else None
+    areas = _valid_list(raw, "areas", Area)
+    seen: dict[str, str] = {} if home_code is None else {str(home_code): "home_area.code"}
+    for j, area in areas:
+        if area.code in seen:
+            problems.append(
+                CatalogueProblem(
+                    f"areas[{j}].code", area.code, f"duplicates {seen[area.code]}", "declare each area once"
+                )
+            )
+        seen.setdefault(area.code, f"areas[{j}].code")
+    breakdowns = _valid_list(raw, "breakdowns", Breakdown)
+    declared: dict[str, int] = {}
+    for j, breakdown in breakdowns:
+        if breakdown.id in declared:
+            problems.append(
+                CatalogueProblem(
+                    f"breakdowns[{j}].id",
+                    breakdown.id,
+                    f"duplicates breakdowns[{declared[breakdown.id]}].id",
+                    "give every breakdown its own id",
+                )
+            )
+        declared.setdefault(breakdown.id, j)
+        first_group: dict[str, int] = {}
+        for k, group in enumerate(breakdown.groups):
+            if group.id in first_group:
+                problems.append(
+                    CatalogueProblem(
+                        f"breakdowns[{j}].groups[{k}].id",
+                        group.id,
+                        f"duplicates breakdowns[{j}].groups[{first_group[group.id]}].id",
+                        "give every group of a breakdown its own id",
+                    )
+                )
+            first_group.setdefault(group.id, k)
+        if breakdown.ordered and len(breakdown.groups) < 2:
+            problems.append(
+                CatalogueProblem(
+                    f"breakdowns[{j}].groups",
+                    [g.id for g in breakdown.groups],
+                    "an ordered breakdown needs at least two groups",
+                    "list its groups in order, most deprived first",
+                )
+            )
+    area_codes = [c for c in seen if c != home_code]
+    for i, ind in items:
+        for k, breakdown_id in enumerate(ind.breakdowns):
+            if breakdown_id not in declared:
+                problems.append(
+                    CatalogueProblem(
+                        f"indicators[{i}].breakdowns[{k}]",
+                        breakdown_id,
+                        "is not a breakdown id",
+                        f"use one of {', '.join(declared) or '(none declared)'}, or add it under 'breakdowns'",
+                    )
+                )
+        if ind.benchmark is not None and ind.benchmark not in area_codes:
+            problems.append(
+                CatalogueProblem(
+                    f"indicators[{i}].benchmark",
+                    ind.benchmark,
+                    "is not an area code in 'areas'",
+                    f"use one of {', '.join(area_codes) or '(none declared)'}, or add it under 'areas'",
+                )
+            )
     return problems
 
 
@@ -573,6 +865,10 @@ def reference_markdown() -> str:
         ("Top level", Catalogue),
         ("Workstream (`workstreams: [...]`)", Workstream),
         ("Indicator (`indicators: [...]`)", Indicator),
+        ("Home area (`home_area: {...}`)", HomeArea),
+        ("Area (`areas: [...]`)", Area),
+        ("Breakdown (`breakdowns: [...]`)", Breakdown),
+        ("Group (`breakdowns: [{groups: [...]}]`)", Group),
     ):
         lines += [f"**{title}**", "", "| key | required | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():

@@ -1,5 +1,5 @@
 """The command line: ``python -m kpis validate | ingest | summary | export | template |
-rollback | reference | load-sample``.
+rollback | reference | load-sample | compare | inequality``.
 
 Errors from the engine become a message on stderr and exit status 1; usage errors exit 2.
 """
@@ -111,6 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(undo)
 
     commands.add_parser("reference", help="print the catalogue reference (Markdown)")
+
+    for name, help_text in (
+        ("compare", "compare every area and group with the benchmark, its own area's total and last year"),
+        ("inequality", "the gap, slope index (SII) and relative index (RII) of inequality per ordered breakdown"),
+    ):
+        benchmark = commands.add_parser(name, help=help_text)
+        benchmark.add_argument(
+            "--indicator", action="append", default=None, metavar="ID", help="only this indicator (repeatable)"
+        )
+        benchmark.add_argument(
+            "--as-at",
+            type=_month,
+            default=None,
+            metavar="YYYY-MM",
+            help="each indicator's latest period up to this month (default: the latest month with data)",
+        )
+        benchmark.add_argument("--format", choices=FORMATS, default="csv")
+        benchmark.add_argument(
+            "--output", type=Path, default=None, help="write to this file instead of standard output"
+        )
+        _add_common(benchmark)
 
     load_sample = commands.add_parser("load-sample", help="load the illustrative sample data into an empty store")
     _add_common(load_sample)
@@ -279,6 +300,66 @@ def _reference(_args: argparse.Namespace) -> int:
     return 0
 
 
+def render_figures(frame: pd.DataFrame, fmt: str) -> str:
+    """A compare or inequality table (:func:`kpis.report.benchmarking.shown`) as text:
+    figures with 6 decimals in Markdown, as stored (to 6 places) in CSV and JSON."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records", double_precision=10))
+        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        return f"{value:.6f}" if isinstance(value, float) else str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def _unknown_indicators(catalogue: Catalogue, wanted: list[str] | None) -> tuple[list[str] | None, list[str]]:
+    """The ids ``--indicator`` names (ids or aliases, any case), and those it names none of."""
+    if wanted is None:
+        return None, []
+    found = [catalogue.lookup(code) for code in wanted]
+    return [i.id for i in found if i is not None], [c for c, i in zip(wanted, found, strict=True) if i is None]
+
+
+def _benchmarking(args: argparse.Namespace) -> int:
+    from kpis.report import benchmarking  # only these commands need it
+
+    catalogue = load_catalogue(args.config)
+    indicators, unknown = _unknown_indicators(catalogue, args.indicator)
+    if unknown:
+        print(
+            f"python -m kpis {args.command}: error: argument --indicator: not an indicator: {', '.join(unknown)}"
+            f" ({catalogue.unknown_code_hint(unknown[0])})",
+            file=sys.stderr,
+        )
+        return 2
+    engine = store.connect(args.database)
+    observations = store.current_breakdowns(engine, indicators=indicators)
+    if args.command == "compare":
+        table = benchmarking.compare_table(observations, catalogue, args.as_at, indicators)
+    else:
+        found = benchmarking.inequality_table(observations, catalogue, args.as_at, indicators)
+        for row in found[found["note"] != ""].itertuples(index=False):
+            print(
+                f"{row.indicator} {periods.to_text(int(row.period))} {row.area} {row.breakdown}: "
+                f"not computed because {row.note}",
+                file=sys.stderr,
+            )
+        table = found.drop(columns="note")
+    text = render_figures(benchmarking.shown(table), args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _load_sample(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     engine = store.connect(args.database)
@@ -299,6 +380,8 @@ COMMANDS = {
     "rollback": _rollback,
     "reference": _reference,
     "load-sample": _load_sample,
+    "compare": _benchmarking,
+    "inequality": _benchmarking,
 }
 
 

@@ -25,6 +25,7 @@ from kpis.catalogue import Catalogue, Unit, Workstream
 from kpis.palette import rag_palette, trend_label
 from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, summary_wide
+from kpis.report import benchmarking
 from kpis.spreadsheet import neutralise, safe_csv
 
 FORMATS = ("csv", "xlsx", "html", "pdf")
@@ -54,6 +55,9 @@ class ExportData:
     narrative: dict[str, str] = field(default_factory=dict)  # workstream id → the month's commentary
     risks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the open risks (risks.register, with overdue)
     reviewed_on: date | None = None  # the day the risks' review dates were checked against
+    # benchmarking and inequalities (kpis.report.benchmarking): empty without breakdown data
+    comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # compare_table as at the month
+    inequalities: pd.DataFrame = field(default_factory=pd.DataFrame)  # inequality_table, with the SII's change
 
 
 # Which data: now, or as published ------------------------------------------------------
@@ -130,7 +134,10 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
     loaded = log.loc[log["id"] == version, "loaded_at"]
     cutoff = published_at(engine, as_at, log) if as_published else None
     reviewed_on = cutoff.date() if cutoff else datetime.now(UTC).date()
+    comparisons, inequalities = benchmark_data(engine, catalogue, as_at, version)
     return ExportData(
+        comparisons=comparisons,
+        inequalities=inequalities,
         table=build_kpi_table(observations, catalogue, as_at),
         observations=observations,
         as_at=as_at,
@@ -140,6 +147,33 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
         risks=open_risks(engine, reviewed_on, cutoff),
         reviewed_on=reviewed_on,
     )
+
+
+def benchmark_data(engine: Engine, catalogue: Catalogue, as_at: int, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparisons (:func:`~kpis.report.benchmarking.compare_table`) and the
+    inequality indices, with ``change`` (the SII against a year before), as at ``as_at``
+    from the store as of extract ``version``."""
+    observations = store.current_breakdowns(engine, as_of_extract=version)
+    if not (observations[store.KEY_COLUMNS] != "").any().any():
+        return pd.DataFrame(), pd.DataFrame()
+    # only the indicators with figures for another area or a group: the rest compare with nothing
+    with_others = observations.loc[(observations[store.KEY_COLUMNS] != "").any(axis=1), "indicator"]
+    comparisons = benchmarking.compare_table(observations, catalogue, as_at, sorted(set(with_others.astype(str))))
+    every = benchmarking.inequality_table(observations, catalogue, as_at, every_period=True)
+    change = benchmarking.sii_change(every, as_at)[["indicator", "area", "breakdown", "period", "change"]]
+    latest = benchmarking.latest_periods(every, as_at)
+    return comparisons, latest.merge(change, on=["indicator", "area", "breakdown", "period"], how="left")
+
+
+def comparison_csv(data: ExportData, workstream: str | None = None, catalogue: Catalogue | None = None) -> bytes:
+    """The comparisons (the columns of ``python -m kpis compare``) as CSV for Excel, a
+    suppressed cell ``*``; all indicators, or a workstream's."""
+    frame = data.comparisons
+    if frame.empty:
+        return safe_csv(pd.DataFrame(columns=benchmarking.COMPARE_COLUMNS))
+    if workstream is not None and catalogue is not None:
+        frame = frame[frame["indicator"].isin([i.id for i in catalogue.in_workstream(workstream)])]
+    return safe_csv(benchmarking.shown(frame))
 
 
 def _saved_before(versions: pd.DataFrame, cutoff: datetime | None) -> pd.DataFrame:
@@ -184,7 +218,13 @@ def file_name(as_at: int, fmt: str, workstream: str | None = None) -> str:
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _SHEET_LENGTH = 31
-RESERVED_SHEETS = ("Summary", "Key", "History")  # ours, and the one name Excel keeps for itself
+RESERVED_SHEETS = (
+    "Summary",
+    "Key",
+    "History",
+    "Comparisons",
+    "Inequality",
+)  # ours, and the one name Excel keeps for itself
 
 
 def sheet_name(name: str, taken: set[str], fallback: str) -> str:
@@ -519,6 +559,34 @@ def _key_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalogue) 
     sheet.set_column(1, 1, 100)
 
 
+def _benchmark_sheets(book, formats: _Formats, data: ExportData, catalogue: Catalogue, workstream: str | None) -> None:
+    """The **Comparisons** and **Inequality** sheets (the columns of ``python -m kpis
+    compare`` and ``inequality``, a suppressed cell ``*``), after the key; none without
+    breakdown data."""
+    ids = [i.id for i in catalogue.indicators if workstream is None or i.workstream == workstream]
+    sheets = (
+        ("Comparisons", data.comparisons, benchmarking.COMPARE_COLUMNS),
+        ("Inequality", data.inequalities, [*benchmarking.INEQUALITY_TABLE_COLUMNS, "change", "note"]),
+    )
+    for title, frame, columns in sheets:
+        if frame.empty or not frame["indicator"].isin(ids).any():
+            continue
+        shown = benchmarking.shown(frame[frame["indicator"].isin(ids)].reset_index(drop=True))
+        sheet = book.add_worksheet(title)
+        _write_header(sheet, formats, header_lines(data, f"{catalogue.title}: {title.lower()}"))
+        _write_column_headers(sheet, formats, FIRST_TABLE_ROW, columns)
+        plain = formats(num_format="0.0#####")
+        for r, record in enumerate(shown[columns].itertuples(index=False), start=FIRST_TABLE_ROW + 1):
+            for c, value in enumerate(record):
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    _number(sheet, r, c, value, plain)
+                else:
+                    _text(sheet, r, c, "" if value is None or value != value else value)
+        sheet.freeze_panes(FIRST_TABLE_ROW + 1, 0)
+        sheet.set_column(0, 0, 28)
+        sheet.set_column(1, len(columns) - 1, 13)
+
+
 def kpi_workbook(data: ExportData, catalogue: Catalogue, workstream: str | None = None) -> bytes:
     """The workbook: a summary sheet (the RAG summary counts per workstream, against target
     and last year), a sheet per workstream (its KPI table; all, or just ``workstream``) and
@@ -543,6 +611,7 @@ def kpi_workbook(data: ExportData, catalogue: Catalogue, workstream: str | None 
         taken.add(name)
         _workstream_sheet(book, formats, name, ws, data, catalogue)
     _key_sheet(book, formats, data, catalogue)
+    _benchmark_sheets(book, formats, data, catalogue, workstream)
     book.close()
     return buffer.getvalue()
 

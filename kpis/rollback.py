@@ -17,7 +17,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
-from kpis.ingest import OBSERVATION_COLUMNS, observation_rows, sha256
+from kpis.ingest import observation_columns, observation_rows, sha256
+from kpis.ingest.plan import has_breakdowns
 
 RESTORE, WITHDRAW, KEEP = "restore", "withdraw", "keep"
 PLAN_COLUMNS = [
@@ -31,7 +32,11 @@ PLAN_COLUMNS = [
     "restore_note",
     "revision",  # the revision the rollback would write
     "revised_by",  # for KEEP: the extract whose later value stays
+    *store.KEY_COLUMNS,  # the area, breakdown and group ('': the home area's whole population)
+    *(f"restore_{c}" for c in store.BREAKDOWN_VALUE_COLUMNS),
 ]
+KEY = ["indicator", "period", *store.KEY_COLUMNS]
+RESTORED_VALUES = ["value", "numerator", "denominator", "note", *store.BREAKDOWN_VALUE_COLUMNS]
 
 
 class RollbackError(ValueError):
@@ -63,34 +68,28 @@ class RollbackResult:
 def _revisions_of_keys(conn: Connection, extract_id: int) -> pd.DataFrame:
     """Every revision of every (indicator, period) that extract ``extract_id`` wrote."""
     o = store.observations
-    mine = select(o.c.indicator, o.c.period).where(o.c.extract_id == extract_id).subquery("mine")
+    mine = select(*(o.c[k] for k in KEY)).where(o.c.extract_id == extract_id).distinct().subquery("mine")
+    joined = o.c.indicator == mine.c.indicator
+    for k in KEY[1:]:
+        joined = joined & (o.c[k] == mine.c[k])
     result = conn.execute(
-        select(
-            o.c.indicator,
-            o.c.period,
-            o.c.revision,
-            o.c.value,
-            o.c.numerator,
-            o.c.denominator,
-            o.c.note,
-            o.c.extract_id,
-        )
-        .join(mine, (o.c.indicator == mine.c.indicator) & (o.c.period == mine.c.period))
-        .order_by(o.c.indicator, o.c.period, o.c.revision)
+        select(*(o.c[k] for k in KEY), o.c.revision, *(o.c[c] for c in RESTORED_VALUES), o.c.extract_id)
+        .join(mine, joined)
+        .order_by(*(o.c[k] for k in KEY), o.c.revision)
     )
     frame = pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
-    return frame.astype({"value": float, "numerator": float, "denominator": float})
+    return frame.astype({c: float for c in RESTORED_VALUES if c != "note"})
 
 
 def _plan(revisions: pd.DataFrame, extract_id: int) -> pd.DataFrame:
-    key = ["indicator", "period"]
+    key = KEY
     ours = revisions.loc[revisions["extract_id"] == extract_id, [*key, "revision"]]
     latest = revisions.groupby(key, sort=False).tail(1)[[*key, "revision", "value", "extract_id"]]
-    before = revisions[[*key, "revision", "value", "numerator", "denominator", "note"]].assign(
+    before = revisions[[*key, "revision", *RESTORED_VALUES]].assign(
         revision=revisions["revision"] + 1  # each row as "the one before revision r + 1"
     )
     plan = ours.merge(latest, on=key, suffixes=("", "_latest"), validate="one_to_one").merge(
-        before.rename(columns={c: f"restore_{c}" for c in ("value", "numerator", "denominator", "note")}),
+        before.rename(columns={c: f"restore_{c}" for c in RESTORED_VALUES}),
         on=[*key, "revision"],
         how="left",
         validate="one_to_one",
@@ -117,13 +116,14 @@ def plan_rollback(engine: Engine, extract_id: int) -> pd.DataFrame:
         return _plan(_revisions_of_keys(conn, extract_id), extract_id)
 
 
-RESTORED = {f"restore_{c}": c for c in ("value", "numerator", "denominator", "note")}
+RESTORED = {f"restore_{c}": c for c in RESTORED_VALUES}
 
 
 def _record(written: pd.DataFrame) -> bytes:
     """The rollback as a file (what it wrote; a blank value is a withdrawn one), kept as the
     new extract's content."""
-    record = written[["indicator", "period", "value", "numerator", "denominator", "note"]]
+    extra = [*store.KEY_COLUMNS, *store.BREAKDOWN_VALUE_COLUMNS] if has_breakdowns(written) else []
+    record = written[["indicator", "period", "value", "numerator", "denominator", "note", *extra]]
     return record.assign(period=periods.texts(record["period"])).to_csv(index=False, lineterminator="\n").encode()
 
 
@@ -155,5 +155,5 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
             rows_unchanged=result["kept"],
             reverts=extract_id,
         )
-        store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(written, new_id))
+        store.insert_rows(conn, store.observations, observation_columns(written), observation_rows(written, new_id))
     return RollbackResult(extract_id=new_id, **result)

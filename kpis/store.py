@@ -87,9 +87,22 @@ observations = Table(
     Column("denominator", Double),
     Column("note", Text),
     Column("extract_id", Integer, ForeignKey("extracts.id"), nullable=False),
-    UniqueConstraint("indicator", "period", "revision", name="uq_observation_revision"),
+    # Breakdowns and benchmarking: '' is the home area, the whole population.
+    Column("area", String(16), nullable=False, server_default=""),
+    Column("breakdown", String(32), nullable=False, server_default=""),
+    Column("group", String(64), nullable=False, server_default=""),
+    Column("lower_ci", Double),  # the source's own 95% limits (ci_method given)
+    Column("upper_ci", Double),
+    Column("lower_ci_998", Double),  # and 99.8% limits
+    Column("upper_ci_998", Double),
+    Column("population", Double),  # the group's population: the SII's weight
+    UniqueConstraint(
+        "indicator", "period", "area", "breakdown", "group", "revision", name="uq_observation_key_revision"
+    ),
     Index("ix_observations_extract", "extract_id"),
 )
+KEY_COLUMNS = ["area", "breakdown", "group"]
+BREAKDOWN_VALUE_COLUMNS = ["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "population"]
 
 # The workstream narrative (kpis/narrative.py) and the risk register (kpis/risks.py):
 # append-only like observations, every saved version kept with who saved it and when.
@@ -190,6 +203,10 @@ def connect(url: str | None = None) -> Engine:
         with write_transaction(engine) as conn:
             if _needs_migration(conn):  # another process may have done it meanwhile
                 _migrate_to_rollbacks(conn)
+    if _needs_breakdown_migration(engine):
+        with write_transaction(engine) as conn:
+            if _needs_breakdown_migration(conn):
+                _migrate_to_breakdowns(conn)
     return engine
 
 
@@ -210,15 +227,48 @@ def _migrate_to_rollbacks(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         conn.exec_driver_sql("ALTER TABLE observations ALTER COLUMN value DROP NOT NULL")
         return
-    columns = ", ".join(c.name for c in observations.columns)
-    conn.exec_driver_sql("ALTER TABLE observations RENAME TO observations_first_schema")
+    _rebuild_observations(conn, "observations_first_schema")
+
+
+def _rebuild_observations(conn: Connection, old_name: str) -> None:
+    """SQLite: the observations table made again with the current schema, every row
+    copied (columns it did not have take their defaults)."""
+    had = {c["name"] for c in inspect(conn).get_columns("observations")}
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in observations.columns if c.name in had)
+    conn.exec_driver_sql(f"ALTER TABLE observations RENAME TO {old_name}")
     for index in observations.indexes:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
     observations.create(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO observations ({columns}) SELECT {columns} FROM observations_first_schema ORDER BY id"
-    )
-    conn.exec_driver_sql("DROP TABLE observations_first_schema")
+    conn.exec_driver_sql(f"INSERT INTO observations ({columns}) SELECT {columns} FROM {old_name} ORDER BY id")
+    conn.exec_driver_sql(f"DROP TABLE {old_name}")
+
+
+def _needs_breakdown_migration(connectable: Engine | Connection) -> bool:
+    """A store made before breakdowns: ``observations`` has no ``area`` column."""
+    return "area" not in {c["name"] for c in inspect(connectable).get_columns("observations")}
+
+
+def _migrate_to_breakdowns(conn: Connection) -> None:
+    """Bring a store made before breakdowns up to date, keeping every row and revision:
+    add the area, breakdown and group keys (every stored row is the home area's whole
+    population: '') and the given limits and population, and make the unique key
+    (indicator, period, area, breakdown, group, revision). SQLite cannot change a
+    table's constraints, so there the table is rebuilt and its rows copied."""
+    if conn.dialect.name == "sqlite":
+        _rebuild_observations(conn, "observations_before_breakdowns")
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    added = [
+        f"ADD COLUMN {quote(c.name)} {c.type.compile(conn.dialect)}"
+        + (" NOT NULL DEFAULT ''" if c.name in KEY_COLUMNS else "")
+        for c in observations.columns
+        if c.name in KEY_COLUMNS + BREAKDOWN_VALUE_COLUMNS
+    ]
+    conn.exec_driver_sql(f"ALTER TABLE observations {', '.join(added)}")
+    conn.exec_driver_sql("ALTER TABLE observations DROP CONSTRAINT IF EXISTS uq_observation_revision")
+    key = ", ".join(quote(c) for c in ["indicator", "period", *KEY_COLUMNS, "revision"])
+    conn.exec_driver_sql(f"ALTER TABLE observations ADD CONSTRAINT uq_observation_key_revision UNIQUE ({key})")
 
 
 @contextmanager
@@ -323,7 +373,7 @@ def _latest_revisions(
     """Subquery: the latest revision of each (indicator, period), optionally as it stood
     right after extract ``as_of_extract``, and only for some indicators or periods."""
     o = observations.c
-    query = select(o.indicator, o.period, func.max(o.revision).label("revision"))
+    query = select(o.indicator, o.period, func.max(o.revision).label("revision")).where(*_whole_home(o))
     if as_of_extract is not None:
         query = query.where(o.extract_id <= as_of_extract)
     if indicators is not None:
@@ -331,6 +381,11 @@ def _latest_revisions(
     if periods_in is not None:
         query = query.where(o.period.in_(periods_in))
     return query.group_by(o.indicator, o.period).subquery("latest")
+
+
+def _whole_home(columns) -> list:
+    """The conditions of a home-area, whole-population row (what the KPI table reads)."""
+    return [columns.area == "", columns.breakdown == "", columns.group == ""]
 
 
 def current_observations(
@@ -351,9 +406,60 @@ def current_observations(
             latest,
             (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
         )
-        .where(o.value.is_not(None))  # a withdrawn value: none in force
+        .where(o.value.is_not(None), *_whole_home(o))  # a withdrawn value: none in force
     )
     return _typed(_read(connectable, query.order_by(o.indicator, o.period)))
+
+
+KEYED_COLUMNS = [
+    "indicator",
+    "period",
+    *KEY_COLUMNS,
+    "value",
+    "numerator",
+    "denominator",
+    "note",
+    *BREAKDOWN_VALUE_COLUMNS,
+    "revision",
+    "extract_id",
+]
+
+
+def current_breakdowns(
+    connectable: Engine | Connection,
+    indicators: list[str] | None = None,
+    as_of_extract: int | None = None,
+    periods_in: list[str] | None = None,
+    with_withdrawn: bool = False,
+) -> pd.DataFrame:
+    """The value in force for every key (indicator, period, area, breakdown, group) —
+    every area and group, the home area's whole population too ('' area, breakdown and
+    group) — columns :data:`KEYED_COLUMNS`, sorted by the key. ``with_withdrawn`` keeps
+    withdrawn values (NaN), as an ingest plan needs them."""
+    o = observations.c
+    key = [o.indicator, o.period, o.area, o.breakdown, o.group]
+    latest = select(*key, func.max(o.revision).label("revision"))
+    if as_of_extract is not None:
+        latest = latest.where(o.extract_id <= as_of_extract)
+    if indicators is not None:
+        latest = latest.where(o.indicator.in_(indicators))
+    if periods_in is not None:
+        latest = latest.where(o.period.in_(periods_in))
+    latest = latest.group_by(*key).subquery("latest")
+    query = select(*(o[c] for c in KEYED_COLUMNS)).join(
+        latest,
+        (o.indicator == latest.c.indicator)
+        & (o.period == latest.c.period)
+        & (o.area == latest.c.area)
+        & (o.breakdown == latest.c.breakdown)
+        & (o.group == latest.c.group)
+        & (o.revision == latest.c.revision),
+    )
+    if not with_withdrawn:
+        query = query.where(o.value.is_not(None))
+    frame = _read(connectable, query.order_by(*key))
+    out = _typed(frame.astype({c: float for c in BREAKDOWN_VALUE_COLUMNS}))
+    return out.astype({c: object for c in KEY_COLUMNS})
 
 
 def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]) -> pd.DataFrame:
@@ -372,6 +478,7 @@ def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]
         .where(
             o.indicator.in_(indicators),
             o.period.between(months[0], months[-1]) if as_range else o.period.in_(months),
+            *_whole_home(o),
         )
         .order_by(o.indicator, o.period, o.revision)
     )
@@ -447,7 +554,7 @@ def observation_history(connectable: Engine | Connection, indicator: str) -> pd.
             e.loaded_at,
         )
         .join(extracts, o.extract_id == e.id)
-        .where(o.indicator == indicator)
+        .where(o.indicator == indicator, *_whole_home(o))
         .order_by(o.period, o.revision)
     )
     frame = _read(connectable, query)

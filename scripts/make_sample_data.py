@@ -418,6 +418,11 @@ def sample_rows(catalogue: Catalogue) -> pd.DataFrame:
     for column in ("numerator", "denominator"):
         if column not in rows:
             rows[column] = np.nan
+    counted = rows["indicator"].isin(BREAKDOWN_SAMPLE) & rows["numerator"].isna()
+    # The breakdown sample's percentages come with their counts (per 1,000), so that their
+    # confidence intervals can be made; the values stay as they were.
+    rows.loc[counted, "denominator"] = 1000
+    rows.loc[counted, "numerator"] = (rows.loc[counted, "value"] * 10).round()
     period = periods.texts(rows["month"])
     note = [NOTES.get(key, "") for key in zip(rows["indicator"], period, strict=True)]
     return pd.DataFrame(
@@ -444,7 +449,7 @@ def plain_number(value: object) -> str:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The extract file's bytes: UTF-8, header row, plain numbers, ``\\n`` line ends."""
-    text = frame[FILE_COLUMNS].copy()
+    text = frame[[*FILE_COLUMNS, *(c for c in BREAKDOWN_FILE_COLUMNS if c in frame)]].copy()
     for column in ("value", "numerator", "denominator"):
         text[column] = [plain_number(v) for v in frame[column]]
     buffer = io.StringIO()
@@ -507,11 +512,75 @@ def check_consistency(extracts: dict[str, pd.DataFrame], catalogue: Catalogue) -
     )
 
 
+# Breakdowns and benchmarking (illustrative): three prevention indicators for the home area
+# by deprivation quintile and sex, England (also by quintile and sex), the region and two
+# neighbours, from 2019/20 on, so that every comparison and inequality screen has data.
+BREAKDOWN_SAMPLE = ("larc_uptake", "hiv_tests_in_sti_screen", "alcohol_treatment_success")
+BREAKDOWN_FILE_COLUMNS = ["area", "breakdown", "group"]
+BREAKDOWN_START = periods.month_index(2019, 4)
+ENGLAND = "E92000001"
+OTHER_AREAS = {ENGLAND: 1.0, "E12000008": 1.03, "E06000044": 0.93, "E06000026": 0.97}  # their level vs the home area's
+QUINTILE_LEVEL = (0.78, 0.9, 1.0, 1.08, 1.16)  # most deprived first: a gradient
+SEX_LEVEL = {"F": 1.04, "M": 0.95}
+
+
+def breakdown_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The breakdown sample's rows, made from the home area's whole-population figures:
+    groups and areas at fixed levels around them, with seeded noise and counts."""
+    rng = np.random.default_rng(SEED + 18)
+    home = rows[rows["indicator"].isin(BREAKDOWN_SAMPLE)]
+    home = home[periods.from_texts(home["period"]) >= BREAKDOWN_START]
+    made = []
+    for row in home.itertuples(index=False):
+        base = float(row.value) if pd.notna(row.value) else float(row.numerator) / float(row.denominator) * 100
+        cases = [("", "imd_quintile", str(k + 1), base * level, 900) for k, level in enumerate(QUINTILE_LEVEL)]
+        cases += [("", "sex", sex, base * level, 2000) for sex, level in SEX_LEVEL.items()]
+        for area, level in OTHER_AREAS.items():
+            size = 400_000 if area == ENGLAND else 6000
+            cases.append((area, "", "", base * level, size))
+            if area == ENGLAND:
+                cases += [(area, "imd_quintile", str(k + 1), base * q, 80_000) for k, q in enumerate(QUINTILE_LEVEL)]
+                cases += [(area, "sex", sex, base * q, 200_000) for sex, q in SEX_LEVEL.items()]
+        for area, breakdown, group, level, size in cases:
+            denominator = int(size * rng.uniform(0.9, 1.1))
+            share = min(max(level * rng.normal(1.0, 0.02), 1.0), 99.0) / 100
+            numerator = round(denominator * share)
+            made.append(
+                {
+                    "indicator": row.indicator,
+                    "period": row.period,
+                    "value": round(numerator / denominator * 100, 4),
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "note": "",
+                    "area": area,
+                    "breakdown": breakdown,
+                    "group": group,
+                }
+            )
+    if not made:
+        return pd.DataFrame()
+    return pd.DataFrame(made).astype({"numerator": "Int64", "denominator": "Int64"})
+
+
+def with_breakdowns(extracts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each year's extract from 2019/20 with the breakdown sample's rows after its own."""
+    out = {}
+    for name, frame in extracts.items():
+        extra = breakdown_rows(frame)
+        if extra.empty:
+            out[name] = frame
+            continue
+        whole = frame.assign(**dict.fromkeys(BREAKDOWN_FILE_COLUMNS, ""))
+        out[name] = pd.concat([whole, extra], ignore_index=True)
+    return out
+
+
 def build_sample_extracts(catalogue: Catalogue) -> dict[str, pd.DataFrame]:
     """File name → extract frame, checked against the published figures."""
     extracts = split_by_year(sample_rows(catalogue))
     check_consistency(extracts, catalogue)
-    return extracts
+    return with_breakdowns(extracts)
 
 
 def main() -> None:

@@ -403,3 +403,110 @@ def test_catalogue_problems_table_like_every_refusal_with_a_code_per_kind():
     unit = frame[frame["column"] == "indicators[0].unit"].iloc[0]
     assert (unit.code, unit.value) == ("catalogue.enum", "miles")
     assert frame[frame["column"] == "indicators[0].name"].iloc[0].code == "catalogue.missing"
+
+
+# Areas, breakdowns and the inequality keys -------------------------------------------------
+
+AREAS = {
+    **MINIMAL,
+    "home_area": {"code": "E06000045", "name": "Southampton"},
+    "areas": [
+        {"code": "E92000001", "name": "England", "kind": "england"},
+        {"code": "E12000008", "name": "South East", "kind": "region"},
+        {"code": "E06000044", "name": "Portsmouth", "kind": "neighbour"},
+    ],
+    "breakdowns": [
+        {
+            "id": "imd_quintile",
+            "name": "Deprivation (IMD quintile)",
+            "ordered": True,
+            "groups": [{"id": k, "name": f"Quintile {k}"} for k in range(1, 6)],
+        },
+        {"id": "sex", "name": "Sex", "groups": [{"id": "F", "name": "Female"}, {"id": "M", "name": "Male"}]},
+    ],
+}
+
+
+def _areas(**indicator) -> dict:
+    raw = copy.deepcopy(AREAS)
+    raw["indicators"] = [{**raw["indicators"][0], **indicator}]
+    return raw
+
+
+def test_areas_and_breakdowns_and_their_defaults():
+    catalogue = parse_catalogue(_areas(breakdowns=["imd_quintile", "sex"]))
+    indicator = catalogue.indicators[0]
+    assert catalogue.home_code == "E06000045"
+    assert catalogue.area_names == {
+        "E06000045": "Southampton",
+        "E92000001": "England",
+        "E12000008": "South East",
+        "E06000044": "Portsmouth",
+    }
+    assert [catalogue.area_kind(c) for c in catalogue.area_names] == ["home", "england", "region", "neighbour"]
+    assert catalogue.breakdown("imd_quintile").group_ids == ["1", "2", "3", "4", "5"]  # YAML's 1 is the text "1"
+    assert catalogue.benchmark_for(indicator) == "E92000001"  # England, declared
+    assert (indicator.interval_method.value, indicator.sii_transform.value) == ("none", "none")  # a count
+    assert catalogue.suppress_below_for(indicator) == 0
+    assert parse_catalogue(MINIMAL).home_code == "" and parse_catalogue(MINIMAL).benchmark_for(indicator) is None
+
+
+@pytest.mark.parametrize(
+    ("unit", "ci_method", "expected"),
+    [("percent", None, "wilson"), ("rate", None, "byar"), ("days", None, "none"), ("percent", "given", "given")],
+)
+def test_the_interval_method_defaults_from_the_unit(unit, ci_method, expected):
+    raw = _areas(unit=unit, **({} if ci_method is None else {"ci_method": ci_method}))
+    assert parse_catalogue(raw).indicators[0].interval_method.value == expected
+
+
+def test_suppression_threshold_per_indicator_or_from_the_top_level():
+    raw = {**_areas(), "suppress_below": 5}
+    assert parse_catalogue(raw).suppress_below_for(parse_catalogue(raw).indicators[0]) == 5
+    raw["indicators"][0]["suppress_below"] = 0
+    assert parse_catalogue(raw).suppress_below_for(parse_catalogue(raw).indicators[0]) == 0
+
+
+def test_a_breakdown_listed_least_deprived_first_is_ranked_most_deprived_first():
+    raw = copy.deepcopy(AREAS)
+    raw["breakdowns"][0]["most_deprived_first"] = False
+    assert parse_catalogue(raw).breakdown("imd_quintile").ranked_group_ids == ["5", "4", "3", "2", "1"]
+
+
+def test_area_and_breakdown_problems_are_each_located_with_a_hint():
+    raw = _areas(breakdowns=["imd_quintile", "ethnicity"], benchmark="E99999999", ci_method="wald")
+    raw["indicators"].append({**raw["indicators"][0], "id": "k2", "ci_method": "given", "benchmark": "E99999999"})
+    raw["areas"].append({"code": "E06000045", "name": "Southampton again", "kind": "neighbour"})
+    raw["areas"].append({"code": "not a code", "name": "X", "kind": "county"})
+    raw["breakdowns"][1]["groups"].append({"id": "F", "name": "Female again"})
+    raw["breakdowns"].append({"id": "sex", "name": "Sex again", "groups": [{"id": "X", "name": "X"}]})
+    raw["breakdowns"].append({"id": "one", "name": "One", "ordered": True, "groups": [{"id": "a", "name": "A"}]})
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw)
+    assert [str(p) for p in caught.value.problems] == [
+        "areas[4].code: 'not a code': String should match pattern '^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$'."
+        " Hint: use 1 to 16 letters, digits, _ and -, such as E06000045 (the ONS code)",
+        "areas[4].kind: 'county': Input should be 'england', 'region', 'neighbour' or 'other'."
+        " Hint: use one of 'england', 'region', 'neighbour' or 'other'",
+        "indicators[0].ci_method: 'wald': Input should be 'wilson', 'byar', 'given' or 'none'."
+        " Hint: use one of 'wilson', 'byar', 'given' or 'none'",
+        "areas[3].code: 'E06000045': duplicates home_area.code. Hint: declare each area once",
+        "breakdowns[1].groups[2].id: 'F': duplicates breakdowns[1].groups[0].id."
+        " Hint: give every group of a breakdown its own id",
+        "breakdowns[2].id: 'sex': duplicates breakdowns[1].id. Hint: give every breakdown its own id",
+        "breakdowns[3].groups: ['a']: an ordered breakdown needs at least two groups."
+        " Hint: list its groups in order, most deprived first",
+        "indicators[1].breakdowns[1]: 'ethnicity': is not a breakdown id."
+        " Hint: use one of imd_quintile, sex, one, or add it under 'breakdowns'",
+        "indicators[1].benchmark: 'E99999999': is not an area code in 'areas'."
+        " Hint: use one of E92000001, E12000008, E06000044, or add it under 'areas'",
+    ]
+
+
+def test_the_new_keys_come_last_in_the_reference():
+    text = reference_markdown()
+    top = text.split("**Workstream")[0]
+    assert top.index("`indicators`") < top.index("`home_area`") < top.index("`areas`") < top.index("`breakdowns`")
+    indicator = text.split("**Indicator")[1].split("**Home area")[0]
+    keys = [line.split("`")[1] for line in indicator.splitlines() if line.startswith("| `")]
+    assert keys[-6:] == ["source", "breakdowns", "benchmark", "ci_method", "sii_transform", "suppress_below"]

@@ -164,7 +164,8 @@ def test_an_unknown_workstream_lists_the_valid_ids(data, catalogue):
 
 
 def test_workbook_has_a_summary_a_sheet_per_workstream_and_a_key(workbook):
-    assert workbook.sheetnames == SHEETS
+    # the sample's breakdown rows add the comparison and inequality sheets after the key
+    assert workbook.sheetnames == [*SHEETS, "Comparisons", "Inequality"]
     assert all(len(name) <= 31 for name in workbook.sheetnames)
 
 

@@ -113,9 +113,19 @@ def test_connect_creates_the_schema_on_an_empty_database(database_url, tmp_path)
             "denominator",
             "note",
             "extract_id",
+            # breakdowns and benchmarking ('' area, breakdown, group: the home area's whole population)
+            "area",
+            "breakdown",
+            "group",
+            "lower_ci",
+            "upper_ci",
+            "lower_ci_998",
+            "upper_ci_998",
+            "population",
         }
         uniques = inspector.get_unique_constraints("observations")
-        assert any(set(u["column_names"]) == {"indicator", "period", "revision"} for u in uniques), uniques
+        key = {"indicator", "period", "area", "breakdown", "group", "revision"}
+        assert any(set(u["column_names"]) == key for u in uniques), uniques
         foreign = inspector.get_foreign_keys("observations")
         assert [(f["constrained_columns"], f["referred_table"], f["referred_columns"]) for f in foreign] == [
             (["extract_id"], "extracts", ["id"])
@@ -169,6 +179,93 @@ def test_a_store_made_by_the_first_schema_is_migrated_keeping_every_row(database
         assert extracts_after["reverts"].isna().all()
         assert rollback.rollback(engine, 2, "admin").withdrawn == 1  # a withdrawn value can now be stored
         assert not store._needs_migration(store.connect(database_url))  # done once
+    finally:
+        engine.dispose()
+
+
+def _schema_before_breakdowns() -> MetaData:
+    """The store's tables as they were before breakdowns: observations keyed by
+    (indicator, period, revision), without area, breakdown, group, limits or population."""
+    legacy = MetaData()
+    Table("extracts", legacy, *(c._copy() for c in store.extracts.columns))
+    added = {*store.KEY_COLUMNS, *store.BREAKDOWN_VALUE_COLUMNS}
+    Table(
+        "observations",
+        legacy,
+        *(c._copy() for c in store.observations.columns if c.name not in added),
+        UniqueConstraint("indicator", "period", "revision", name="uq_observation_revision"),
+        Index("ix_observations_extract", "extract_id"),
+    )
+    return legacy
+
+
+def test_a_store_made_before_breakdowns_is_migrated_keeping_every_row_and_its_history(database_url, catalogue):
+    before, legacy = create_engine(database_url), _schema_before_breakdowns()
+    legacy.create_all(before)
+    extract = {"sha256": "0" * 64, "loaded_by": "alice", "rows_total": 2, "rows_new": 2, "rows_revised": 0}
+    with before.begin() as conn:
+        for k in (1, 2):
+            conn.execute(
+                insert(legacy.tables["extracts"]).values(
+                    file_name=f"e{k}.csv",
+                    loaded_at=pd.Timestamp("2020-11-01", tz="UTC"),
+                    rows_unchanged=0,
+                    content=b"x",
+                    **extract,
+                )
+            )
+        for revision, value, extract_id in ((1, 16.0, 1), (2, 17.0, 2), (3, None, 2)):  # the last withdrawn
+            conn.execute(
+                insert(legacy.tables["observations"]).values(
+                    indicator="mofd_bed_occupancy",
+                    period="2020-10",
+                    revision=revision,
+                    value=value,
+                    extract_id=extract_id,
+                )
+            )
+        conn.execute(
+            insert(legacy.tables["observations"]).values(
+                indicator="larc_uptake",
+                period="2020-10",
+                revision=1,
+                value=30.0,
+                numerator=300.0,
+                denominator=1000.0,
+                note="checked",
+                extract_id=1,
+            )
+        )
+        observations_before = pd.DataFrame(
+            conn.execute(select(legacy.tables["observations"]).order_by(legacy.tables["observations"].c.id)).fetchall()
+        )
+    before.dispose()
+
+    engine = store.connect(database_url)
+    try:
+        assert not store._needs_breakdown_migration(engine)
+        uniques = inspect(engine).get_unique_constraints("observations")
+        assert [set(u["column_names"]) for u in uniques] == [
+            {"indicator", "period", "area", "breakdown", "group", "revision"}
+        ]
+        _, observations_after = store_snapshot(engine)
+        pd.testing.assert_frame_equal(observations_after[observations_before.columns], observations_before)
+        assert (observations_after[store.KEY_COLUMNS] == "").all().all()
+        assert observations_after[store.BREAKDOWN_VALUE_COLUMNS].isna().all().all()
+        assert values(store.current_observations(engine)) == {("larc_uptake", "2020-10"): (30.0, 1, 1)}
+        content = csv_bytes(
+            "larc_uptake,2020-10,,imd_quintile,1,18",
+            "mofd_bed_occupancy,2020-10,,,,19",
+            header="indicator,period,area,breakdown,group,value",
+        )
+        result = ingest.ingest(engine, content, "groups.csv", catalogue, loaded_by="bob")
+        assert (result.new, result.revised) == (2, 0)  # after a withdrawn value, a new one (revision 4)
+        current = store.current_breakdowns(engine)
+        assert current[["indicator", "group", "value", "revision"]].values.tolist() == [
+            ["larc_uptake", "", 30.0, 1],
+            ["larc_uptake", "1", 18.0, 1],
+            ["mofd_bed_occupancy", "", 19.0, 4],
+        ]
     finally:
         engine.dispose()
 

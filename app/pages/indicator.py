@@ -1,15 +1,18 @@
 """One indicator in depth: its whole history with a range selector, its definition from
-the catalogue, and every stored value with its revisions."""
+the catalogue, and every stored value with its revisions; and, in the Inequalities tab,
+its figures by group (:mod:`app.pages.inequalities`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app import state, ui
+from app.pages import inequalities
 from kpis import charts, formatting, periods, presentation
 from kpis.catalogue import code_slug
 
 ID_PARAM = "id"
+TAB_KEY, OVERVIEW_TAB, INEQUALITIES_TAB = "tab", "Overview", "Inequalities"  # ?tab=Inequalities opens it
 
 
 def _chosen(view: state.View) -> str:
@@ -36,6 +39,20 @@ def render(view: state.View, pages: dict) -> None:
     if view.empty:
         ui.no_data()
         return
+    overview_tab, inequalities_tab = st.tabs(
+        [OVERVIEW_TAB, INEQUALITIES_TAB], key=TAB_KEY, on_change="rerun", bind="query-params"
+    )
+    # Lazy tabs, as on the workstream page: only the open one is computed.
+    if overview_tab.open:
+        with overview_tab:
+            _overview(view, indicator_id)
+    if inequalities_tab.open:
+        with inequalities_tab:
+            inequalities.render(view, indicator)
+
+
+def _overview(view: state.View, indicator_id: str) -> None:
+    indicator = view.catalogue.indicator(indicator_id)
     row = view.table().set_index("indicator").loc[indicator_id]
     unit, d = indicator.unit.value, indicator.decimals
     left, middle, right = st.columns(3)

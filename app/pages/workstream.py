@@ -8,6 +8,7 @@ import streamlit as st
 from app import state, ui
 from kpis import charts, narrative, periods, presentation
 from kpis.access import Right
+from kpis.report import benchmark_views, benchmarking
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {
@@ -25,6 +26,12 @@ BOARD_COLUMNS_CONFIG = {
     **{c: st.column_config.TextColumn(label, width=62, help=c) for c, label in _NUMBER.items()},
     "RAG": st.column_config.TextColumn(width=82, help="Against target"),
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),
+}
+BENCHMARK_COLUMNS_CONFIG = {
+    "vs England": st.column_config.TextColumn(width=100, help="The latest figure against England's"),
+    "Inequality": st.column_config.TextColumn(
+        width=170, help="The gap between the most and least deprived (SII) now against a year before"
+    ),
 }
 ROW_HEIGHT = 35
 TAB_KEY, TABLE_TAB, TRENDS_TAB, PROGRESS_TAB = "tab", "KPI table", "Trends", "Progress"  # ?tab=Trends opens the charts
@@ -109,12 +116,32 @@ def _rolling(view: state.View, workstream_id: str) -> None:
 
 def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
     board = presentation.board_table(own, view.catalogue)
+    extra = _benchmark_columns(view, board)
+    board = board.merge(extra, on="indicator", how="left") if extra is not None else board
     st.caption("Select a row to open the indicator. RAG: against target; Trend: against the same period last year.")
+    if extra is not None:
+        st.caption(
+            "vs England: the latest figure against England's (▲ better, ● similar, ▼ worse, by the 95% interval). "
+            "Inequality: the gap between the most and least deprived now against a year before."
+        )
+        st.page_link(
+            pages["compare_areas"],
+            label="Compare with England, the region and neighbours",
+            icon=":material/public:",
+            query_params={"ws": workstream_id, state.AS_AT_PARAM: periods.to_text(view.as_at)},
+        )
+    styled = ui.style_board(board)
+    if extra is not None:  # the comparison's colour, with its symbol and word
+        styled = styled.apply(
+            lambda column: [benchmark_views.cell_style(w.split(" ", 1)[-1].replace(" ", "_")) for w in column],
+            subset=["vs England"],
+            axis=0,
+        )
     event = st.dataframe(
-        ui.style_board(board),
+        styled,
         hide_index=True,
-        column_order=presentation.BOARD_COLUMNS,
-        column_config=BOARD_COLUMNS_CONFIG,
+        column_order=presentation.BOARD_COLUMNS + ([] if extra is None else list(BENCHMARK_COLUMNS_CONFIG)),
+        column_config={**BOARD_COLUMNS_CONFIG, **BENCHMARK_COLUMNS_CONFIG},
         height=ROW_HEIGHT * (len(board) + 1) + 3,
         on_select="rerun",
         selection_mode="single-row",
@@ -126,6 +153,19 @@ def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
             pages["indicator"],
             query_params={"id": board.loc[selected[0], "indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
         )
+
+
+def _benchmark_columns(view: state.View, board):
+    """The "vs England" and "Inequality" columns of the board's indicators, or None where
+    none of them has a comparison or an inequality figure (the table is then as before)."""
+    compared, every = view.benchmarks()
+    latest = benchmarking.latest_periods(compared, view.as_at)
+    change = benchmarking.sii_change(every, view.as_at)
+    columns = benchmark_views.workstream_columns(latest, change, view.catalogue)
+    columns = columns[columns["indicator"].isin(board["indicator"])]
+    if not ((columns["vs England"] != "") | (columns["Inequality"] != "")).any():
+        return None
+    return columns
 
 
 def _trends(view: state.View, workstream_id: str):

@@ -15,6 +15,7 @@ from kpis.ingest.load import (
     check_extract,
     ingest,
     load_rows,
+    observation_columns,
     observation_rows,
     preview,
     read_extract,
@@ -22,10 +23,19 @@ from kpis.ingest.load import (
     validate_extract,
 )
 from kpis.ingest.plan import NEW, REVISED, UNCHANGED, applied, plan_extract
-from kpis.ingest.read import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Source, refuse_oversized, sheet_names
+from kpis.ingest.read import (
+    BREAKDOWN_COLUMNS,
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    Source,
+    refuse_oversized,
+    sheet_names,
+)
 from kpis.ingest.rules import MAX_NOTE
 
 __all__ = [
+    "BREAKDOWN_COLUMNS",
     "COLUMNS",
     "MAX_NOTE",
     "NEW",
@@ -41,6 +51,7 @@ __all__ = [
     "check_extract",
     "ingest",
     "load_rows",
+    "observation_columns",
     "observation_rows",
     "plan_extract",
     "preview",

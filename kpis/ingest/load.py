@@ -24,6 +24,7 @@ from kpis.ingest import rules
 from kpis.ingest.read import CELL_COLUMNS, Source, read_cells, sheet_names
 
 OBSERVATION_COLUMNS = ["indicator", "period", "revision", "value", "numerator", "denominator", "note", "extract_id"]
+BREAKDOWN_COLUMNS = [*store.KEY_COLUMNS, *store.BREAKDOWN_VALUE_COLUMNS]  # written when a plan has them
 MAX_PROBLEMS = 10_000  # kept of a hopeless file (its count is still told)
 LOAD_BATCH = 200_000  # rows planned and written at a time
 
@@ -117,6 +118,13 @@ def _checked(
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     # Only the cells the rows touch: planning a month's file must not read years of history.
+    if planning.has_breakdowns(rows):
+        return store.current_breakdowns(
+            conn,
+            indicators=sorted(rows["indicator"].astype(str).unique()),
+            periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
+            with_withdrawn=True,
+        )
     return store.current_cells(
         conn,
         indicators=sorted(rows["indicator"].astype(str).unique()),
@@ -149,9 +157,33 @@ def _nullable(values: pd.Series) -> list:
     return values.astype(object).where(values.notna(), None).tolist()
 
 
+def observation_columns(changed: pd.DataFrame) -> list[str]:
+    """The columns :func:`observation_rows` gives for ``changed``: the breakdown columns
+    too when it has them (left out, they take their defaults: the home area's whole
+    population, no given limits)."""
+    return OBSERVATION_COLUMNS + (BREAKDOWN_COLUMNS if planning.has_breakdowns(changed) else [])
+
+
 def observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
-    """Parameter tuples (:data:`OBSERVATION_COLUMNS`) for the rows of ``changed`` (a
+    """Parameter tuples (:func:`observation_columns`) for the rows of ``changed`` (a
     plan's new and revised rows, say), in their order, made column by column."""
+    if planning.has_breakdowns(changed):
+        return [
+            (*row, *extra)
+            for row, extra in zip(
+                _observation_rows(changed, extract_id),
+                zip(
+                    *(changed[c].astype(object).tolist() for c in store.KEY_COLUMNS),
+                    *(_nullable(changed[c]) for c in store.BREAKDOWN_VALUE_COLUMNS),
+                    strict=True,
+                ),
+                strict=True,
+            )
+        ]
+    return _observation_rows(changed, extract_id)
+
+
+def _observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
     return list(
         zip(
             changed["indicator"].astype(object).tolist(),
@@ -218,7 +250,9 @@ def load_rows(
                         rows_revised=0,
                         rows_unchanged=0,
                     )
-                store.insert_rows(conn, store.observations, OBSERVATION_COLUMNS, observation_rows(changed, extract_id))
+                store.insert_rows(
+                    conn, store.observations, observation_columns(changed), observation_rows(changed, extract_id)
+                )
             if progress is not None:
                 progress(sum(counts.values()))
         if extract_id is not None:

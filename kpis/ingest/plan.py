@@ -42,10 +42,24 @@ def _in_force_at(rows: pd.DataFrame, current: pd.DataFrame) -> np.ndarray | None
     return stored_keys.get_indexer(row_keys)
 
 
+KEY_COLUMNS = ["area", "breakdown", "group"]  # '' : the home area, the whole population
+BREAKDOWN_VALUES = ["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "population"]
+
+
+def has_breakdowns(rows: pd.DataFrame) -> bool:
+    """Whether any row is another area's or a group's, or carries given limits or a
+    population: such rows are planned against :func:`kpis.store.current_breakdowns`,
+    the rest (the common case) against the home area's whole population only."""
+    keyed = any(c in rows and (rows[c] != "").any() for c in KEY_COLUMNS)
+    return keyed or any(c in rows and rows[c].notna().any() for c in BREAKDOWN_VALUES)
+
+
 def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Each row with ``status`` (new / revised / unchanged), the value in force
     (``previous_value``, ``previous_revision``) and the ``revision`` it would get. A value
     where the stored one was withdrawn (a rollback) is new, with the next revision."""
+    if has_breakdowns(rows):
+        return _plan_keyed(rows, current)
     previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
         columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
     )
@@ -69,10 +83,38 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     return plan
 
 
+def _plan_keyed(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plan_extract` keyed by indicator, period, area, breakdown and group, the
+    given limits and population compared too (``current``: every key's value in force)."""
+    values = ["value", "numerator", "denominator", "note", *BREAKDOWN_VALUES]
+    key = ["indicator", "period", *KEY_COLUMNS]
+    stored = current.reindex(columns=[*key, *values, "revision"])
+    for column in KEY_COLUMNS:
+        stored[column] = stored[column].fillna("").astype(object)
+    stored["indicator"] = stored["indicator"].astype(object)
+    previous = stored.rename(columns={c: f"previous_{c}" for c in [*values, "revision"]})
+    plan = (
+        rows.assign(indicator=rows["indicator"].astype(object))
+        .merge(previous, on=key, how="left", validate="one_to_one")
+        .assign(indicator=lambda p: pd.Categorical(p["indicator"], categories=rows["indicator"].cat.categories))
+    )
+    exists = plan["previous_revision"].notna() & plan["previous_value"].notna()
+    unchanged = exists
+    for column in values:
+        mine = plan[column].astype(object) if column == "note" else plan[column]
+        theirs = plan[f"previous_{column}"].astype(object) if column == "note" else plan[f"previous_{column}"]
+        unchanged = unchanged & _same(mine, theirs)
+    plan["status"] = np.select([~exists, unchanged], [NEW, UNCHANGED], REVISED)
+    plan["revision"] = plan["previous_revision"].fillna(0).astype(int) + (plan["status"] != UNCHANGED)
+    return plan
+
+
 def applied(observations: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
     """The observations as they would be after loading the plan's new and revised values
     (``extract_id`` 0: not loaded yet): what a preview computes the KPI table from."""
     changed = plan[plan["status"] != UNCHANGED]
+    if "area" in changed:  # the KPI table's observations: the home area's whole population
+        changed = changed[(changed["area"] == "") & (changed["breakdown"] == "") & (changed["group"] == "")]
     if changed.empty:
         return observations
     keys = pd.MultiIndex.from_arrays([changed["indicator"].astype(str), changed["period"]])

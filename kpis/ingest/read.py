@@ -37,7 +37,11 @@ from kpis.errors import Problems, reject
 REQUIRED_COLUMNS = ["indicator", "period", "value"]
 OPTIONAL_COLUMNS = ["numerator", "denominator", "note"]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-CELL_COLUMNS = ["row", "column", *COLUMNS, "numerator_row", "denominator_row"]
+# Optional columns of a long file for breakdowns and benchmarking: where (blank: the
+# catalogue's home area), which part of the population (blank: all of it), the source's
+# own confidence limits, and the population an inequality index weighs a group by.
+BREAKDOWN_COLUMNS = ["area", "breakdown", "group", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "population"]
+CELL_COLUMNS = ["row", "column", *COLUMNS, "numerator_row", "denominator_row", *BREAKDOWN_COLUMNS]
 INDICATOR_HEADERS = ("indicator", "id", "code")  # what the first column of a wide sheet may be called
 WIDE_EXTRA_COLUMNS = ("name", "unit", "measure", "note", "figure", "last month")  # ignored but measure and note
 MEASURES = ("value", "numerator", "denominator")
@@ -432,8 +436,10 @@ def _long_header_problems(header: list[str], names: list[str], line: int, proble
     names = ["indicator" if k == 0 and n in ("id", "code") else n for k, n in enumerate(names)]
     for position, name in enumerate(names, start=1):
         written = header[position - 1]
-        if name not in COLUMNS:
-            close = difflib.get_close_matches(name, COLUMNS, n=1)
+        if name not in COLUMNS and name not in BREAKDOWN_COLUMNS:
+            close = difflib.get_close_matches(name, COLUMNS, n=1) or difflib.get_close_matches(
+                name, BREAKDOWN_COLUMNS, n=1
+            )
             hint = f"did you mean '{close[0]}'? " if close else ""
             found.append(
                 problems.row(
@@ -594,7 +600,7 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
     line = records["line"].to_numpy(np.int64)
     blank = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
     frame = {"row": line, "column": blank}
-    for name in COLUMNS:
+    for name in (*COLUMNS, *BREAKDOWN_COLUMNS):
         position = layout.positions.get(name)
         # The text cells stay pandas strings (Arrow-backed): no Python object per cell.
         frame[name] = records[position].str.strip().array if position is not None else blank
@@ -703,6 +709,8 @@ def _wide_cells(records: pd.DataFrame, layout: Layout, problems: Problems) -> pd
         out[f"{m}_row"] = by_measure[m]["row"].reindex(out.index)
     out["note"] = by_measure["value"]["note"].reindex(out.index).fillna("")
     out = out.reset_index()
+    for name in BREAKDOWN_COLUMNS:  # a wide sheet is the home area's whole population
+        out[name] = ""
     first_row = out[["value_row", "numerator_row", "denominator_row"]].min(axis=1)
     out["row"] = out["value_row"].fillna(first_row).astype(np.int64)
     for m in ("numerator", "denominator"):

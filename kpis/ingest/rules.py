@@ -17,12 +17,17 @@ import numpy as np
 import pandas as pd
 
 from kpis import periods
-from kpis.catalogue import Catalogue, Frequency, Unit, derived
+from kpis.catalogue import Catalogue, CiMethod, Frequency, Unit, derived
 from kpis.errors import PROBLEM_COLUMNS, Problems
 
 MAX_NOTE = 500
 MAX_MAGNITUDE = 1e15  # beyond any figure a board reports; a sum of such figures stays finite
 ROW_COLUMNS = ["row", "indicator", "period", "value", "numerator", "denominator", "note"]
+KEY_COLUMNS = ["area", "breakdown", "group"]  # '' : the home area, the whole population
+INTERVAL_FIELDS = ["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"]
+BREAKDOWN_ROW_COLUMNS = [*KEY_COLUMNS, *INTERVAL_FIELDS, "population"]
+ROW_COLUMNS += BREAKDOWN_ROW_COLUMNS
+NUMBER_FIELDS = ("value", "numerator", "denominator", *INTERVAL_FIELDS, "population")
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
@@ -56,6 +61,8 @@ def _indicator_facts(catalogue: Catalogue) -> pd.DataFrame:
             "scale": [i.ratio_scale for i in catalogue.indicators],
             "quarterly": [i.frequency is Frequency.QUARTERLY for i in catalogue.indicators],
             "negative_ok": [i.unit.allows_negative for i in catalogue.indicators],
+            "ci_given": [i.interval_method is CiMethod.GIVEN for i in catalogue.indicators],
+            "breakdowns": [", ".join(i.breakdowns) for i in catalogue.indicators],
         },
         index=pd.Index(catalogue.indicator_ids, dtype=object),
     )
@@ -183,7 +190,47 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["figure"] = out["value_number"].fillna((num / den * out["scale"].astype(float)).where(has_ratio))
     out["has_ratio"] = num.notna() & den.notna()
-    return out
+    for field in (*INTERVAL_FIELDS, "population"):
+        allow = out["percent"].to_numpy() if field != "population" else np.zeros(len(out), dtype=bool)
+        out = out.join(_parse_numbers(out[field], allow).add_prefix(f"{field}_"))
+    return out.join(_parse_keys(out, catalogue))
+
+
+def _key_maps(catalogue: Catalogue) -> dict:
+    """Area codes, breakdown ids and (breakdown, group) ids as extracts may write them
+    (any case) → as the catalogue spells them; the home area's code → ''."""
+    areas = {a.code.casefold(): a.code for a in catalogue.areas}
+    if catalogue.home_area is not None:
+        areas[catalogue.home_code.casefold()] = ""
+    return {
+        "area": {"": "", **areas},
+        "breakdown": {b.id.casefold(): b.id for b in catalogue.breakdowns},
+        "group": {(b.id, g.id.casefold()): g.id for b in catalogue.breakdowns for g in b.groups},
+        "allowed": {(i.id, b) for i in catalogue.indicators for b in i.breakdowns},
+    }
+
+
+def _parse_keys(out: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """``area_id``, ``breakdown_id``, ``group_id`` (as the catalogue spells them; '' for
+    the home area and the whole population; NaN if unknown) and ``breakdown_allowed``."""
+    maps = derived(catalogue, "ingest.key_maps", _key_maps)
+    if not ((out["area"] != "") | (out["breakdown"] != "") | (out["group"] != "")).any():
+        return pd.DataFrame(  # the common case: a file without breakdowns
+            {"area_id": "", "breakdown_id": "", "group_id": "", "breakdown_allowed": True}, index=out.index
+        )
+    area = out["area"].str.casefold().map(maps["area"])
+    breakdown = out["breakdown"].str.casefold().map(maps["breakdown"]).where(out["breakdown"] != "", "")
+    pairs = pd.Series(list(zip(breakdown.fillna(""), out["group"].str.casefold(), strict=True)), index=out.index)
+    group = pairs.map(maps["group"]).where(out["group"] != "", "")
+    allowed = pd.Series(list(zip(out["id"], breakdown, strict=True)), index=out.index).isin(maps["allowed"])
+    return pd.DataFrame(
+        {
+            "area_id": area,
+            "breakdown_id": breakdown,
+            "group_id": group,
+            "breakdown_allowed": allowed | (breakdown == ""),
+        }
+    )
 
 
 # The rules --------------------------------------------------------------------------------
@@ -260,7 +307,7 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
                 lambda rows, field=field: rows[f"{field}_problem"].astype(str),
                 lambda rows, field=field: rows[f"{field}_hint"].astype(str),
             )
-            for field in ("value", "numerator", "denominator")
+            for field in NUMBER_FIELDS
         ),
         *(
             Rule(
@@ -270,7 +317,7 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
                 f"is beyond ±{MAX_MAGNITUDE:,.0f}, more than any figure a report holds",
                 "check the figure and its units (pounds, not pence)",
             )
-            for field in ("value", "numerator", "denominator")
+            for field in NUMBER_FIELDS
         ),
         Rule(
             "value.missing",
@@ -371,12 +418,128 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
             "this indicator is monthly and the period is a quarter",
             _months_of_quarter,
         ),
+        *breakdown_rules(catalogue),
         Rule(
             "note.too_long",
             "note",
             lambda f: f["note"].str.len() > MAX_NOTE,
             f"the note is longer than {MAX_NOTE} characters",
             "shorten it; longer commentary belongs in the narrative",
+        ),
+    ]
+
+
+def _one_of(names: list[str]) -> str:
+    return ", ".join(names) if names else "(none declared)"
+
+
+def breakdown_rules(catalogue: Catalogue) -> list[Rule]:
+    """The rules of the area, breakdown and group columns, and of given intervals."""
+    home = f"blank or {catalogue.home_code}" if catalogue.home_code else "blank"
+    areas = _one_of([a.code for a in catalogue.areas])
+    breakdowns = _one_of([b.id for b in catalogue.breakdowns])
+
+    def groups_of(rows: pd.DataFrame) -> pd.Series:
+        return rows["breakdown_id"].map(
+            lambda b: f"use one of {_one_of(catalogue.breakdown(b).group_ids)} (the groups of {b} in the catalogue)"
+        )
+
+    def limits(lower: str, upper: str) -> list[Rule]:
+        return [
+            Rule(
+                "interval.one_limit",
+                upper,
+                lambda f: f[f"{lower}_number"].notna() & f[f"{upper}_number"].isna() & ~f[f"{upper}_bad"],
+                f"{lower} is given without {upper}",
+                "give both limits of the interval, or neither",
+            ),
+            Rule(
+                "interval.one_limit",
+                lower,
+                lambda f: f[f"{upper}_number"].notna() & f[f"{lower}_number"].isna() & ~f[f"{lower}_bad"],
+                f"{upper} is given without {lower}",
+                "give both limits of the interval, or neither",
+            ),
+            Rule(
+                f"{lower}.above_value",
+                lower,
+                lambda f: f[f"{lower}_number"] > f["figure"],
+                "the lower limit is above the value",
+                f"check that {lower} and {upper} are not swapped, and that they belong to this row",
+            ),
+            Rule(
+                f"{upper}.below_value",
+                upper,
+                lambda f: f[f"{upper}_number"] < f["figure"],
+                "the upper limit is below the value",
+                f"check that {lower} and {upper} are not swapped, and that they belong to this row",
+            ),
+        ]
+
+    given = [f"{field}_number" for field in INTERVAL_FIELDS]
+    return [
+        Rule(
+            "area.unknown",
+            "area",
+            lambda f: f["area_id"].isna(),
+            "is not an area code in the catalogue",
+            f"leave it blank for the home area ({home}), or use one of {areas}; add a new area under 'areas'",
+        ),
+        Rule(
+            "breakdown.unknown",
+            "breakdown",
+            lambda f: f["breakdown_id"].isna(),
+            "is not a breakdown in the catalogue",
+            f"leave it blank for the whole population, or use one of {breakdowns}",
+        ),
+        Rule(
+            "breakdown.not_for_indicator",
+            "breakdown",
+            lambda f: f["known"] & f["breakdown_id"].notna() & ~f["breakdown_allowed"].astype(bool),
+            "this indicator is not declared with this breakdown",
+            lambda rows: (
+                "its breakdowns are: "
+                + rows["breakdowns"].replace("", "(none)")
+                + "; add it to the indicator's 'breakdowns' in the catalogue"
+            ),
+        ),
+        Rule(
+            "group.missing",
+            "group",
+            lambda f: f["breakdown_id"].notna() & (f["breakdown_id"] != "") & (f["group"] == ""),
+            "a row with a breakdown needs its group",
+            "write the group (such as 1 for the most deprived quintile); a whole-population row has no breakdown",
+        ),
+        Rule(
+            "group.without_breakdown",
+            "group",
+            lambda f: (f["breakdown"] == "") & (f["group"] != ""),
+            "a group is given without its breakdown",
+            f"write the breakdown too (one of {breakdowns})",
+        ),
+        Rule(
+            "group.unknown",
+            "group",
+            lambda f: f["breakdown_id"].notna() & (f["breakdown_id"] != "") & (f["group"] != "") & f["group_id"].isna(),
+            "is not a group of this breakdown in the catalogue",
+            groups_of,
+        ),
+        *limits("lower_ci", "upper_ci"),
+        *limits("lower_ci_998", "upper_ci_998"),
+        Rule(
+            "interval.not_given",
+            "lower_ci",
+            lambda f: f["known"] & ~f["ci_given"].astype(bool) & f[given].notna().any(axis=1),
+            "intervals are given but this indicator's ci_method is not 'given'",
+            "leave the interval columns blank (the intervals are computed from numerator and denominator),"
+            " or set 'ci_method: given' for the indicator in the catalogue",
+        ),
+        Rule(
+            "population.not_positive",
+            "population",
+            lambda f: f["population_number"] <= 0,
+            "the population must be above zero",
+            "write the group's population (the weight of the slope index of inequality)",
         ),
     ]
 
@@ -431,6 +594,10 @@ def typed(parsed: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "denominator": parsed["denominator_number"].astype(float),
             "note": parsed["note"].where(parsed["note"] != ""),
             "column": parsed["column"].astype("category"),
+            "area": parsed["area_id"].fillna("").astype(object),
+            "breakdown": parsed["breakdown_id"].fillna("").astype(object),
+            "group": parsed["group_id"].fillna("").astype(object),
+            **{field: parsed[f"{field}_number"].astype(float) for field in (*INTERVAL_FIELDS, "population")},
         }
     )
 
@@ -449,11 +616,11 @@ def repeated_keys(rows: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     keyed = rows[(rows["period"] >= 0) & rows["indicator"].notna()]
     if keyed.empty:
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
-    duplicated = keyed.duplicated(["indicator", "period"], keep=False).to_numpy()
+    key = ["indicator", "period", *(k for k in KEY_COLUMNS if k in keyed and (keyed[k] != "").any())]
+    duplicated = keyed.duplicated(key, keep=False).to_numpy()
     if not duplicated.any():
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
     dup = keyed[duplicated].sort_values("row", kind="stable")
-    key = ["indicator", "period"]
     firsts = dup.drop_duplicates(key)[[*key, "row", "value"]]
     first = dup[key].merge(firsts, on=key, how="left").set_axis(dup.index)
     later = dup["row"] != first["row"]
@@ -493,6 +660,7 @@ def repeated_keys(rows: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 def sorted_problems(found: pd.DataFrame) -> pd.DataFrame:
     """Problems in file order: by row, then in the order of the extract's columns."""
     order = {c: i for i, c in enumerate(["", "indicator", "period", "value", "numerator", "denominator", "note"])}
+    order.update({c: 7 + i for i, c in enumerate(BREAKDOWN_ROW_COLUMNS)})
     return found.sort_values(
         ["row", "column"], key=lambda s: s.map(lambda c: order.get(c, 2.5)) if s.name == "column" else s, kind="stable"
     ).reset_index(drop=True)

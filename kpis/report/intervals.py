@@ -16,11 +16,12 @@ an indicator's ``ci_method`` to a frame of observations at 95% and 99.8%.
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+
+from kpis.catalogue import CiMethod  # declared with the catalogue's ci_method
 
 CONFIDENCE_95 = 0.95
 CONFIDENCE_998 = 0.998
@@ -28,13 +29,6 @@ CONFIDENCE_998 = 0.998
 Z_95 = NormalDist().inv_cdf(0.975)
 Z_998 = NormalDist().inv_cdf(0.999)
 EXACT_BELOW = 10  # counts below this get the exact Poisson interval (PHEindicatormethods' rule)
-
-
-class CiMethod(StrEnum):
-    WILSON = "wilson"  # proportions
-    BYAR = "byar"  # rates (exact Poisson below EXACT_BELOW)
-    GIVEN = "given"  # the extract's own limits (life expectancy, survey estimates)
-    NONE = "none"
 
 
 # Why a row has no interval, or what is special about it ("" = an ordinary interval).
