@@ -175,14 +175,15 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     id_codes = pd.Index(catalogue.indicator_ids).get_indexer(ids.where(ids.notna(), None))
     columns["id"] = pd.Categorical.from_codes(id_codes[codes], categories=catalogue.indicator_ids)
     looked_up = facts.reindex(ids.where(ids.notna(), None)).reset_index(drop=True)
-    for name in ("ratio", "quarterly", "negative_ok", "percent"):
+    for name in ("ratio", "quarterly", "negative_ok", "percent", "ci_given"):
         looked_up[name] = looked_up[name].fillna(False).astype(bool)
     columns.update(_spread(looked_up, codes))
     columns["known"] = id_codes[codes] >= 0
     period_codes, period_texts = _distinct(cells["period"])
     columns.update(_spread(_parse_periods(period_texts), period_codes))
-    for field in ("value", "numerator", "denominator"):
-        allow = columns["percent"] if field == "value" else np.zeros(len(cells), dtype=bool)
+    for field in ("value", "numerator", "denominator", *INTERVAL_FIELDS, "population"):
+        percent_allowed = field == "value" or field in INTERVAL_FIELDS
+        allow = columns["percent"] if percent_allowed else np.zeros(len(cells), dtype=bool)
         columns.update(_parse_numbers(cells[field], np.asarray(allow, dtype=bool), f"{field}_"))
     out = pd.DataFrame(columns)
     num, den = out["numerator_number"], out["denominator_number"]
@@ -190,9 +191,6 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["figure"] = out["value_number"].fillna((num / den * out["scale"].astype(float)).where(has_ratio))
     out["has_ratio"] = num.notna() & den.notna()
-    for field in (*INTERVAL_FIELDS, "population"):
-        allow = out["percent"].to_numpy() if field != "population" else np.zeros(len(out), dtype=bool)
-        out = out.join(_parse_numbers(out[field], allow).add_prefix(f"{field}_"))
     return out.join(_parse_keys(out, catalogue))
 
 
@@ -499,7 +497,7 @@ def breakdown_rules(catalogue: Catalogue) -> list[Rule]:
             "this indicator is not declared with this breakdown",
             lambda rows: (
                 "its breakdowns are: "
-                + rows["breakdowns"].replace("", "(none)")
+                + rows["breakdowns"].astype(str).replace("", "(none)")
                 + "; add it to the indicator's 'breakdowns' in the catalogue"
             ),
         ),
@@ -529,7 +527,7 @@ def breakdown_rules(catalogue: Catalogue) -> list[Rule]:
         Rule(
             "interval.not_given",
             "lower_ci",
-            lambda f: f["known"] & ~f["ci_given"].astype(bool) & f[given].notna().any(axis=1),
+            lambda f: f["known"] & ~f["ci_given"] & f[given].notna().any(axis=1),
             "intervals are given but this indicator's ci_method is not 'given'",
             "leave the interval columns blank (the intervals are computed from numerator and denominator),"
             " or set 'ci_method: given' for the indicator in the catalogue",
