@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from kpis import periods
 from kpis.errors import MISSING, CatalogueError, CatalogueProblem
+from kpis.report.spc import SpcSettings, merge_settings
 from kpis.yamlfile import load_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.yaml"
@@ -237,6 +238,11 @@ class Indicator(BaseModel):
     owner: str | None = Field(None, description="Initials of the responsible owner (see `owners`).")
     description: str = Field("", description="Definition shown on the indicator page.")
     source: str = Field("", description="Where the figures come from.")
+    spc: SpcSettings | None = Field(
+        None,
+        description="Its own SPC settings (keys as the top-level `spc`, see **SPC** below), each key set "
+        "here replacing the top-level one: `spc: {rebase: [2020-10], trend: 6}`.",
+    )
 
     @field_validator("target", mode="before")
     @classmethod
@@ -281,6 +287,10 @@ class Catalogue(BaseModel):
     owners: dict[str, str] = Field(default_factory=dict, description="Owner initials → role title (the report's key).")
     workstreams: tuple[Workstream, ...] = Field(description="The workstreams, in report order.")
     indicators: tuple[Indicator, ...] = Field(description="The indicators, in report order.")
+    spc: SpcSettings = Field(
+        SpcSettings(),
+        description="The SPC settings of every indicator (Making Data Count's by default; see **SPC** below).",
+    )
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""
@@ -326,6 +336,16 @@ class Catalogue(BaseModel):
     def tolerance_for(self, indicator: Indicator) -> float:
         return self.tolerance if indicator.tolerance is None else indicator.tolerance
 
+    def spc_for(self, indicator: Indicator) -> SpcSettings:
+        """The indicator's SPC settings: the top-level ``spc`` with the keys of its own
+        block laid over it."""
+        return merge_settings(self.spc, indicator.spc)
+
+    @property
+    def spc_settings(self) -> dict[str, SpcSettings]:
+        """Every indicator's :meth:`spc_for`, by id (made once per catalogue)."""
+        return derived(self, "catalogue.spc_settings", lambda c: {i.id: c.spc_for(i) for i in c.indicators})
+
 
 def _code_map(catalogue: Catalogue) -> dict[str, str]:
     return {normalise_code(code): i.id for i in catalogue.indicators for code in (i.id, *i.aliases)}
@@ -370,6 +390,8 @@ def _hint(error: dict, model: type[BaseModel]) -> str:
     ctx = error.get("ctx") or {}
     if "hint" in ctx:
         return ctx["hint"]
+    if "spc" in error["loc"][:-1]:  # a key inside an `spc:` block: hints from its own model
+        model = SpcSettings
     field = next((p for p in reversed(error["loc"]) if isinstance(p, str)), None)
     extra = model.model_fields[field].json_schema_extra if field in model.model_fields else None
     if kind in ("string_pattern_mismatch", "string_too_long") and isinstance(extra, dict) and "hint" in extra:
@@ -568,6 +590,7 @@ def reference_markdown() -> str:
         ("Top level", Catalogue),
         ("Workstream (`workstreams: [...]`)", Workstream),
         ("Indicator (`indicators: [...]`)", Indicator),
+        ("SPC (`spc:` at the top level, and per indicator)", SpcSettings),
     ):
         lines += [f"**{title}**", "", "| key | required | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
@@ -586,6 +609,8 @@ def _default_text(field: Any) -> str:
         return "`[]`"
     if value is None:
         return "none"
+    if isinstance(value, BaseModel):
+        return "MDC's"
     if isinstance(value, StrEnum):
         return f"`{value.value}`"
     if isinstance(value, bool):
