@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app import access, state
-from app.pages import data_status, export, indicator, narrative, overview, risk_edit, risks, upload, workstream
+from app.pages import data_status, export, indicator, narrative, overview, risk_edit, risks, summary, upload, workstream
 from kpis.access import Right
 
 INDICATOR_PATH = "indicator"
@@ -20,6 +20,7 @@ DATA_STATUS_PATH = "data-status"
 NARRATIVE_PATH = "narrative"
 RISKS_PATH = "risks"
 RISK_EDIT_PATH = "edit-risks"
+SUMMARY_PATH = "integrated-summary"  # a hyphen: never a workstream id
 
 
 def _page(render: Callable[[], None], **options: object) -> st.Page:
@@ -46,6 +47,12 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
         icon=":material/dashboard:",
         url_path="overview",
         default=True,
+    )
+    pages["summary"] = _page(
+        lambda: summary.render(view, pages),
+        title="Integrated performance summary",
+        icon=":material/grid_view:",
+        url_path=SUMMARY_PATH,
     )
     for ws in view.catalogue.workstreams:
         pages[ws.id] = _page(
@@ -93,7 +100,7 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
         url_path=RISK_EDIT_PATH,
     )
     sections = {
-        "Report": [pages["overview"], pages["risks"]],
+        "Report": [pages["overview"], pages["summary"], pages["risks"]],
         "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
         "Explore": [pages["indicator"], pages["export"]],
         "Data": [pages["upload"], pages["data_status"]],
