@@ -23,7 +23,7 @@ def inject_css() -> None:
     rules.append(".tile-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: #1a1a1a; }")
     rules.append(".tile-name { font-size: 0.95rem; font-weight: 600; min-height: 2.6em; color: #1a1a1a; }")
     rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
-    rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc svg { vertical-align: middle; }")
+    rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc img { vertical-align: middle; }")
     rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; color: #1a1a1a; }")
     st.html("<style>" + "\n".join(rules) + "</style>")
 

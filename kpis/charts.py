@@ -338,7 +338,7 @@ def spc_figure(
     fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
     fig.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 60, "b": 8},
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
         legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0, "font": {"size": 11}},
         hovermode="closest",
         plot_bgcolor="white",

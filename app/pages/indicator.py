@@ -69,7 +69,8 @@ def render(view: state.View, pages: dict) -> None:
         )
         st.plotly_chart(figure, key=f"history-{code_slug(indicator_id)}", config={"displayModeBar": False})
 
-    _spc(view, indicator, row)
+    with st.container(key="spc-section"):
+        _spc(view, indicator, row)
 
     st.subheader("Definition")
     owner = view.catalogue.owners.get(indicator.owner or "", indicator.owner or "not set")
@@ -111,7 +112,9 @@ def _spc(view: state.View, indicator: Indicator, row) -> None:
             st.warning(f"The catalogue's SPC settings: {problem}", icon=":material/warning:")
     spc = view.spc_table().set_index("indicator").loc[indicator.id]
     icons, rag = st.columns([3, 2])
-    icons.html(f"<div class='spc-icons'>{icons_html(str(spc['variation']), str(spc['assurance']), 30)}</div>")
+    icons.html(
+        f"<div class='spc-icons'>{icons_html(str(spc['variation']), str(spc['assurance']), 30, as_images=True)}</div>"
+    )
     with rag:
         ui.rag_badge(row["rag_target"], " against target (RAG)")
     series = charts.spc_series(view.spc(), view.catalogue, indicator.id)

@@ -30,7 +30,7 @@ def render(view: state.View, pages: dict) -> None:
             columns = st.columns(4)
             for column, (_, row) in zip(columns, members.iloc[start : start + 4].iterrows(), strict=False):
                 spc = by_id.loc[row["indicator"]]
-                icons = icons_html(str(spc["variation"]), str(spc["assurance"]))
+                icons = icons_html(str(spc["variation"]), str(spc["assurance"]), as_images=True)
                 with column, ui.tile(row, code_slug(row["indicator"]), icons):
                     st.page_link(
                         pages["indicator"],

@@ -11,7 +11,7 @@ from app import state, ui
 from kpis import formatting, periods, presentation
 from kpis.palette import rag_label
 from kpis.report import integrated
-from kpis.report.icons import COMMON, CONCERN, IMPROVEMENT, NEUTRAL, assurance_svg
+from kpis.report.icons import COMMON, CONCERN, IMPROVEMENT, NEUTRAL, assurance_svg, image_html
 
 GROUP_COLOURS = {
     "improvement": IMPROVEMENT,
@@ -20,7 +20,13 @@ GROUP_COLOURS = {
     "neutral": NEUTRAL,
     "n/a": "#B0B0B0",
 }
-WIDTHS = [1.4, 1, 1, 1, 1]
+WIDTHS = [0.9, 1, 1, 1, 1]
+# The matrix's names wrap rather than being cut (a page link is one line by default).
+MATRIX_CSS = (
+    "<style>[class*='st-key-matrix-'] [data-testid='stPageLink'] p, [class*='st-key-matrix-'] "
+    "[data-testid='stPageLink'] a { white-space: normal; overflow: visible; text-overflow: clip; "
+    "line-height: 1.25; font-size: 0.9rem; }</style>"
+)
 EXCEPTION_COLUMNS = ["Indicator", "Period", "Latest", "RAG", "Owner", *presentation.SPC_BOARD_COLUMNS[:4], "Why"]
 
 
@@ -30,6 +36,7 @@ def render(view: state.View, pages: dict) -> None:
         ui.no_data()
         return
     ui.inject_css()
+    st.html(MATRIX_CSS)
     as_at = periods.to_text(view.as_at)
     st.caption(
         f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Statistical process control of each "
@@ -65,7 +72,8 @@ def render(view: state.View, pages: dict) -> None:
         hide_index=True,
         column_order=EXCEPTION_COLUMNS,
         column_config={
-            "Indicator": st.column_config.TextColumn(width=320),
+            "Indicator": st.column_config.TextColumn(width=300, pinned=True),
+            "Owner": st.column_config.TextColumn(width=200),
             "Variation icon": st.column_config.ImageColumn("SPC", width=40),
             "Assurance icon": st.column_config.ImageColumn("", width=40),
         },
@@ -87,7 +95,8 @@ def _matrix(table: pd.DataFrame, view: state.View, pages: dict, as_at: str) -> N
     header = st.columns(WIDTHS)
     header[0].markdown("**Variation \\\\ assurance**")
     for column, (assurance, label) in zip(header[1:], integrated.MATRIX_COLUMNS.items(), strict=True):
-        column.html(f"<span class='mdc'>{assurance_svg(assurance, 24)} <span class='mdc-word'>{label}</span></span>")
+        icon = image_html(assurance_svg(assurance, 24), 24, f"Assurance: {label}")
+        column.html(f"<span class='mdc'>{icon} <span class='mdc-word'>{label}</span></span>")
     for group, label in integrated.MATRIX_ROWS.items():
         own = cells[cells["variation_group"] == group]
         if group == "n/a" and not any(own["indicators"]):

@@ -21,8 +21,8 @@ _NUMBER = {
     "Target %": "%",
 }
 BOARD_COLUMNS_CONFIG = {
-    "Period": st.column_config.TextColumn(width=50),
-    "Indicator": st.column_config.TextColumn(width=300),
+    "Period": st.column_config.TextColumn(width=50, pinned=True),
+    "Indicator": st.column_config.TextColumn(width=300, pinned=True),  # stays in view beside the SPC columns
     **{c: st.column_config.TextColumn(label, width=62, help=c) for c, label in _NUMBER.items()},
     "RAG": st.column_config.TextColumn(width=82, help="Against target"),
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),

@@ -84,11 +84,23 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def icons_html(variation: str, assurance: str, size: int = 22) -> str:
-    """Both icons, each followed by its word: ``[H] Concern (high) [F] Fail``."""
-    return (
-        f"<span class='mdc'>{variation_svg(variation, size)} <span class='mdc-word'>"
-        f"{escape(VARIATION_TEXT[variation])}</span></span> "
-        f"<span class='mdc'>{assurance_svg(assurance, size)} <span class='mdc-word'>"
-        f"{escape(ASSURANCE_TEXT[assurance])}</span></span>"
+def image_html(svg: str, size: int, text: str) -> str:
+    """An icon as an ``<img>`` of its ``data:`` URI, for pages whose HTML is sanitised of
+    inline SVG (Streamlit's ``st.html``)."""
+    return f"<img src='{data_uri(svg)}' width='{size}' height='{size}' alt='{escape(text)}' title='{escape(text)}'>"
+
+
+def icons_html(variation: str, assurance: str, size: int = 22, as_images: bool = False) -> str:
+    """Both icons, each followed by its word: ``[H] Concern (high) [F] Fail``; inline SVG
+    (the board pack), or ``as_images`` (the screens)."""
+    words = (VARIATION_TEXT[variation], ASSURANCE_TEXT[assurance])
+    drawn = (variation_svg(variation, size), assurance_svg(assurance, size))
+    if as_images:
+        drawn = tuple(
+            image_html(svg, size, f"{kind}: {word}")
+            for svg, kind, word in zip(drawn, ("Variation", "Assurance"), words, strict=True)
+        )
+    return " ".join(
+        f"<span class='mdc'>{icon} <span class='mdc-word'>{escape(word)}</span></span>"
+        for icon, word in zip(drawn, words, strict=True)
     )
