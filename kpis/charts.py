@@ -246,7 +246,7 @@ def spc_target_line(catalogue: Catalogue, indicator_id: str, first: int, as_at: 
     return pd.DataFrame(
         {
             "period": months,
-            "month": pd.to_datetime(periods.texts(months) + "-01"),
+            "month": pd.to_datetime(periods.texts(months) + "-01", format="%Y-%m-%d"),
             "target": target.to_numpy(dtype=float),
             "ahead": (months > as_at).to_numpy(),
         }
