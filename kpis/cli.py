@@ -168,7 +168,9 @@ def _markdown(frame: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
-        return f"{value:g}" if isinstance(value, float) else str(value).replace("|", "\\|")
+        if isinstance(value, float):  # every decimal kept (as CSV), never 1e+06
+            return f"{value:.{exports.DECIMALS_KEPT}f}".rstrip("0").rstrip(".")
+        return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]

@@ -386,3 +386,21 @@ def test_a_rebase_starts_a_new_segment_in_every_output(sample_db, tmp_path):
     second = rows[rows["segment"] == 2]
     assert second["mean"].iloc[0] == pytest.approx(np.mean(second["value"]), abs=1e-6)
     assert math.isclose(rows["mean"].iloc[0], np.mean(rows["value"].iloc[:3]), abs_tol=1e-6)
+
+
+def test_the_spc_command_in_markdown_keeps_six_decimals(sample_db):
+    text = run_cli("spc", "--indicator", "home_care_hours_per_week", "--as-at", "2020-11", "--format", "markdown",
+                   "--database", sample_db)  # fmt: skip
+    lines = text.splitlines()
+    assert lines[0] == (
+        "| indicator | period | value | segment | mean | lower | upper | lower_2sigma | upper_2sigma | point_type | "
+        "rule | trial |"
+    )
+    last = [cell.strip() for cell in lines[-1].strip("|").split("|")]
+    rows = integrated.chart_rows(
+        integrated.spc_charts(store.current_observations(store.connect(sample_db)), load_catalogue(), AS_AT)
+    )
+    expected = rows[rows["indicator"] == "home_care_hours_per_week"].iloc[-1]
+    assert last[:2] == ["home_care_hours_per_week", "2020-11"]
+    assert last[4] == f"{round(expected['mean'], 6):.6f}".rstrip("0").rstrip(".")
+    assert abs(float(last[4]) - expected["mean"]) < 1e-6 and "e+" not in text
