@@ -123,3 +123,20 @@ def test_the_summary_matrix_links_every_indicator_to_its_page(base_url, app_data
     page.wait_for_url(re.compile(r".*/indicator\?.*id=larc_uptake.*"))
     wait_rendered(page)
     assert "Statistical process control" in page.locator("[data-testid='stMain']").inner_text()
+
+
+def test_the_overview_tiles_show_the_icons_with_their_words(base_url, app_database, page, catalogue):
+    page.goto(base_url + "/?as_at=2020-11")
+    wait_rendered(page)
+    assert_no_exception(page)
+    row = engine_table(app_database, catalogue).set_index("indicator").loc["mofd_bed_occupancy"]
+    tile = page.locator("[class*='st-key-tile-'][class*='-mofd_bed_occupancy']")
+    icons = tile.locator(".tile-spc img")
+    assert [icons.nth(k).get_attribute("alt") for k in range(icons.count())] == [
+        f"Variation: {VARIATION_TEXT[row['variation']]}",
+        f"Assurance: {ASSURANCE_TEXT[row['assurance']]}",
+    ]
+    assert " ".join(tile.locator(".tile-spc").inner_text().split()) == (
+        f"{VARIATION_TEXT[row['variation']]} {ASSURANCE_TEXT[row['assurance']]}"
+    )
+    shoot_element(page.locator("[data-testid='stMain']"), "spc-overview-tiles")
