@@ -65,11 +65,6 @@ def _anchor(catalogue: Catalogue, indicator_id: str) -> str:
     )
 
 
-def _spc_points(data, catalogue: Catalogue) -> pd.DataFrame:
-    """The SPC the table was made with (``data.spc``), else the same computation now."""
-    return data.spc if len(data.spc) else integrated.spc_charts(data.observations, catalogue, data.as_at)
-
-
 def _icons(record) -> Markup:
     """The two MDC icons with their words, and the trial note (where the limits are trial)."""
     note = record.get("spc_reason", "")
@@ -202,7 +197,7 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
         if data.narrative.get(w.id, "").strip()
     ]
     title = catalogue.title if workstream is None else f"{catalogue.title}: {chosen[0].name}"
-    points = _spc_points(data, catalogue)
+    points = exports.spc_points(data, catalogue)
     reasons = integrated.spc_table(points, catalogue).set_index("indicator")["spc_reason"]
     spc_rows = data.table.set_index("indicator", drop=False).assign(spc_reason=reasons)
     own_table = data.table[data.table["workstream"].isin(ids)].reset_index(drop=True)

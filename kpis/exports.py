@@ -435,11 +435,15 @@ def _workstream_sheet(
         sheet.set_column(col, col, width)
 
 
+def spc_points(data: ExportData, catalogue: Catalogue) -> pd.DataFrame:
+    """The SPC the table was made with (``data.spc``; made by :func:`export_data`), else the
+    same computation from ``data.observations`` now."""
+    return data.spc if len(data.spc) else integrated.spc_charts(data.observations, catalogue, data.as_at)
+
+
 def _spc_notes(data: ExportData, catalogue: Catalogue, rows: pd.DataFrame) -> pd.Series:
     """Each row's limits as ``final``, or why they are trial limits or missing."""
-    reasons = integrated.spc_table(data.spc, catalogue).set_index("indicator")["spc_reason"] if len(data.spc) else None
-    if reasons is None:
-        return pd.Series(["no values"] * len(rows), index=rows.index)
+    reasons = integrated.spc_table(spc_points(data, catalogue), catalogue).set_index("indicator")["spc_reason"]
     return rows["indicator"].map(reasons).replace("", "final")
 
 
