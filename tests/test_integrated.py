@@ -169,6 +169,7 @@ def check_every_output(url: str, path: Path, folder: Path) -> pd.DataFrame:
     )
     for _, row in table.iterrows():
         assert limits_text(row, catalogue) in text, row["indicator"]
+    assert "Process limits" in text and "Target (ahead: dashed)" in text  # the charts' key
     # pdftotext interleaves the cells of a row, so the icons' words are counted: at least once
     # per indicator showing them (the KPI tables), as the HTML above holds them row by row
     for word, n in pd.Series([w for pair in icon_words(spc) for w in pair]).value_counts().items():
