@@ -405,3 +405,15 @@ def test_the_spc_command_in_markdown_keeps_six_decimals(sample_db):
     assert last[:2] == ["home_care_hours_per_week", "2020-11"]
     assert last[4] == f"{round(expected['mean'], 6):.6f}".rstrip("0").rstrip(".")
     assert abs(float(last[4]) - expected["mean"]) < 1e-6 and "e+" not in text
+
+
+def test_a_top_level_rebase_is_located_at_the_top_level_for_each_indicator(sample_db, catalogue):
+    raw = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw["spc"] = {"rebase": ["2020-08"]}
+    changed = parse_catalogue(raw)
+    observations = store.current_observations(store.connect(sample_db))
+    problems = integrated.check_rebases(changed, observations)
+    august = set(observations.loc[observations["period"] == periods.from_text("2020-08"), "indicator"].astype(str))
+    without = [k for k, i in enumerate(catalogue.indicators) if i.id not in august]  # quarterly, or not yet in
+    assert len(without) == 8
+    assert [p.location for p in problems] == [f"spc.rebase[0] (for indicators[{k}])" for k in without]

@@ -11,6 +11,8 @@ published), for the periods up to the as-at month.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -159,15 +161,23 @@ def chart_rows(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_rebases(catalogue: Catalogue, observations: pd.DataFrame) -> list:
-    """Every rebase month (an indicator's own or the top level's) that is not a period with
-    a value of its indicator, located ``indicators[i].spc.rebase[k]``
-    (:func:`kpis.report.spc.rebase_problems`)."""
+    """Every rebase month that is not a period with a value of its indicator
+    (:func:`kpis.report.spc.rebase_problems`), located ``indicators[i].spc.rebase[k]``, or
+    ``spc.rebase[k] (for indicators[i])`` where the indicator takes the top level's."""
     chosen = {i.id: catalogue.spc_settings[i.id] for i in catalogue.indicators if catalogue.spc_settings[i.id].rebase}
     if not chosen:
         return []
+    own_block = {i.id for i in catalogue.indicators if i.spc is not None and "rebase" in i.spc.model_fields_set}
     where = {i.id: f"indicators[{k}]" for k, i in enumerate(catalogue.indicators)}
     own = observations[["indicator", "period", "value"]].assign(indicator=observations["indicator"].astype(str))
-    return rebase_problems(chosen, own, where)
+    problems = []
+    for indicator_id, settings in chosen.items():
+        for problem in rebase_problems({indicator_id: settings}, own, where):
+            if indicator_id not in own_block:
+                top = problem.location.removeprefix(where[indicator_id] + ".")
+                problem = replace(problem, location=f"{top} (for {where[indicator_id]})")
+            problems.append(problem)
+    return problems
 
 
 def matrix(table: pd.DataFrame) -> pd.DataFrame:
