@@ -20,6 +20,7 @@ from app.pages import (
     overview,
     risk_edit,
     risks,
+    summary,
     upload,
     workstream,
 )
@@ -32,6 +33,7 @@ NARRATIVE_PATH = "narrative"
 RISKS_PATH = "risks"
 RISK_EDIT_PATH = "edit-risks"
 COMPARE_AREAS_PATH = "compare-areas"
+SUMMARY_PATH = "integrated-summary"  # a hyphen: never a workstream id
 
 
 def _page(render: Callable[[], None], **options: object) -> st.Page:
@@ -58,6 +60,12 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
         icon=":material/dashboard:",
         url_path="overview",
         default=True,
+    )
+    pages["summary"] = _page(
+        lambda: summary.render(view, pages),
+        title="Integrated performance summary",
+        icon=":material/grid_view:",
+        url_path=SUMMARY_PATH,
     )
     for ws in view.catalogue.workstreams:
         pages[ws.id] = _page(
@@ -111,7 +119,7 @@ def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
         url_path=RISK_EDIT_PATH,
     )
     sections = {
-        "Report": [pages["overview"], pages["risks"]],
+        "Report": [pages["overview"], pages["summary"], pages["risks"]],
         "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
         "Explore": [pages["indicator"], pages["export"]],
         "Data": [pages["upload"], pages["data_status"]],

@@ -18,7 +18,8 @@ import streamlit as st
 from kpis import access, periods, sample, store
 from kpis.access import AccessPolicy, Right, Role
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
-from kpis.performance import build_kpi_table, rag_summary
+from kpis.performance import rag_summary
+from kpis.report import integrated
 
 CONFIG_ENV = "KPIS_CONFIG"
 LOAD_SAMPLE_ENV = "KPIS_LOAD_SAMPLE"
@@ -75,7 +76,16 @@ def observations(url: str, version: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def kpi_table(url: str, version: int, config: str, modified: float, as_at: int) -> pd.DataFrame:
-    return build_kpi_table(observations(url, version), _catalogue(config, modified), as_at)
+    """The KPI table with the SPC of each indicator (``integrated.report_table``)."""
+    points = spc_points(url, version, config, modified, as_at)
+    return integrated.report_table(observations(url, version), _catalogue(config, modified), as_at, points)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def spc_points(url: str, version: int, config: str, modified: float, as_at: int) -> pd.DataFrame:
+    """Every indicator's SPC chart as at a month (``integrated.spc_charts``): the one
+    computation behind the table's icons and the charts."""
+    return integrated.spc_charts(observations(url, version), _catalogue(config, modified), as_at)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -119,6 +129,14 @@ class View:
 
     def table(self, as_at: int | None = None) -> pd.DataFrame:
         return kpi_table(self.url, self.version, *config_key(), self.as_at if as_at is None else as_at)
+
+    def spc(self) -> pd.DataFrame:
+        """The SPC points behind :meth:`table` (the as-at month's)."""
+        return spc_points(self.url, self.version, *config_key(), self.as_at)
+
+    def spc_table(self) -> pd.DataFrame:
+        """Each indicator's latest limits, icons and ``spc_reason``, in report order."""
+        return integrated.spc_table(self.spc(), self.catalogue)
 
     def summary(self, as_at: int | None = None) -> pd.DataFrame:
         return rag_summary(self.table(as_at), self.catalogue)

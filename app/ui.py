@@ -44,6 +44,8 @@ def inject_css() -> None:
     rules.append(".tile-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: #1a1a1a; }")
     rules.append(".tile-name { font-size: 0.95rem; font-weight: 600; min-height: 2.6em; color: #1a1a1a; }")
     rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
+    rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc img { vertical-align: middle; }")
+    rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; color: #1a1a1a; }")
     st.html("<style>" + "\n".join(rules) + "</style>")
 
 
@@ -51,9 +53,10 @@ def rag_badge(rag: str, suffix: str = "") -> None:
     st.badge(f"{rag_label(rag)}{suffix}", color=STREAMLIT_COLOUR.get(rag, "gray"))
 
 
-def tile(row: pd.Series, key: str) -> st.delta_generator.DeltaGenerator:
+def tile(row: pd.Series, key: str, spc_html: str = "") -> st.delta_generator.DeltaGenerator:
     """A headline tile: name, value with unit, target or last year, RAG colour **and**
-    word, and the arrow against last year. Returns the tile's container."""
+    word, the arrow against last year, and (``spc_html``) the SPC icons with their words.
+    Returns the tile's container."""
     box = st.container(border=True, key=f"tile-{row['rag'].replace('/', '')}-{key}")
     with box:
         st.html(f"<div class='tile-name'>{html.escape(row['name'])}</div>")
@@ -61,6 +64,8 @@ def tile(row: pd.Series, key: str) -> st.delta_generator.DeltaGenerator:
         st.html(f"<div class='tile-comparator'>{html.escape(row['comparator'])}</div>")
         rag_badge(row["rag"], f" · against {row['rag_basis']}")
         st.caption(f"{TREND_TEXT[row['trend']]} · {row['period_label']}")
+        if spc_html:
+            st.html(f"<div class='tile-spc'>{spc_html}</div>")
     return box
 
 

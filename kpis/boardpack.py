@@ -15,20 +15,22 @@ description); and the PDF writer fetches nothing but the pack's own embedded res
 from __future__ import annotations
 
 from functools import cache
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from kpis import exports, narrative, periods, svgcharts
-from kpis.catalogue import Catalogue
-from kpis.charts import indicator_series
+from kpis import exports, formatting, narrative, periods, svgcharts
+from kpis.catalogue import Catalogue, derived
+from kpis.charts import indicator_series, spc_series, spc_target_line
 from kpis.errors import preview
 from kpis.palette import TREND_TEXT, rag_label, rag_palette
 from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
-from kpis.report import benchmark_views
+from kpis.report import benchmark_views, integrated
+from kpis.report.icons import icons_html
 from kpis.spreadsheet import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -55,7 +57,74 @@ def _summary_counts(summary: pd.DataFrame, workstream: str) -> list[dict]:
     return [{"label": label, "counts": counts} for label, counts in summary_counts(summary, workstream)]
 
 
-def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, letter: str) -> dict:
+def _anchor(catalogue: Catalogue, indicator_id: str) -> str:
+    """An indicator's anchor in the pack by its place in the catalogue (``3``): no code
+    reaches an attribute."""
+    return str(
+        derived(catalogue, "pack.anchors", lambda c: {i: k for k, i in enumerate(c.indicator_ids)})[indicator_id]
+    )
+
+
+def _icons(record) -> Markup:
+    """The two MDC icons with their words, and the trial note (where the limits are trial)."""
+    note = record.get("spc_reason", "")
+    html = icons_html(str(record["variation"]), str(record["assurance"]), 16)
+    return Markup(html + (f" <span class='trial'>{escape(note)}</span>" if note else ""))
+
+
+def _limits_text(record, catalogue: Catalogue) -> str:
+    """``mean 12.1%, limits 8.3%–15.8%`` (the latest segment's), or why there are none."""
+    if pd.isna(record["spc_mean"]):
+        return "no limits"
+    ind = catalogue.indicator(record["indicator"])
+    d = min(ind.decimals + 1, 3)
+    shown = [formatting.with_unit(record[c], ind.unit.value, d) for c in ("spc_mean", "spc_lower", "spc_upper")]
+    return f"mean {shown[0]}, limits {shown[1]} to {shown[2]}"
+
+
+def _integrated_summary(data, catalogue: Catalogue, table: pd.DataFrame, points: pd.DataFrame) -> dict:
+    """The integrated performance summary: the matrix of the pack's indicators by
+    variation × assurance (each name a link to its row), and the exceptions with their
+    latest value, RAG, owner and SPC chart."""
+    cells = integrated.matrix(table)
+    names = {i.id: i.display_name for i in catalogue.indicators}
+    rows = []
+    for group, label in integrated.MATRIX_ROWS.items():
+        own = cells[cells["variation_group"] == group]
+        entries = [[(_anchor(catalogue, i), names[i]) for i in ids] for ids in own["indicators"]]
+        if group == "n/a" and not any(entries):
+            continue
+        rows.append({"label": label, "group": group, "cells": entries})
+    listed = integrated.exceptions(table, catalogue)
+    by_id = table.set_index("indicator")
+    items = []
+    for _, row in listed.iterrows():
+        ind = catalogue.indicator(row["indicator"])
+        record = {**by_id.loc[ind.id].to_dict(), "indicator": ind.id}
+        series = spc_series(points, catalogue, ind.id)
+        first = int(series["period"].min()) if len(series) else data.as_at
+        svg = svgcharts.spc_svg(series, spc_target_line(catalogue, ind.id, first, data.as_at), ind)
+        items.append(
+            {
+                "slug": _anchor(catalogue, ind.id),
+                "indicator": ind.id,
+                "name": ind.name,
+                "period": row["period_label"] if isinstance(row["period_label"], str) else "no data",
+                "value": formatting.with_unit(row["actual"], ind.unit.value, ind.decimals),
+                "rag": row["rag_target"],
+                "owner": row["owner"],
+                "why": row["why"],
+                "icons": _icons(record),
+                "limits": _limits_text(record, catalogue),
+                "svg": Markup(svg),
+            }
+        )
+    return {"columns": list(integrated.MATRIX_COLUMNS.values()), "rows": rows, "exceptions": items}
+
+
+def _workstream_section(
+    data, catalogue: Catalogue, summary: pd.DataFrame, ws, letter: str, spc_rows: pd.DataFrame | None = None
+) -> dict:
     rows = data.table[data.table["workstream"] == ws.id].reset_index(drop=True)
     board = board_table(rows, catalogue)
     charts = []
@@ -78,6 +147,11 @@ def _workstream_section(data, catalogue: Catalogue, summary: pd.DataFrame, ws, l
                 "cells": [(c, record[c]) for c in BOARD_COLUMNS],
                 "rag_target": record["rag_target"],
                 "rag_last_year": record["rag_last_year"],
+                "slug": _anchor(catalogue, record["indicator"]),
+                "spc": _icons(spc_rows.loc[record["indicator"]].to_dict()) if spc_rows is not None else "",
+                "spc_limits": _limits_text(spc_rows.loc[record["indicator"]], catalogue)
+                if spc_rows is not None
+                else "",
             }
             for _, record in board.iterrows()
         ],
@@ -163,6 +237,11 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
         if data.narrative.get(w.id, "").strip()
     ]
     title = catalogue.title if workstream is None else f"{catalogue.title}: {chosen[0].name}"
+    points = exports.spc_points(data, catalogue)
+    reasons = integrated.spc_table(points, catalogue).set_index("indicator")["spc_reason"]
+    spc_rows = data.table.set_index("indicator", drop=False).assign(spc_reason=reasons)
+    own_table = data.table[data.table["workstream"].isin(ids)].reset_index(drop=True)
+    spc_icons = {i: _icons(spc_rows.loc[i].to_dict()) for i in headline["indicator"]}
     return (
         _environment()
         .get_template("board_pack.html.j2")
@@ -173,15 +252,23 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
             as_at=periods.month_name(data.as_at),
             as_at_label=periods.label(data.as_at),
             tiles=[
-                {"group": group, "tiles": members.to_dict("records")}
+                {
+                    "group": group,
+                    "tiles": [{**t, "spc": spc_icons[t["indicator"]]} for t in members.to_dict("records")],
+                }
                 for group, members in headline.groupby("group", sort=False)
             ],
+            integrated=_integrated_summary(
+                data, catalogue, own_table.assign(spc_reason=own_table["indicator"].map(reasons)), points
+            ),
+            spc_legend=Markup(svgcharts.SPC_LEGEND),
             trend_text=TREND_TEXT,
             rag_words=RAG_WORDS,
             summary=[{"name": w.name, "counts": _summary_counts(summary, w.id)} for w in chosen],
             progress=progress,
             workstreams=[
-                _workstream_section(data, catalogue, summary, w, letters[k % 26]) for k, w in enumerate(chosen)
+                _workstream_section(data, catalogue, summary, w, letters[k % 26], spc_rows)
+                for k, w in enumerate(chosen)
             ],
             number_columns=NUMBER_COLUMNS,
             legend=Markup(svgcharts.LEGEND),

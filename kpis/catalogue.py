@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from kpis import periods
 from kpis.errors import MISSING, CatalogueError, CatalogueProblem
+from kpis.report.spc import SpcSettings, merge_settings
 from kpis.yamlfile import load_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kpis.yaml"
@@ -291,6 +292,11 @@ class Indicator(BaseModel):
         description="A count n with 0 < n < this is shown as `*` (small-number suppression); "
         "default: the top-level `suppress_below`; 0 turns suppression off.",
     )
+    spc: SpcSettings | None = Field(
+        None,
+        description="Its own SPC settings (keys as the top-level `spc`, see **SPC** below), each key set "
+        "here replacing the top-level one: `spc: {rebase: [2020-10], trend: 6}`.",
+    )
 
     @field_validator("target", mode="before")
     @classmethod
@@ -444,6 +450,10 @@ class Catalogue(BaseModel):
         ge=0,
         description="Default small-number suppression: a count n with 0 < n < this is shown as `*`; 0 = off.",
     )
+    spc: SpcSettings = Field(
+        SpcSettings(),
+        description="The SPC settings of every indicator (Making Data Count's by default; see **SPC** below).",
+    )
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""
@@ -519,6 +529,16 @@ class Catalogue(BaseModel):
     def suppress_below_for(self, indicator: Indicator) -> int:
         return self.suppress_below if indicator.suppress_below is None else indicator.suppress_below
 
+    def spc_for(self, indicator: Indicator) -> SpcSettings:
+        """The indicator's SPC settings: the top-level ``spc`` with the keys of its own
+        block laid over it."""
+        return merge_settings(self.spc, indicator.spc)
+
+    @property
+    def spc_settings(self) -> dict[str, SpcSettings]:
+        """Every indicator's :meth:`spc_for`, by id (made once per catalogue)."""
+        return derived(self, "catalogue.spc_settings", lambda c: {i.id: c.spc_for(i) for i in c.indicators})
+
 
 def _code_map(catalogue: Catalogue) -> dict[str, str]:
     return {normalise_code(code): i.id for i in catalogue.indicators for code in (i.id, *i.aliases)}
@@ -573,6 +593,8 @@ def _hint(error: dict, model: type[BaseModel]) -> str:
     ctx = error.get("ctx") or {}
     if "hint" in ctx:
         return ctx["hint"]
+    if "spc" in error["loc"][:-1]:  # a key inside an `spc:` block: hints from its own model
+        model = SpcSettings
     field = next((p for p in reversed(error["loc"]) if isinstance(p, str)), None)
     extra = model.model_fields[field].json_schema_extra if field in model.model_fields else None
     if kind in ("string_pattern_mismatch", "string_too_long") and isinstance(extra, dict) and "hint" in extra:
@@ -869,6 +891,7 @@ def reference_markdown() -> str:
         ("Area (`areas: [...]`)", Area),
         ("Breakdown (`breakdowns: [...]`)", Breakdown),
         ("Group (`breakdowns: [{groups: [...]}]`)", Group),
+        ("SPC (`spc:` at the top level, and per indicator)", SpcSettings),
     ):
         lines += [f"**{title}**", "", "| key | required | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
@@ -887,6 +910,8 @@ def _default_text(field: Any) -> str:
         return "`[]`"
     if value is None:
         return "none"
+    if isinstance(value, BaseModel):
+        return "MDC's"
     if isinstance(value, StrEnum):
         return f"`{value.value}`"
     if isinstance(value, bool):

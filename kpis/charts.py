@@ -217,3 +217,130 @@ def small_multiples(
         hovermode="closest",
     )
     return fig
+
+
+# SPC (Making Data Count) ------------------------------------------------------------------
+
+
+def spc_series(points: pd.DataFrame, catalogue: Catalogue, indicator_id: str) -> pd.DataFrame:
+    """One indicator's SPC points (from :func:`kpis.report.integrated.spc_charts`) with
+    ``month`` (timestamp) and ``gap_before`` (True where periods are missing before the
+    point: the chart breaks its line there, since SPC joins the observed points)."""
+    own = points[points["indicator"].astype(str) == indicator_id].reset_index(drop=True)
+    step = 3 if catalogue.indicator(indicator_id).frequency is Frequency.QUARTERLY else 1
+    gap = own["period"].diff().fillna(step).to_numpy() > step
+    month = pd.to_datetime(periods.texts(own["period"]) + "-01") if len(own) else pd.Series(dtype="datetime64[ns]")
+    return own.assign(month=month.to_numpy(), gap_before=gap)
+
+
+def spc_target_line(catalogue: Catalogue, indicator_id: str, first: int, as_at: int) -> pd.DataFrame:
+    """The target in force each month from ``first`` to the end of the as-at month's
+    financial year (``period, month, target, ahead``; ``ahead``: after ``as_at``, the
+    trajectory still to come), as SPC compares with it (none for a sum's target)."""
+    from kpis.report.integrated import spc_targets
+
+    last = as_at + 12 - periods.fy_month(as_at)
+    step = 3 if catalogue.indicator(indicator_id).frequency is Frequency.QUARTERLY else 1
+    months = pd.Series([m for m in range(first, last + 1) if step == 1 or periods.is_quarter_end(m)], dtype="int64")
+    target = spc_targets(catalogue)(pd.Series(indicator_id, index=months.index), months)
+    return pd.DataFrame(
+        {
+            "period": months,
+            "month": pd.to_datetime(periods.texts(months) + "-01", format="%Y-%m-%d"),
+            "target": target.to_numpy(dtype=float),
+            "ahead": (months > as_at).to_numpy(),
+        }
+    )
+
+
+def _broken(frame: pd.DataFrame, column: str, breaks: pd.Series) -> tuple[list, list]:
+    """x and y of a line broken (a None) before each row where ``breaks`` is True."""
+    xs: list = []
+    ys: list = []
+    for month, value, cut in zip(frame["month"], frame[column], breaks, strict=True):
+        if cut and xs:
+            xs.append(None)
+            ys.append(None)
+        xs.append(month)
+        ys.append(None if pd.isna(value) else value)
+    return xs, ys
+
+
+def spc_figure(
+    series: pd.DataFrame,
+    target_line: pd.DataFrame,
+    indicator: Indicator,
+    show_2sigma: bool = False,
+    height: int = 440,
+) -> go.Figure:
+    """The SPC chart of one indicator (:func:`spc_series`, :func:`spc_target_line`):
+    the points and their line (broken at a gap), each segment's mean (solid) and process
+    limits (dashed), optionally its 2-sigma lines (dotted), special-cause points in MDC's
+    colours with their type in the legend and hover text, the stepped target in force
+    each month (dotted) and the trajectory ahead (dashed); a trial-limits note."""
+    from kpis.report.icons import COMMON, POINT_COLOURS, POINT_TEXT
+
+    fig = go.Figure()
+    number = f"%{{y:,.{min(indicator.decimals + 1, 3)}f}}{'%' if indicator.unit is Unit.PERCENT else ''}"
+    new_segment = series["segment"].diff().fillna(0).to_numpy() != 0
+    cut = pd.Series(new_segment | series["gap_before"].to_numpy(), index=series.index)
+    segment_cut = pd.Series(new_segment, index=series.index)
+    limits = [
+        ("Upper process limit", "upper", {"color": "#5A5A5A", "width": 1.4, "dash": "dash"}),
+        ("Mean", "mean", {"color": "#1a1a1a", "width": 1.6}),
+        ("Lower process limit", "lower", {"color": "#5A5A5A", "width": 1.4, "dash": "dash"}),
+    ]
+    if show_2sigma:
+        limits += [
+            ("Upper 2-sigma", "upper_2sigma", {"color": "#9A9A9A", "width": 1, "dash": "dot"}),
+            ("Lower 2-sigma", "lower_2sigma", {"color": "#9A9A9A", "width": 1, "dash": "dot"}),
+        ]
+    for name, column, line in limits:
+        xs, ys = _broken(series, column, segment_cut)
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines", line=line, name=name, hovertemplate=f"{name}: {number}<extra></extra>"
+        )
+    for ahead, name, dash in ((False, "Target", "dot"), (True, "Target ahead (trajectory)", "dash")):
+        shown = target_line[target_line["ahead"] == ahead]
+        if ahead and len(shown) and not target_line[~target_line["ahead"]].empty:
+            shown = pd.concat([target_line[~target_line["ahead"]].tail(1), shown])  # joined to the line so far
+        if shown["target"].notna().any():
+            fig.add_scatter(
+                x=shown["month"], y=shown["target"], mode="lines", name=name,
+                line={"color": "#C0392B", "width": 1.6, "dash": dash, "shape": "hv"},
+                hovertemplate=f"%{{x|%b %Y}}: {number}<extra>{name}</extra>",
+            )  # fmt: skip
+    xs, ys = _broken(series, "value", cut)
+    fig.add_scatter(
+        x=xs, y=ys, mode="lines", line={"color": COMMON, "width": 1.6}, name="Value",
+        hoverinfo="skip", showlegend=False,
+    )  # fmt: skip
+    for point_type, colour in POINT_COLOURS.items():
+        shown = series[series["point_type"].astype(str) == point_type]
+        if shown.empty:
+            continue
+        fig.add_scatter(
+            x=shown["month"], y=shown["value"], mode="markers", name=POINT_TEXT[point_type],
+            marker={"color": colour, "size": 9 if point_type != "common_cause" else 7, "line": {"color": "white", "width": 0.8}},
+            customdata=[r if r else "no rule" for r in shown["rule"].astype(str)],
+            hovertemplate=f"%{{x|%b %Y}}: {number}<br>{POINT_TEXT[point_type]} (%{{customdata}})<extra></extra>",
+        )  # fmt: skip
+    if len(series) and bool(series["trial"].iloc[-1]):
+        from kpis.report.spc import trial_text
+
+        fig.add_annotation(
+            text=trial_text(int(series["segment_points"].iloc[-1]), int(series["min_points"].iloc[-1])),
+            xref="paper", yref="paper", x=1, y=1.0, xanchor="right", yanchor="bottom", showarrow=False,
+            font={"size": 12, "color": "#7a4b00"}, bgcolor="#FFF4E0",
+        )  # fmt: skip
+    _axes(fig, indicator)
+    fig.update_yaxes(rangemode="normal")
+    fig.update_xaxes(tickformat="%b %y", gridcolor="#F0F0F0")
+    fig.update_layout(
+        height=height,
+        margin={"l": 8, "r": 8, "t": 28, "b": 8},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0, "font": {"size": 11}},
+        hovermode="closest",
+        plot_bgcolor="white",
+    )
+    return fig

@@ -1,4 +1,4 @@
-"""The command line: ``python -m kpis validate | ingest | summary | export | template |
+"""The command line: ``python -m kpis validate | ingest | summary | spc | export | template |
 rollback | reference | load-sample | compare | inequality``.
 
 Errors from the engine become a message on stderr and exit status 1; usage errors exit 2.
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +23,8 @@ from kpis.errors import CatalogueError, ExtractError
 from kpis.ingest import template
 from kpis.ingest.template import Format as TemplateFormat
 from kpis.ingest.template import Layout
-from kpis.performance import build_kpi_table, rag_summary
+from kpis.performance import rag_summary
+from kpis.report import integrated
 
 FORMATS = ("csv", "json", "markdown")
 
@@ -74,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of-extract", type=int, default=None, metavar="N", help="use the data as it stood after extract N"
     )
     _add_common(summary)
+
+    _add_spc(commands)
 
     export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
     export.add_argument("--as-at", type=_month, required=True, metavar="YYYY-MM", help="the report month")
@@ -138,6 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_spc(commands) -> None:
+    spc = commands.add_parser(
+        "spc", help="print the SPC chart (XmR, Making Data Count) of each indicator: one row per period"
+    )
+    spc.add_argument(
+        "--indicator", nargs="+", default=None, metavar="ID", help="only these indicators (ids or aliases)"
+    )
+    spc.add_argument(
+        "--as-at", type=_month, default=None, metavar="YYYY-MM", help="the last month (default: the latest with data)"
+    )
+    spc.add_argument("--format", choices=FORMATS, default="csv")
+    spc.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+    _add_common(spc)
+
+
 def _validate(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     print(f"{args.config}: valid: {len(catalogue.workstreams)} workstreams, {len(catalogue.indicators)} indicators")
@@ -185,7 +204,9 @@ def _markdown(frame: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
-        return f"{value:g}" if isinstance(value, float) else str(value).replace("|", "\\|")
+        if isinstance(value, float):  # every decimal kept (as CSV), never 1e+06
+            return f"{value:.{exports.DECIMALS_KEPT}f}".rstrip("0").rstrip(".")
+        return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
@@ -194,6 +215,8 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
     frame = exports.kept_decimals(frame)
+    if fmt != "json":  # true / false, as JSON writes them
+        frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in frame.select_dtypes(bool)})
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\n")
     if fmt == "json":
@@ -208,7 +231,7 @@ def kpi_table_as_at(
     observations = store.current_observations(engine, as_of_extract=as_of_extract)
     if as_at is None:
         as_at = int(observations["period"].max()) if len(observations) else periods.current_month()
-    return build_kpi_table(observations, catalogue, as_at), as_at
+    return integrated.report_table(observations, catalogue, as_at), as_at
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -222,6 +245,42 @@ def _summary(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _spc(args: argparse.Namespace) -> int:
+    """Every rebase month is checked against the periods with a value first (exit 1)."""
+    catalogue = load_catalogue(args.config)
+    chosen = catalogue.indicator_ids
+    if args.indicator:
+        found = [catalogue.lookup(code) for code in args.indicator]
+        unknown = [code for code, ind in zip(args.indicator, found, strict=True) if ind is None]
+        if unknown:
+            print(
+                f"python -m kpis spc: error: argument --indicator: {unknown[0]!r} is not an indicator id or alias; "
+                f"{catalogue.unknown_code_hint(unknown[0])}",
+                file=sys.stderr,
+            )
+            return 2
+        chosen = list(dict.fromkeys(ind.id for ind in found if ind is not None))
+    observations = store.current_observations(store.connect(args.database))
+    problems = integrated.check_rebases(catalogue, observations)
+    if problems:
+        raise CatalogueError(problems, args.config)
+    as_at = args.as_at if args.as_at is not None else _latest_month(observations)
+    points = integrated.spc_charts(observations, catalogue, as_at)
+    rows = integrated.chart_rows(points)
+    rows = rows[rows["indicator"].isin(chosen)]
+    rows = rows.iloc[np.argsort(rows["indicator"].map(chosen.index).to_numpy(), kind="stable")]
+    text = render(rows.reset_index(drop=True), args.format)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _latest_month(observations: pd.DataFrame) -> int:
+    return int(observations["period"].max()) if len(observations) else periods.current_month()
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -375,6 +434,7 @@ COMMANDS = {
     "validate": _validate,
     "ingest": _ingest,
     "summary": _summary,
+    "spc": _spc,
     "export": _export,
     "template": _template,
     "rollback": _rollback,

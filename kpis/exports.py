@@ -23,9 +23,11 @@ from sqlalchemy import Engine, func, select
 from kpis import boardpack, formatting, narrative, periods, risks, store
 from kpis.catalogue import Catalogue, Unit, Workstream
 from kpis.palette import rag_palette, trend_label
-from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
+from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, summary_wide
-from kpis.report import benchmarking
+from kpis.report import benchmarking, integrated
+from kpis.report.integrated import ASSURANCE_TEXT, REPORT_COLUMNS, VARIATION_TEXT
+from kpis.report.spc import trial_text
 from kpis.spreadsheet import neutralise, safe_csv
 
 FORMATS = ("csv", "xlsx", "html", "pdf")
@@ -47,7 +49,7 @@ class ExportData:
     """What an export is made of: the KPI table as at a month, the data it comes from,
     and the words beside the figures (the month's narrative, the open risks)."""
 
-    table: pd.DataFrame  # build_kpi_table: every indicator of the catalogue
+    table: pd.DataFrame  # integrated.report_table: every indicator of the catalogue, with its SPC
     observations: pd.DataFrame  # what the table is built from (the board pack's charts)
     as_at: int  # month index
     data_version: int  # the latest extract id the figures use (0: no extract)
@@ -58,6 +60,7 @@ class ExportData:
     # benchmarking and inequalities (kpis.report.benchmarking): empty without breakdown data
     comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # compare_table as at the month
     inequalities: pd.DataFrame = field(default_factory=pd.DataFrame)  # inequality_table, with the SII's change
+    spc: pd.DataFrame = field(default_factory=pd.DataFrame)  # integrated.spc_charts: the table's SPC, point by point
 
 
 # Which data: now, or as published ------------------------------------------------------
@@ -135,10 +138,11 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
     cutoff = published_at(engine, as_at, log) if as_published else None
     reviewed_on = cutoff.date() if cutoff else datetime.now(UTC).date()
     comparisons, inequalities = benchmark_data(engine, catalogue, as_at, version)
+    points = integrated.spc_charts(observations, catalogue, as_at)
     return ExportData(
         comparisons=comparisons,
         inequalities=inequalities,
-        table=build_kpi_table(observations, catalogue, as_at),
+        table=integrated.report_table(observations, catalogue, as_at, points),
         observations=observations,
         as_at=as_at,
         data_version=version,
@@ -146,6 +150,7 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
         narrative=month_narrative(engine, catalogue, as_at, cutoff),
         risks=open_risks(engine, reviewed_on, cutoff),
         reviewed_on=reviewed_on,
+        spc=points,
     )
 
 
@@ -263,16 +268,20 @@ def of_workstream(table: pd.DataFrame, workstream: str | None) -> pd.DataFrame:
 
 
 def kpi_csv(table: pd.DataFrame, workstream: str | None = None) -> bytes:
-    """The KPI table (:data:`KPI_COLUMNS`, the same columns and values as ``python -m kpis
-    summary --format csv``) as CSV for Excel: UTF-8 with a BOM, text cells neutralised."""
-    return safe_csv(kept_decimals(of_workstream(table, workstream)[KPI_COLUMNS]))
+    """The KPI table with its SPC (:data:`kpis.report.integrated.REPORT_COLUMNS`, the same
+    columns and values as ``python -m kpis summary --format csv``: the icons as their
+    words, ``spc_trial`` as ``true``/``false``) as CSV for Excel: UTF-8 with a BOM, text
+    cells neutralised."""
+    rows = kept_decimals(of_workstream(table, workstream)[REPORT_COLUMNS])
+    return safe_csv(rows.assign(spc_trial=rows["spc_trial"].map({True: "true", False: "false"})))
 
 
 # Excel ------------------------------------------------------------------------------------
 
 UNIT_SUFFIX = {"percent": '"%"', "days": '" days"', "hours": '" hrs"'}  # as formatting.UNIT_SUFFIX
 PERCENT_OF_COMPARATOR = '#,##0"%"'  # variance %: 52 means 52%, shown without decimals
-SHEET_COLUMNS = [*BOARD_COLUMNS, "Last year RAG"]
+SPC_SHEET_COLUMNS = ["SPC mean", "Lower process limit", "Upper process limit", "Variation", "Assurance", "SPC limits"]
+SHEET_COLUMNS = [*BOARD_COLUMNS, "Last year RAG", *SPC_SHEET_COLUMNS]
 HEADER_ROWS = 3  # title, as at, data version
 FIRST_TABLE_ROW = HEADER_ROWS + 1  # a blank row, then the table's column headers
 HEADER_FILL = "#F2F2F2"
@@ -400,6 +409,7 @@ def _workstream_sheet(
     _write_column_headers(sheet, formats, FIRST_TABLE_ROW, SHEET_COLUMNS)
     board = board_table(rows, catalogue)
     figures = kept_decimals(rows)
+    spc_notes = _spc_notes(data, catalogue, rows)
     indicators = [catalogue.indicator(i) for i in rows["indicator"]]
     wrap = formats(text_wrap=True)
     for k, ind in enumerate(indicators):
@@ -429,6 +439,7 @@ def _workstream_sheet(
         _text(sheet, row, 10, board["Trend"].iloc[k])
         word = rows["rag_last_year"].iloc[k]
         _text(sheet, row, 11, word, formats.rag(word, align="center"))
+        _spc_cells(sheet, formats, row, 12, figures.iloc[k], ind, spc_notes.iloc[k])
     last = FIRST_TABLE_ROW + len(rows)
     sheet.freeze_panes(FIRST_TABLE_ROW + 1, 0)
     sheet.autofilter(FIRST_TABLE_ROW, 0, last, len(SHEET_COLUMNS) - 1)
@@ -452,9 +463,38 @@ def _workstream_sheet(
         10,
         _width(list(board["Trend"]), least=10),
         _width(["Last year RAG"]),
+        12,
+        12,
+        12,
+        _width([VARIATION_TEXT[v] for v in rows["variation"].astype(str)], least=12),
+        _width([ASSURANCE_TEXT[a] for a in rows["assurance"].astype(str)], least=12),
+        _width(list(spc_notes), least=12),
     ]
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
+
+
+def spc_points(data: ExportData, catalogue: Catalogue) -> pd.DataFrame:
+    """The SPC the table was made with (``data.spc``; made by :func:`export_data`), else the
+    same computation from ``data.observations`` now."""
+    return data.spc if len(data.spc) else integrated.spc_charts(data.observations, catalogue, data.as_at)
+
+
+def _spc_notes(data: ExportData, catalogue: Catalogue, rows: pd.DataFrame) -> pd.Series:
+    """Each row's limits as ``final``, or why they are trial limits or missing."""
+    reasons = integrated.spc_table(spc_points(data, catalogue), catalogue).set_index("indicator")["spc_reason"]
+    return rows["indicator"].map(reasons).replace("", "final")
+
+
+def _spc_cells(sheet, formats: _Formats, row: int, first: int, figures: pd.Series, ind, note: str) -> None:
+    """The SPC columns of a row: the latest limits as numbers in the indicator's unit, and
+    the two icons as their words."""
+    fmt = formats(num_format=number_format(min(ind.decimals + 1, 3), ind.unit.value))
+    for col, column in enumerate(("spc_mean", "spc_lower", "spc_upper"), start=first):
+        _number(sheet, row, col, figures[column], fmt)
+    _text(sheet, row, first + 3, VARIATION_TEXT[str(figures["variation"])])
+    _text(sheet, row, first + 4, ASSURANCE_TEXT[str(figures["assurance"])])
+    _text(sheet, row, first + 5, note)
 
 
 KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -491,6 +531,47 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "SPC: variation (Making Data Count), the latest month's against the process's own limits",
+        [
+            (VARIATION_TEXT["common_cause"], "Only the usual ups and downs: nothing to react to month by month."),
+            (
+                f"{VARIATION_TEXT['improvement_high']} / {VARIATION_TEXT['improvement_low']}",
+                "Special cause improvement: a real change for the better (a point beyond a process limit, a run "
+                "of points on one side of the mean, a trend, or two of three close to a limit), high or low.",
+            ),
+            (
+                f"{VARIATION_TEXT['concern_high']} / {VARIATION_TEXT['concern_low']}",
+                "Special cause concern: a real change for the worse; ask why.",
+            ),
+            (
+                f"{VARIATION_TEXT['neutral_high']} / {VARIATION_TEXT['neutral_low']}",
+                "Special cause in an indicator with no better direction.",
+            ),
+        ],
+    ),
+    (
+        "SPC: assurance, the target in force at the latest month against the process limits",
+        [
+            (
+                ASSURANCE_TEXT["pass"],
+                "The process will consistently meet the target (beyond the limits on the bad side).",
+            ),
+            (
+                ASSURANCE_TEXT["hit_and_miss"],
+                "The target lies between the limits: it will be met some months, missed others.",
+            ),
+            (ASSURANCE_TEXT["fail"], "The process will consistently miss the target unless something changes."),
+            (
+                f"{ASSURANCE_TEXT['n/a']} (assurance)",
+                "No target (or one for a year-to-date or rolling sum, not for a month), or no limits yet.",
+            ),
+            (
+                "Trial limits",
+                f'Limits from fewer points than the indicator\'s minimum, marked e.g. "{trial_text(5, 12)}".',
+            ),
+        ],
+    ),
+    (
         "Columns",
         [
             (
@@ -505,6 +586,11 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
             ("+/-", "Actual minus the comparator (target or last year), in the indicator's unit."),
             ("%", "That difference as a percentage of the comparator; - or blank where the comparator is zero."),
+            (
+                "SPC mean, limits",
+                "The mean and process limits (mean ± 2.66 × the average moving range) of the latest segment of "
+                "the indicator's monthly (or quarterly) values, never of year-to-date or rolling figures.",
+            ),
         ],
     ),
 ]

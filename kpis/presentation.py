@@ -12,6 +12,8 @@ from kpis import formatting, periods
 from kpis.catalogue import Aggregation, Catalogue, Direction, Indicator
 from kpis.palette import rag_label, trend_label
 from kpis.performance import RAG_WORDS
+from kpis.report.icons import assurance_svg, data_uri, variation_svg
+from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 
 BOARD_COLUMNS = [
     "Period", "Indicator", "Actual", "Last year", "Last year +/-", "Last year %",
@@ -52,6 +54,27 @@ def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "indicator": table["indicator"],
             "rag_target": table["rag_target"],
             "rag_last_year": table["rag_last_year"],
+        }
+    ).reset_index(drop=True)
+
+
+SPC_BOARD_COLUMNS = ["Variation icon", "Variation", "Assurance icon", "Assurance", "SPC limits"]
+
+
+def spc_board(table: pd.DataFrame, spc: pd.DataFrame) -> pd.DataFrame:
+    """The SPC beside the board's table, row for row: each icon as an SVG image (a
+    ``data:`` URI) and its word, and the limits' status (``final``, or why they are trial
+    or missing), from ``table`` (:func:`kpis.report.integrated.report_table`) and ``spc``
+    (:func:`kpis.report.integrated.spc_table`)."""
+    variation, assurance = table["variation"].astype(str), table["assurance"].astype(str)
+    reasons = table["indicator"].map(spc.set_index("indicator")["spc_reason"]).fillna("no values")
+    return pd.DataFrame(
+        {
+            "Variation icon": [data_uri(variation_svg(v)) for v in variation],
+            "Variation": variation.map(VARIATION_TEXT).to_numpy(),
+            "Assurance icon": [data_uri(assurance_svg(a)) for a in assurance],
+            "Assurance": assurance.map(ASSURANCE_TEXT).to_numpy(),
+            "SPC limits": reasons.replace("", "final").to_numpy(),
         }
     ).reset_index(drop=True)
 

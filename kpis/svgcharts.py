@@ -167,3 +167,129 @@ LEGEND = (
     f"<text x='208' y='10' fill='#333' {FONT}>Latest, by its rating</text>"
     "</svg>"
 )
+
+
+SPC_WIDTH, SPC_HEIGHT = 420, 170
+SPC_TOP = 14  # room for the trial-limits note
+
+
+def _spc_runs(months, values, cuts) -> list[list[tuple[int, float]]]:
+    runs: list[list[tuple[int, float]]] = [[]]
+    for month, value, cut in zip(months, values, cuts, strict=True):
+        if cut or pd.isna(value):
+            runs.append([])
+        if not pd.isna(value):
+            runs[-1].append((int(month), float(value)))
+    return [run for run in runs if run]
+
+
+def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicator) -> str:
+    """One indicator's SPC chart (:func:`kpis.charts.spc_series`,
+    :func:`kpis.charts.spc_target_line`) as an SVG element, drawn as the dashboard draws
+    it: points in MDC's colours by type, each segment's mean (solid) and process limits
+    (dashed), the line broken at a gap, the target in force (dotted steps) and the
+    trajectory ahead (dashed), and the trial-limits note."""
+    from kpis.report.icons import COMMON, POINT_COLOURS, POINT_TEXT
+    from kpis.report.spc import trial_text
+
+    label = escape(f"{indicator.name}: SPC chart")
+    head = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {SPC_WIDTH} {SPC_HEIGHT}' role='img' "
+        f"aria-label='{label}' class='spc-chart'>"
+    )
+    if series.empty:
+        text = (
+            f"<text x='{SPC_WIDTH / 2}' y='{SPC_HEIGHT / 2}' text-anchor='middle' fill='#555' {FONT}>No values</text>"
+        )
+        return head + text + "</svg>"
+    values = np.concatenate(
+        [series[c].to_numpy(dtype=float) for c in ("value", "lower", "upper")] + [target_line["target"].to_numpy(float)]
+    )
+    values = values[np.isfinite(values)]
+    ticks = nice_ticks(values.min(), values.max()) if values.max() > values.min() else [values.min(), values.min() + 1]
+    first, last = int(series["period"].min()), int(max(series["period"].max(), target_line["period"].max()))
+    plot = _Plot(first, last, ticks)
+    plot_width = SPC_WIDTH - LEFT - RIGHT
+
+    def x(month: float) -> float:
+        return round(LEFT + (month - first) / max(last - first, 1) * plot_width, 1)
+
+    def y(value: float) -> float:
+        span = plot.high - plot.low
+        return round(SPC_TOP + (plot.high - value) / span * (SPC_HEIGHT - SPC_TOP - BOTTOM), 1)
+
+    unit, decimals = indicator.unit.value, max(0, min(indicator.decimals, 1))
+    parts = [head]
+    for tick in ticks:
+        parts.append(
+            f"<line x1='{LEFT}' x2='{SPC_WIDTH - RIGHT}' y1='{y(tick)}' y2='{y(tick)}' stroke='#E5E5E5' stroke-width='0.6'/>"
+        )
+        text = escape(formatting.with_unit(tick, unit, _tick_decimals(tick, unit, decimals)))
+        parts.append(f"<text x='{LEFT - 4}' y='{y(tick) + 3}' text-anchor='end' fill='#444' {FONT}>{text}</text>")
+    for month, anchor in ((first, "start"), (last, "end")):
+        parts.append(
+            f"<text x='{x(month)}' y='{SPC_HEIGHT - 4}' text-anchor='{anchor}' fill='#444' {FONT}>"
+            f"{escape(periods.month_name(month))}</text>"
+        )
+    segments = series.groupby("segment", sort=True)
+    for _, seg in segments:
+        x1, x2 = x(seg["period"].iloc[0]), x(seg["period"].iloc[-1])
+        for column, style in (
+            ("mean", "stroke='#1a1a1a' stroke-width='1.2'"),
+            ("upper", "stroke='#5A5A5A' stroke-width='1' stroke-dasharray='4 2.5'"),
+            ("lower", "stroke='#5A5A5A' stroke-width='1' stroke-dasharray='4 2.5'"),
+        ):
+            level = seg[column].iloc[-1]
+            if pd.notna(level):
+                parts.append(f"<line x1='{x1}' x2='{x2}' y1='{y(level)}' y2='{y(level)}' {style}/>")
+    for ahead, dash in ((False, "1.5 2"), (True, "5 3")):
+        shown = target_line[target_line["ahead"] == ahead]
+        if ahead:
+            shown = pd.concat([target_line[~target_line["ahead"]].tail(1), shown])
+        for run in _runs(shown["period"], shown["target"]):
+            points = []
+            for k, (month, value) in enumerate(run):
+                if k:
+                    points.append(f"{x(month)},{y(run[k - 1][1])}")
+                points.append(f"{x(month)},{y(value)}")
+            parts.append(
+                f"<polyline fill='none' points='{' '.join(points)}' stroke='#C0392B' stroke-width='1.2' "
+                f"stroke-dasharray='{dash}'/>"
+            )
+    cuts = (series["segment"].diff().fillna(0).to_numpy() != 0) | series["gap_before"].to_numpy()
+    for run in _spc_runs(series["period"], series["value"], cuts):
+        if len(run) > 1:
+            points = " ".join(f"{x(m)},{y(v)}" for m, v in run)
+            parts.append(f"<polyline fill='none' points='{points}' stroke='{COMMON}' stroke-width='1.2'/>")
+    for month, value, point_type in zip(
+        series["period"], series["value"], series["point_type"].astype(str), strict=True
+    ):
+        title = escape(
+            f"{periods.month_name(int(month))}: {formatting.with_unit(value, unit, indicator.decimals)}, "
+            f"{POINT_TEXT[point_type]}"
+        )
+        radius = 2.2 if point_type == "common_cause" else 3
+        parts.append(
+            f"<circle cx='{x(month)}' cy='{y(value)}' r='{radius}' fill='{POINT_COLOURS[point_type]}' "
+            f"data-point-type='{point_type}'><title>{title}</title></circle>"
+        )
+    latest = series.iloc[-1]
+    if bool(latest["trial"]):
+        note = escape(trial_text(int(latest["segment_points"]), int(latest["min_points"])))
+        parts.append(f"<text x='{SPC_WIDTH - RIGHT}' y='10' text-anchor='end' fill='#7a4b00' {FONT}>{note}</text>")
+    return "".join(parts) + "</svg>"
+
+
+SPC_LEGEND = (
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 640 14' role='img' aria-label='Key to the SPC charts'>"
+    f"<line x1='0' x2='18' y1='7' y2='7' stroke='#1a1a1a' stroke-width='1.2'/><text x='22' y='10' fill='#333' {FONT}>Mean</text>"
+    f"<line x1='56' x2='74' y1='7' y2='7' stroke='#5A5A5A' stroke-dasharray='4 2.5'/>"
+    f"<text x='78' y='10' fill='#333' {FONT}>Process limits</text>"
+    f"<line x1='150' x2='168' y1='7' y2='7' stroke='#C0392B' stroke-dasharray='1.5 2'/>"
+    f"<text x='172' y='10' fill='#333' {FONT}>Target (ahead: dashed)</text>"
+    f"<circle cx='290' cy='7' r='3' fill='#289DE0'/><text x='297' y='10' fill='#333' {FONT}>Improvement</text>"
+    f"<circle cx='370' cy='7' r='3' fill='#FAB428'/><text x='377' y='10' fill='#333' {FONT}>Concern</text>"
+    f"<circle cx='432' cy='7' r='3' fill='#361475'/><text x='439' y='10' fill='#333' {FONT}>Neutral</text>"
+    f"<circle cx='490' cy='7' r='2.2' fill='#7B7D7D'/><text x='497' y='10' fill='#333' {FONT}>Common cause</text>"
+    "</svg>"
+)

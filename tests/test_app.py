@@ -19,6 +19,8 @@ from kpis import formatting, periods, presentation, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue
 from kpis.palette import rag_label
 from kpis.performance import build_kpi_table
+from kpis.report import integrated
+from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 from tests.coded import store_values, write_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +58,7 @@ def _texts(at: AppTest) -> str:
 
 
 def test_every_page_renders_without_an_exception(app, catalogue):
-    paths = ["", "indicator", *[w.id for w in catalogue.workstreams]]
+    paths = ["", "indicator", "integrated-summary", *[w.id for w in catalogue.workstreams]]
     for path in paths:
         open_page(app, path)
         assert not app.exception, f"/{path}: {app.exception}"
@@ -114,10 +116,17 @@ def test_overview_rag_summary_and_changes(app):
 def test_workstream_table_equals_the_engines_kpi_table(app, app_env, catalogue, workstream):
     open_page(app, workstream)
     shown = dataframe_with(app, "RAG")
-    table = build_kpi_table(
-        store.current_observations(store.connect(app_env)), catalogue, periods.parse_period("2020-11")
+    observations = store.current_observations(store.connect(app_env))
+    points = integrated.spc_charts(observations, catalogue, periods.parse_period("2020-11"))
+    table = integrated.report_table(observations, catalogue, periods.parse_period("2020-11"), points)
+    own = table[table["workstream"] == workstream].reset_index(drop=True)
+    expected = pd.concat(
+        [
+            presentation.board_table(own, catalogue),
+            presentation.spc_board(own, integrated.spc_table(points, catalogue)),
+        ],
+        axis=1,
     )
-    expected = presentation.board_table(table[table["workstream"] == workstream].reset_index(drop=True), catalogue)
     # the board's columns as the engine makes them (a workstream with comparisons also shows "vs England"
     # and "Inequality", tested in tests/test_benchmark_views.py)
     pd.testing.assert_frame_equal(shown[list(expected.columns)].reset_index(drop=True), expected, check_dtype=False)
@@ -341,3 +350,47 @@ def test_the_workstream_table_keeps_coded_ids(coded_app):
     spec = json.loads(coded_app.get("plotly_chart")[0].proto.spec)
     axes = ["yaxis", *(f"yaxis{n}" for n in range(2, 7))]  # one chart per indicator, in catalogue order
     assert [spec["layout"][axis].get("tickprefix", "") for axis in axes] == ["", "", "", "£", "£", ""]
+
+
+def test_tiles_show_the_spc_icons_with_their_words(app):
+    tiles = [h.proto.body for h in app.get("html") if "tile-spc" in h.proto.body]
+    assert len(tiles) == len([i for i in load_catalogue().indicators if i.headline])
+    mofd = tiles[0]
+    assert "alt='Variation: Concern (high)'" in mofd and "<span class='mdc-word'>Concern (high)</span>" in mofd
+    assert "alt='Assurance: Fail'" in mofd and "<span class='mdc-word'>Fail</span>" in mofd
+
+
+def test_the_indicator_page_shows_the_spc_chart_beside_the_rag(app):
+    app.query_params["id"] = "chc_assessments_within_28_days"
+    open_page(app, "indicator")
+    assert not app.exception
+    icons = next(h.proto.body for h in app.get("html") if "spc-icons" in h.proto.body)
+    assert "<span class='mdc-word'>Concern (low)</span>" in icons and "<span class='mdc-word'>Fail</span>" in icons
+    assert ":red-badge[✖ Red against target (RAG)]" in _texts(app)
+    _history, spc = app.get("plotly_chart")
+    spec = json.loads(spc.proto.spec)
+    names = [t.get("name") for t in spec["data"]]
+    assert names[:4] == ["Upper process limit", "Mean", "Lower process limit", "Target"]
+    assert "Target ahead (trajectory)" in names and "Special cause concern" in names
+    app.toggle(key="spc-2sigma-chc_assessments_within_28_days").set_value(True).run()
+    names = [t.get("name") for t in json.loads(app.get("plotly_chart")[1].proto.spec)["data"]]
+    assert {"Upper 2-sigma", "Lower 2-sigma"} <= set(names)
+
+
+def test_the_summary_page_shows_the_matrix_and_the_exceptions(app, app_env, catalogue):
+    open_page(app, "integrated-summary")
+    assert not app.exception
+    table = integrated.report_table(
+        store.current_observations(store.connect(app_env)), catalogue, periods.parse_period("2020-11")
+    )
+    cells = integrated.matrix(table)
+    names = {i.id: i.display_name for i in catalogue.indicators}
+    in_matrix = [names[i] for ids in cells["indicators"] for i in ids]  # every indicator once, cell by cell
+    assert [p.proto.label for p in app.get("page_link")] == in_matrix
+    assert sorted(in_matrix) == sorted(names.values())
+    exceptions = dataframe_with(app, "Why")
+    listed = integrated.exceptions(table, catalogue)
+    assert list(exceptions["Indicator"]) == list(listed["name"])
+    assert list(exceptions["Variation"]) == [VARIATION_TEXT[v] for v in listed["variation"]]
+    assert list(exceptions["Assurance"]) == [ASSURANCE_TEXT[a] for a in listed["assurance"]]
+    assert list(exceptions["Owner"]) == list(listed["owner"])

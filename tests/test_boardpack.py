@@ -18,6 +18,7 @@ import pytest
 from kpis import boardpack, exports, ingest, periods, sample, store
 from kpis.performance import RAG_WORDS, rag_summary
 from kpis.presentation import BOARD_COLUMNS, board_table, tiles
+from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 from tests.browser import ARTIFACTS
 from tests.coded import coded_catalogue, store_values
 from tests.conftest import HOSTILE, require
@@ -94,7 +95,7 @@ class Page(HTMLParser):
             self.cell = None
 
     def handle_data(self, data):
-        if self.cell is not None:
+        if self.cell is not None and "svg" not in self.tags:  # an icon's title repeats the word beside it
             self.cell.append(data)
 
 
@@ -109,8 +110,13 @@ def test_every_workstream_table_holds_the_screens_rows(html, data, catalogue):
         table = page.rows[f"ws-{ws.id}"]
         # the workstream's RAG summary (3 rows), then the KPI table's two header rows
         body = table[5:]
-        assert body == board_rows(data, catalogue, ws.id), ws.id
+        assert [row[:-1] for row in body] == board_rows(data, catalogue, ws.id), ws.id
         assert len(body) == len(catalogue.in_workstream(ws.id))
+        own = data.table[data.table["workstream"] == ws.id]
+        words = [
+            f"{VARIATION_TEXT[v]} {ASSURANCE_TEXT[a]}" for v, a in zip(own["variation"], own["assurance"], strict=True)
+        ]
+        assert [row[-1][: len(w)] for row, w in zip(body, words, strict=True)] == words
 
 
 def test_the_published_reference_rows_come_through(html):
@@ -129,6 +135,7 @@ def test_the_published_reference_rows_come_through(html):
         "-",
         "– n/a",
         "↑ better",
+        "Improvement (low) n/a mean 347.3, limits 285.8 to 408.8",
     ]
     iapt = next(r for r in rows if r[1].startswith("IAPT - % with common"))
     assert iapt[0] == "Q2" and iapt[2] == "5.9" and iapt[6] == "5.9" and iapt[9] == "✔ Green"
@@ -180,7 +187,7 @@ def test_the_pack_is_self_contained(html):
 def test_one_workstream_pack(data, catalogue):
     page = Page(boardpack.pack_html(data, catalogue, "market"))
     assert [s for s in page.rows if s.startswith("ws-")] == ["ws-market"]
-    assert page.rows["ws-market"][5:] == board_rows(data, catalogue, "market")
+    assert [row[:-1] for row in page.rows["ws-market"][5:]] == board_rows(data, catalogue, "market")
     market_tiles = tiles(data.table, catalogue).query("workstream == 'market'")
     assert [t[0] for t in page.tiles] == list(market_tiles["name"])
 
@@ -220,7 +227,7 @@ def test_narrative_and_risks_appear_where_present(data, catalogue):
     assert "Review dates checked on 2 Dec 2020." in html
     without = boardpack.pack_html(replace(data, narrative={}, risks=pd.DataFrame()), catalogue)
     assert "Workstream progress" not in without and 'id="risks"' not in without
-    assert "2. Workstream progress" in html and "4. High level risks" in html
+    assert "3. Workstream progress" in html and "5. High level risks" in html
     # A deep dive holds its own workstream's risks only
     assert 'id="risks"' not in boardpack.pack_html(
         replace(data, narrative=narrative, risks=risks), catalogue, "prevention"
@@ -265,7 +272,7 @@ def test_the_pdf_text_holds_every_workstream_row(pdf, data, catalogue):
     for ws in catalogue.workstreams:
         for period, name, *cells in board_rows(data, catalogue, ws.id):
             figures = r"\s+".join(re.escape(c) for c in cells)
-            pattern = re.compile(rf"^\s*{re.escape(period)}\s+(.+?)\s+{figures}\s*$")
+            pattern = re.compile(rf"^\s*{re.escape(period)}\s+(.+?)\s+{figures}(\s|$)")  # then the SPC
             found = [(k, m) for k, line in enumerate(lines) if (m := pattern.match(line))]
             squeezed = "".join(name.split())  # a long name wraps, maybe after a hyphen
             assert any(
@@ -298,24 +305,39 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
         engine.dispose()
     html = boardpack.pack_html(data, catalogue)
     page = Page(html)
-    body = page.rows["ws-finance"][5:]
+    body = [row[:-1] for row in page.rows["ws-finance"][5:]]  # the last cell: the SPC
     assert body == board_rows(data, catalogue, "finance")
     budget = next(row for row in body if row[1] == "Budget variance")
     assert budget[2:9] == ["-£56k", "£150k", "-£206k", "-137%", "£0", "-£56k", "-"]
     assert next(row for row in body if row[1] == "Health checks net change")[2] == "-1,234"
     assert page.tiles == [
-        ["Budget variance", "-£56k M8 2020/21", "Target ≥ £0", "✖ Red · against target", "↓ worse than last year"],
+        [
+            "Budget variance",
+            "-£56k M8 2020/21",
+            "Target ≥ £0",
+            "✖ Red · against target",
+            "↓ worse than last year",
+            "Common cause Hit and miss trial limits (2 of 12 points)",
+        ],
         [
             "Surplus or deficit",
             "£640.0 M8 2020/21",
             "Prev Yr = £1,234.0k",
             "✖ Red · against last year",
             "↓ worse than last year",
+            "Common cause n/a trial limits (2 of 12 points)",
         ],
     ]
     assert "<title>Latest: -£56k, Red against target</title>" in html
-    # no id reaches an attribute: sections are named by workstream ids only
-    assert re.findall(r"""\b(?:id|href|src)\s*=\s*["']([^"']*)""", html) == ["headline", "ws-finance", "key"]
+    # no id reaches an attribute: sections are named by workstream ids, indicators by their place
+    assert re.findall(r"""\b(?:id|href|src)\s*=\s*["']([^"']*)""", html) == [
+        "headline",
+        "integrated-summary",
+        *["#kpi-0", "#kpi-3", "#kpi-4", "#kpi-1", "#kpi-2", "#kpi-5"],  # the matrix, cell by cell
+        "ws-finance",
+        *[f"kpi-{k}" for k in range(6)],
+        "key",
+    ]
 
 
 # Nothing fetched from anywhere ----------------------------------------------------------
@@ -384,7 +406,14 @@ def test_a_narrative_naming_urls_makes_a_pack_that_loads_nothing(data, catalogue
     found = Resources(html)
     assert found.loads == []
     # A link is the reader's to follow, never fetched: http(s) and mail only (file: stays text).
-    assert found.links == ["https://example.org/jcb", "mailto:icu@example.org", f"{base}/inside", f"{base}/auto"]
+    inside = [link for link in found.links if link.startswith("#")]  # the pack's own anchors
+    assert all(re.fullmatch(r"#(kpi|spc)-\d+", link) for link in inside) and inside
+    assert [link for link in found.links if not link.startswith("#")] == [
+        "https://example.org/jcb",
+        "mailto:icu@example.org",
+        f"{base}/inside",
+        f"{base}/auto",
+    ]
     assert "[share](file:///etc/passwd)" in html
     assert "[image: chart]" in html and "![dot](data:image/png;base64,iVBORw0KGgo=)" in html
     assert "<img" not in html and "<link" not in html

@@ -509,4 +509,75 @@ def test_the_new_keys_come_last_in_the_reference():
     assert top.index("`indicators`") < top.index("`home_area`") < top.index("`areas`") < top.index("`breakdowns`")
     indicator = text.split("**Indicator")[1].split("**Home area")[0]
     keys = [line.split("`")[1] for line in indicator.splitlines() if line.startswith("| `")]
-    assert keys[-6:] == ["source", "breakdowns", "benchmark", "ci_method", "sii_transform", "suppress_below"]
+    assert keys[-7:] == ["source", "breakdowns", "benchmark", "ci_method", "sii_transform", "suppress_below", "spc"]
+
+
+# SPC settings: a top-level default, overridden key by key per indicator -----------------
+
+
+def test_spc_settings_default_to_mdc_and_an_indicator_block_overrides_key_by_key():
+    raw = copy.deepcopy(MINIMAL)
+    raw["spc"] = {"shift": 8, "screen_outliers": False}
+    raw["indicators"].append({**raw["indicators"][0], "id": "k2", "spc": {"trend": 6, "rebase": ["2020-10"]}})
+    catalogue = parse_catalogue(raw)
+    first, second = catalogue.indicators
+    assert catalogue.spc_for(first).model_dump() == {
+        "rebase": (),
+        "fix_after": None,
+        "screen_outliers": False,
+        "shift": 8,
+        "trend": 7,
+        "min_points": 12,
+    }
+    assert catalogue.spc_for(second).model_dump() == {
+        "rebase": ("2020-10",),
+        "fix_after": None,
+        "screen_outliers": False,
+        "shift": 8,
+        "trend": 6,
+        "min_points": 12,
+    }
+    assert parse_catalogue(MINIMAL).spc_settings["k"].model_dump() == {
+        "rebase": (),
+        "fix_after": None,
+        "screen_outliers": True,
+        "shift": 7,
+        "trend": 7,
+        "min_points": 12,
+    }
+
+
+def test_bad_spc_settings_are_all_located_at_once():
+    raw = copy.deepcopy(MINIMAL)
+    raw["spc"] = {"trend": 1, "shfit": 3}
+    raw["indicators"][0]["spc"] = {"fix_after": 1, "rebase": ["2020-13"], "min_points": "many"}
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw)
+    assert [(p.location, p.value, p.problem, p.hint) for p in caught.value.problems] == [
+        ("spc.trend", 1, "trend 1 is below 2: a run needs at least two points", "write 2 or more (MDC's default: 7)"),
+        (
+            "spc.shfit",
+            3,
+            "Extra inputs are not permitted",
+            "did you mean 'shift'? remove it or correct its spelling; known keys: rebase, fix_after, "
+            "screen_outliers, shift, trend, min_points",
+        ),
+        (
+            "indicators[0].spc.rebase",
+            ["2020-13"],
+            "rebase month '2020-13' is not a month in the form YYYY-MM",
+            'write months as text, e.g. ["2020-10"]',
+        ),
+        (
+            "indicators[0].spc.fix_after",
+            1,
+            "fix_after 1 is below 2: limits need at least two points (one moving range)",
+            "write 2 or more (MDC's default: leave it out to use every point)",
+        ),
+        (
+            "indicators[0].spc.min_points",
+            "many",
+            "Input should be a valid integer, unable to parse string as an integer",
+            "write a whole number such as 1",
+        ),
+    ]

@@ -671,13 +671,16 @@ def test_export_xlsx_of_one_workstream(cli, db, files, tmp_path, catalogue):
     rows = {row[1].value: [c.value for c in row] for row in sheet.iter_rows(min_row=6)}
     assert len(rows) == size
     mofd = rows[catalogue.indicator("mofd_bed_occupancy").name]
-    # Period, Indicator, Actual, Last year, +/-, %, Target, +/-, %, RAG, Trend, Last year RAG
+    # Period, Indicator, Actual, Last year, +/-, %, Target, +/-, %, RAG, Trend, Last year RAG, then the SPC
     assert mofd[0] == "M7"
     assert mofd[2:5] == [16, 20, -4]
     assert mofd[5] == pytest.approx(-20)
     assert mofd[6:8] == [3.5, 12.5]
     assert mofd[8] == pytest.approx(357.142857, abs=1e-6)
-    assert mofd[9:] == ["Red", "↑ better", "Green"]
+    assert mofd[9:12] == ["Red", "↑ better", "Green"]
+    # SPC of 20 then 16: mean 18, limits 18 ± 2.66 × 4; the target 3.5 below the lower limit (lower is better)
+    assert mofd[12:15] == [18, pytest.approx(7.36), pytest.approx(28.64)]
+    assert mofd[15:] == ["Common cause", "Fail", "trial limits (2 of 12 points)"]
     summary = [c.value for c in book["Summary"][7]]
     assert summary == ["Integrated Care (Better Care)", size, 0, 1, 1, size - 2, 2, 0, 0, size - 2]
 

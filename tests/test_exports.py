@@ -16,7 +16,8 @@ import pytest
 
 from kpis import cli, exports, ingest, periods, sample, store
 from kpis.palette import rag_palette, trend_label
-from kpis.performance import KPI_COLUMNS, RAG_WORDS, build_kpi_table, rag_summary
+from kpis.performance import RAG_WORDS, build_kpi_table, rag_summary
+from kpis.report.integrated import REPORT_COLUMNS, report_table
 from kpis.spreadsheet import FORMULA_START
 from tests.coded import AS_AT as CODED_AS_AT
 from tests.coded import coded_catalogue, store_values
@@ -131,7 +132,7 @@ def test_csv_round_trips_to_the_summary_command_table(sample_store, data, tmp_pa
     assert content.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the text as UTF-8
     assert content.count(b"\r\n") == len(summary) + 1
     exported = read_csv(content)
-    assert list(exported.columns) == KPI_COLUMNS
+    assert list(exported.columns) == REPORT_COLUMNS
     pd.testing.assert_frame_equal(exported, summary)
 
 
@@ -176,6 +177,7 @@ def test_workstream_sheets_hold_the_engine_figures_as_numbers(workbook, engine_t
         assert [c.value for c in sheet[FIRST_ROW - 1]] == [
             "Period", "Indicator", "Actual", "Last year", "Last year +/-", "Last year %",
             "Target", "Target +/-", "Target %", "RAG", "Trend", "Last year RAG",
+            "SPC mean", "Lower process limit", "Upper process limit", "Variation", "Assurance", "SPC limits",
         ]  # fmt: skip
         assert sheet.max_row == FIRST_ROW - 1 + len(rows)
         for k, row in rows.iterrows():
@@ -273,7 +275,7 @@ def test_header_rows_are_frozen_and_columns_sized(workbook):
     for name in SHEETS[1:-1]:
         sheet = workbook[name]
         assert sheet.freeze_panes == "A6", name
-        assert sheet.auto_filter.ref.startswith("A5:L"), name
+        assert sheet.auto_filter.ref.startswith("A5:R"), name
         widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJKL"}
         assert widths["B"] >= 30 and widths["B"] == max(widths.values()), name
         assert all(8 <= w <= 61 for w in widths.values()), (name, widths)
@@ -328,7 +330,7 @@ def test_the_same_data_gives_the_same_bytes(sample_store, catalogue):
 
 
 def test_formula_like_catalogue_text_is_neutralised_in_csv(sample_store, hostile_catalogue):
-    table = build_kpi_table(store.current_observations(sample_store[0]), hostile_catalogue, AS_AT)
+    table = report_table(store.current_observations(sample_store[0]), hostile_catalogue, AS_AT)
     exported = read_csv(exports.kpi_csv(table))
     assert list(exported["name"].iloc[: len(HOSTILE)]) == ["'" + name for name in HOSTILE]
     assert exported["actual"].iloc[0] == 16.0  # numbers untouched

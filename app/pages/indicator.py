@@ -1,6 +1,6 @@
-"""One indicator in depth: its whole history with a range selector, its definition from
-the catalogue, and every stored value with its revisions; and, in the Inequalities tab,
-its figures by group (:mod:`app.pages.inequalities`)."""
+"""One indicator in depth: its whole history with a range selector, its SPC chart (Making
+Data Count) beside its RAG, its definition from the catalogue, and every stored value with
+its revisions; and, in the Inequalities tab, its figures by group (:mod:`app.pages.inequalities`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import streamlit as st
 from app import state, ui
 from app.pages import inequalities
 from kpis import charts, formatting, periods, presentation
-from kpis.catalogue import code_slug
+from kpis.catalogue import Indicator, code_slug
+from kpis.report import integrated
+from kpis.report.icons import icons_html
 
 ID_PARAM = "id"
 TAB_KEY, OVERVIEW_TAB, INEQUALITIES_TAB = "tab", "Overview", "Inequalities"  # ?tab=Inequalities opens it
@@ -83,6 +85,9 @@ def _overview(view: state.View, indicator_id: str) -> None:
         )
         st.plotly_chart(figure, key=f"history-{code_slug(indicator_id)}", config={"displayModeBar": False})
 
+    with st.container(key="spc-section"):
+        _spc(view, indicator, row)
+
     st.subheader("Definition")
     owner = view.catalogue.owners.get(indicator.owner or "", indicator.owner or "not set")
     target_text = indicator.target.describe() if indicator.target else "none"
@@ -109,4 +114,46 @@ def _overview(view: state.View, indicator_id: str) -> None:
         hide_index=True,
         key=f"values-{code_slug(indicator_id)}",
         column_config={"History": st.column_config.TextColumn(width="large")},
+    )
+
+
+def _spc(view: state.View, indicator: Indicator, row) -> None:
+    """The SPC chart of the indicator's monthly values, its two icons with their words, and
+    its RAG beside them."""
+    st.subheader("Statistical process control")
+    slug = code_slug(indicator.id)
+    position = view.catalogue.indicator_ids.index(indicator.id)
+    for problem in integrated.check_rebases(view.catalogue, view.observations()):
+        if problem.location.startswith(f"indicators[{position}]."):
+            st.warning(f"The catalogue's SPC settings: {problem}", icon=":material/warning:")
+    spc = view.spc_table().set_index("indicator").loc[indicator.id]
+    icons, rag = st.columns([3, 2])
+    icons.html(
+        f"<div class='spc-icons'>{icons_html(str(spc['variation']), str(spc['assurance']), 30, as_images=True)}</div>"
+    )
+    with rag:
+        ui.rag_badge(row["rag_target"], " against target (RAG)")
+    series = charts.spc_series(view.spc(), view.catalogue, indicator.id)
+    if series.empty:
+        st.caption("No values yet: no SPC chart.")
+        return
+    if spc["spc_reason"]:
+        st.caption(f"Limits: {spc['spc_reason']}.")
+    two_sigma = st.toggle("Show the 2-sigma lines", key=f"spc-2sigma-{slug}")
+    target_line = charts.spc_target_line(view.catalogue, indicator.id, int(series["period"].min()), view.as_at)
+    figure = charts.spc_figure(series, target_line, indicator, show_2sigma=two_sigma)
+    st.plotly_chart(figure, key=f"spc-{slug}", config={"displayModeBar": False})
+    settings = view.catalogue.spc_for(indicator)
+    summed = indicator.aggregation in integrated.ACCUMULATED
+    st.caption(
+        f"Each period's own value up to {periods.label(view.as_at)}, never a year-to-date or rolling figure; "
+        f"mean and process limits (mean ± 2.66 × the average moving range) per segment"
+        + (f", rebased at {', '.join(settings.rebase)}" if settings.rebase else "")
+        + f". Special causes: a point beyond a limit, {settings.shift} in a row on one side of the mean, a trend of "
+        f"{settings.trend}, two of three beyond a 2-sigma line. "
+        + (
+            "The target is for the year-to-date or rolling sum, not a month: no assurance."
+            if summed
+            else "Assurance: the target in force at the latest point against the limits."
+        )
     )

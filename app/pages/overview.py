@@ -9,6 +9,7 @@ from app import state, ui
 from kpis import periods, presentation
 from kpis.catalogue import code_slug
 from kpis.palette import rag_label
+from kpis.report.icons import icons_html
 
 
 def render(view: state.View, pages: dict) -> None:
@@ -21,13 +22,16 @@ def render(view: state.View, pages: dict) -> None:
     )
     table = view.table()
     tiles = presentation.tiles(table, view.catalogue)
+    by_id = table.set_index("indicator")
     ui.inject_css()
     for group, members in tiles.groupby("group", sort=False):
         st.subheader(group)
         for start in range(0, len(members), 4):
             columns = st.columns(4)
             for column, (_, row) in zip(columns, members.iloc[start : start + 4].iterrows(), strict=False):
-                with column, ui.tile(row, code_slug(row["indicator"])):
+                spc = by_id.loc[row["indicator"]]
+                icons = icons_html(str(spc["variation"]), str(spc["assurance"]), as_images=True)
+                with column, ui.tile(row, code_slug(row["indicator"]), icons):
                     st.page_link(
                         pages["indicator"],
                         label="Trend and definition",

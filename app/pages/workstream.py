@@ -3,6 +3,7 @@ chart per indicator."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import state, ui
@@ -21,8 +22,8 @@ _NUMBER = {
     "Target %": "%",
 }
 BOARD_COLUMNS_CONFIG = {
-    "Period": st.column_config.TextColumn(width=50),
-    "Indicator": st.column_config.TextColumn(width=300),
+    "Period": st.column_config.TextColumn(width=50, pinned=True),
+    "Indicator": st.column_config.TextColumn(width=300, pinned=True),  # stays in view beside the SPC columns
     **{c: st.column_config.TextColumn(label, width=62, help=c) for c, label in _NUMBER.items()},
     "RAG": st.column_config.TextColumn(width=82, help="Against target"),
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),
@@ -32,6 +33,13 @@ BENCHMARK_COLUMNS_CONFIG = {
     "Inequality": st.column_config.TextColumn(
         width=170, help="The gap between the most and least deprived (SII) now against a year before"
     ),
+}
+SPC_COLUMNS_CONFIG = {
+    "Variation icon": st.column_config.ImageColumn("SPC", width=40, help="Variation (Making Data Count)"),
+    "Variation": st.column_config.TextColumn(width=130, help="The latest month against the process limits"),
+    "Assurance icon": st.column_config.ImageColumn("", width=40, help="Assurance (Making Data Count)"),
+    "Assurance": st.column_config.TextColumn(width=100, help="Will the process meet the target in force?"),
+    "SPC limits": st.column_config.TextColumn(width=150, help="final, or trial limits (n of min_points points)"),
 }
 ROW_HEIGHT = 35
 TAB_KEY, TABLE_TAB, TRENDS_TAB, PROGRESS_TAB = "tab", "KPI table", "Trends", "Progress"  # ?tab=Trends opens the charts
@@ -115,10 +123,15 @@ def _rolling(view: state.View, workstream_id: str) -> None:
 
 
 def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
-    board = presentation.board_table(own, view.catalogue)
+    board = pd.concat(
+        [presentation.board_table(own, view.catalogue), presentation.spc_board(own, view.spc_table())], axis=1
+    )
     extra = _benchmark_columns(view, board)
     board = board.merge(extra, on="indicator", how="left") if extra is not None else board
-    st.caption("Select a row to open the indicator. RAG: against target; Trend: against the same period last year.")
+    st.caption(
+        "Select a row to open the indicator. RAG: against target; Trend: against the same period last year; "
+        "SPC: variation and assurance (Making Data Count) of the monthly values."
+    )
     if extra is not None:
         st.caption(
             "vs England: the latest figure against England's (▲ better, ● similar, ▼ worse, by the 95% interval). "
@@ -140,8 +153,12 @@ def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
     event = st.dataframe(
         styled,
         hide_index=True,
-        column_order=presentation.BOARD_COLUMNS + ([] if extra is None else list(BENCHMARK_COLUMNS_CONFIG)),
-        column_config={**BOARD_COLUMNS_CONFIG, **BENCHMARK_COLUMNS_CONFIG},
+        column_order=[
+            *presentation.BOARD_COLUMNS,
+            *presentation.SPC_BOARD_COLUMNS,
+            *([] if extra is None else list(BENCHMARK_COLUMNS_CONFIG)),
+        ],
+        column_config={**BOARD_COLUMNS_CONFIG, **SPC_COLUMNS_CONFIG, **BENCHMARK_COLUMNS_CONFIG},
         height=ROW_HEIGHT * (len(board) + 1) + 3,
         on_select="rerun",
         selection_mode="single-row",

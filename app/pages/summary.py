@@ -1,0 +1,120 @@
+"""The integrated performance summary, the board's agenda: every indicator placed by its
+SPC variation × assurance (Making Data Count), each a link to its page, and the exceptions
+(special cause concern or failing the target) with their latest value, RAG and owner."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import state, ui
+from kpis import formatting, periods, presentation
+from kpis.palette import rag_label
+from kpis.report import integrated
+from kpis.report.icons import COMMON, CONCERN, IMPROVEMENT, NEUTRAL, assurance_svg, image_html
+
+GROUP_COLOURS = {
+    "improvement": IMPROVEMENT,
+    "common_cause": COMMON,
+    "concern": CONCERN,
+    "neutral": NEUTRAL,
+    "n/a": "#B0B0B0",
+}
+WIDTHS = [0.9, 1, 1, 1, 1]
+# The matrix's names wrap rather than being cut (a page link is one line by default).
+MATRIX_CSS = (
+    "<style>[class*='st-key-matrix-'] [data-testid='stPageLink'] p, [class*='st-key-matrix-'] "
+    "[data-testid='stPageLink'] a { white-space: normal; overflow: visible; text-overflow: clip; "
+    "line-height: 1.25; font-size: 0.9rem; }</style>"
+)
+EXCEPTION_COLUMNS = ["Indicator", "Period", "Latest", "RAG", "Owner", *presentation.SPC_BOARD_COLUMNS[:4], "Why"]
+
+
+def render(view: state.View, pages: dict) -> None:
+    st.title("Integrated performance summary")
+    if view.empty:
+        ui.no_data()
+        return
+    ui.inject_css()
+    st.html(MATRIX_CSS)
+    as_at = periods.to_text(view.as_at)
+    st.caption(
+        f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Statistical process control of each "
+        "indicator's monthly values: variation (is the latest month a real change, or the usual ups and downs?) by "
+        "assurance (will the process meet the target in force?). Select an indicator to open its SPC chart."
+    )
+    table = view.table()
+    _matrix(table, view, pages, as_at)
+    st.subheader("Exceptions")
+    listed = integrated.exceptions(table, view.catalogue)
+    if listed.empty:
+        st.caption("No indicator shows special cause concern or fails its target.")
+        return
+    st.caption("Special cause concern or failing the target: the board's agenda. Select a row to open the indicator.")
+    rows = table.set_index("indicator").loc[listed["indicator"]].reset_index()
+    icons = presentation.spc_board(rows, view.spc_table())
+    shown = pd.DataFrame(
+        {
+            "Indicator": listed["name"],
+            "Period": listed["period_label"].fillna("no data"),
+            "Latest": [
+                formatting.with_unit(v, ind.unit.value, ind.decimals)
+                for v, ind in zip(listed["actual"], map(view.catalogue.indicator, listed["indicator"]), strict=True)
+            ],
+            "RAG": listed["rag_target"].map(rag_label),
+            "Owner": listed["owner"],
+            **{c: icons[c] for c in presentation.SPC_BOARD_COLUMNS[:4]},
+            "Why": listed["why"],
+        }
+    )
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        column_order=EXCEPTION_COLUMNS,
+        column_config={
+            "Indicator": st.column_config.TextColumn(width=300, pinned=True),
+            "Owner": st.column_config.TextColumn(width=200),
+            "Variation icon": st.column_config.ImageColumn("SPC", width=40),
+            "Assurance icon": st.column_config.ImageColumn("", width=40),
+        },
+        on_select="rerun",
+        selection_mode="single-row",
+        key="exceptions",
+    )
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        st.switch_page(
+            pages["indicator"], query_params={"id": listed.loc[selected[0], "indicator"], state.AS_AT_PARAM: as_at}
+        )
+
+
+def _matrix(table: pd.DataFrame, view: state.View, pages: dict, as_at: str) -> None:
+    """The matrix as a grid: a row per variation group, a column per assurance."""
+    cells = integrated.matrix(table)
+    names = {i.id: i.display_name for i in view.catalogue.indicators}
+    header = st.columns(WIDTHS)
+    header[0].markdown("**Variation \\\\ assurance**")
+    for column, (assurance, label) in zip(header[1:], integrated.MATRIX_COLUMNS.items(), strict=True):
+        icon = image_html(assurance_svg(assurance, 24), 24, f"Assurance: {label}")
+        column.html(f"<span class='mdc'>{icon} <span class='mdc-word'>{label}</span></span>")
+    for group, label in integrated.MATRIX_ROWS.items():
+        own = cells[cells["variation_group"] == group]
+        if group == "n/a" and not any(own["indicators"]):
+            continue
+        row = st.columns(WIDTHS, border=True)
+        row[0].html(
+            f"<div style='border-left: 6px solid {GROUP_COLOURS[group]}; padding-left: 8px; font-weight: 700'>"
+            f"{label}</div>"
+        )
+        for column, (assurance, ids) in zip(
+            row[1:], zip(own["assurance"], own["indicators"], strict=True), strict=True
+        ):
+            with column, st.container(key=f"matrix-{group}-{assurance}".replace("/", "")):
+                if not ids:
+                    st.caption("none")
+                for indicator_id in ids:
+                    st.page_link(
+                        pages["indicator"],
+                        label=names[indicator_id],
+                        query_params={"id": indicator_id, state.AS_AT_PARAM: as_at},
+                    )
