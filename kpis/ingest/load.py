@@ -107,13 +107,15 @@ def _checked(
         if progress is not None:
             progress(read)
     rows = pd.concat(typed, ignore_index=True)
+    typed.clear()  # the chunks' copies, freed before anything else is made
     repeats = rules.repeated_keys(rows, problems)
     if count or len(repeats):
         every = rules.sorted_problems(pd.concat([*found, repeats], ignore_index=True))
         if len(every) > MAX_PROBLEMS:
             every = every.head(MAX_PROBLEMS)
         raise reject(every.reindex(columns=PROBLEM_COLUMNS))
-    return rows[rules.ROW_COLUMNS]
+    del rows["column"]  # in place: the rest are :data:`~kpis.ingest.rules.ROW_COLUMNS`, in order
+    return rows
 
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:

@@ -578,10 +578,22 @@ def check(parsed: pd.DataFrame, catalogue: Catalogue, problems: Problems, today:
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=PROBLEM_COLUMNS)
 
 
+def _key_categories(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Every value the area, breakdown and group keys may take ('' first)."""
+    groups = sorted({g.id for b in catalogue.breakdowns for g in b.groups})
+    return {
+        "area": ["", *(a.code for a in catalogue.areas)],
+        "breakdown": ["", *(b.id for b in catalogue.breakdowns)],
+        "group": ["", *groups],
+    }
+
+
 def typed(parsed: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """A parsed chunk as the store takes it (:data:`ROW_COLUMNS`, the indicator by its
     canonical id, NaN if unknown; period -1 if unreadable), and the column each value
-    came from. Compact: a file of millions of rows is held as these until it is loaded."""
+    came from. Compact: a file of millions of rows is held as these until it is loaded
+    (text as categoricals over the catalogue's values, so that chunks concatenate as such)."""
+    keys = derived(catalogue, "ingest.key_categories", _key_categories)
     return pd.DataFrame(
         {
             "row": parsed["row"].astype(np.int64),
@@ -592,9 +604,9 @@ def typed(parsed: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "denominator": parsed["denominator_number"].astype(float),
             "note": parsed["note"].where(parsed["note"] != ""),
             "column": parsed["column"].astype("category"),
-            "area": parsed["area_id"].fillna("").astype(object),
-            "breakdown": parsed["breakdown_id"].fillna("").astype(object),
-            "group": parsed["group_id"].fillna("").astype(object),
+            "area": pd.Categorical(parsed["area_id"].fillna(""), categories=keys["area"]),
+            "breakdown": pd.Categorical(parsed["breakdown_id"].fillna(""), categories=keys["breakdown"]),
+            "group": pd.Categorical(parsed["group_id"].fillna(""), categories=keys["group"]),
             **{field: parsed[f"{field}_number"].astype(float) for field in (*INTERVAL_FIELDS, "population")},
         }
     )
