@@ -21,7 +21,7 @@ import pandas as pd
 from kpis import periods
 from kpis.catalogue import Catalogue
 from kpis.report.comparison import COMPARISON_WORDS, NOT_COMPARED, SIMILAR, add_benchmark, add_comparison, compare
-from kpis.report.inequality import inequality
+from kpis.report.inequality import INEQUALITY_COLUMNS, inequality
 from kpis.report.intervals import add_intervals
 from kpis.report.suppression import SUPPRESSED_MARK, add_suppression
 
@@ -46,21 +46,8 @@ COMPARE_COLUMNS = [
     "vs_last_year",
 ]
 SUPPRESSED_COLUMNS = ["numerator", "value", "lower_95", "upper_95", "lower_998", "upper_998"]
-INEQUALITY_TABLE_COLUMNS = [
-    "indicator",
-    "period",
-    "area",
-    "breakdown",
-    "groups",
-    "gap_abs",
-    "gap_rel",
-    "sii",
-    "sii_lower",
-    "sii_upper",
-    "rii",
-    "rii_lower",
-    "rii_upper",
-]
+# `python -m kpis inequality`: the keys, then the inequality's figures (without its note).
+INEQUALITY_TABLE_COLUMNS = ["indicator", "period", "area", "breakdown", *INEQUALITY_COLUMNS[:-1]]
 COMPARISONS = ("vs_benchmark", "vs_benchmark_998", "vs_area_total", "vs_last_year")
 WIDENING, NARROWING, NO_CHANGE = "widening", "narrowing", "no significant change"
 KEY = ["indicator", "period", "area", "breakdown", "group"]
