@@ -31,17 +31,10 @@ What it does:
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import os
-import platform
-import pstats
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,43 +43,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.engine import machine, median_time, profile_to, timed  # noqa: E402
 from kpis.report import comparison, inequality, intervals  # noqa: E402
 
 TARGET_RATIO = 3.0
 KEYS = ("indicator", "area", "period", "breakdown", "group")
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "kpis"], capture_output=True, text=True, check=True
-        ).stdout.split("\n")
-        changed = sorted(line[3:] for line in dirty if line.strip())
-        code = head + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-    except (OSError, subprocess.CalledProcessError):
-        code = "unknown (no git)"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "code": code,
-        "cores (usable)": str(cores),
-        "CPU": cpu,
-        "OS": platform.platform(),
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-        "load average at start (1, 5, 15 min)": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
 
 
 def make_observations(n_indicators: int, n_areas: int, n_groups: int, n_months: int, seed: int) -> pd.DataFrame:
@@ -154,41 +115,6 @@ def floor_pass(obs: pd.DataFrame) -> pd.DataFrame:
     return grouped.agg(["first", "last"])
 
 
-@dataclass
-class Seconds:
-    wall: float
-    cpu: float
-
-
-def timed(fn: Callable[[], object]) -> tuple[Seconds, object]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = fn()
-    return Seconds(time.perf_counter() - wall, time.process_time() - cpu), result
-
-
-def median_time(fn: Callable[[], object], runs: int) -> tuple[Seconds, list[Seconds], object]:
-    fn()  # warm-up
-    times, result = [], None
-    for _ in range(runs):
-        seconds, result = timed(fn)
-        times.append(seconds)
-    return sorted(times, key=lambda s: s.wall)[(len(times) - 1) // 2], times, result
-
-
-def profile_to(path: Path, fn: Callable[[], object], lines: int = 25) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    fn()
-    profiler.disable()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profiler.dump_stats(str(path))
-    for order in ("cumulative", "tottime"):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(lines)
-        print(f"\ncProfile ({path}), top {lines} by {order} time:")
-        print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:8000])
-
-
 def check(obs: pd.DataFrame, rows: pd.DataFrame, sets: pd.DataFrame, n_groups: int) -> list[str]:
     problems = []
     no_interval = rows["lower_95"].isna() & (rows["ci_note"] == "")
@@ -234,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds, obs = timed(lambda: make_observations(args.indicators, args.areas, args.groups, args.months, args.seed))
     groups = [str(g + 1) for g in range(args.groups)]
     print(
-        f"\nSynthetic observations (made in {seconds.wall:.1f} s, seed {args.seed}): {len(obs):,} rows = "
+        f"\nSynthetic observations (made in {seconds:.1f} s, seed {args.seed}): {len(obs):,} rows = "
         f"{args.indicators} indicators x {args.areas} areas x {args.groups} groups x {args.months} months "
         f"less {args.indicators * args.areas * args.groups * args.months - len(obs)} missing rows; "
         f"counts below 10: {int((obs['numerator'] < 10).sum()):,}"
@@ -252,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profile_to(args.profile, lambda: inequality_pass(obs, groups))
 
-    product, product_runs, _ = median_time(lambda: inequality_pass(obs, groups), args.runs)
-    floor, floor_runs, _ = median_time(lambda: floor_pass(obs), args.runs)
+    product, product_runs, _ = median_time(lambda: inequality_pass(obs, groups), args.runs, warmup=1)
+    floor, floor_runs, _ = median_time(lambda: floor_pass(obs), args.runs, warmup=1)
     steps = {}
     keyed = obs.astype({key: "category" for key in KEYS})
     for name, fn in (
@@ -273,12 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("inequality", lambda: inequality.inequality(rows, groups, transform="sii_transform", scale="scale")),
     ):
-        steps[name] = statistics.median(timed(fn)[0].wall for _ in range(3))
-    print(f"\nproduct pass runs: {', '.join(f'{t.wall:.3f}' for t in product_runs)} s")
-    print(f"floor runs: {', '.join(f'{t.wall:.3f}' for t in floor_runs)} s")
+        steps[name] = statistics.median(timed(fn)[0] for _ in range(3))
+    print(f"\nproduct pass runs: {', '.join(f'{t:.3f}' for t in product_runs)} s")
+    print(f"floor runs: {', '.join(f'{t:.3f}' for t in floor_runs)} s")
     print("product steps (median of 3): " + ", ".join(f"{k} {v:.3f} s" for k, v in steps.items()))
 
-    ratio = product.wall / floor.wall
+    ratio = product / floor
     ok = ratio <= TARGET_RATIO
     n = f"{len(obs):,}"
     print()
@@ -286,12 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---|---|")
     print(
         f"| floor: value ratio + groupby(indicator, area, period) over {n} rows (median of {args.runs}) "
-        f"| {floor.wall:.3f} | {floor.cpu:.3f} | {len(obs) / floor.wall:,.0f} rows/s | — | info |"
+        f"| {floor:.3f} | {floor.cpu:.3f} | {len(obs) / floor:,.0f} rows/s | — | info |"
     )
     print(
         f"| product: intervals 95% + 99.8%, benchmark lookup, 2 comparisons, gaps + SII/RII with intervals "
-        f"for {len(sets):,} sets (median of {args.runs}) | {product.wall:.3f} | {product.cpu:.3f} "
-        f"| {len(obs) / product.wall:,.0f} rows/s | — | info |"
+        f"for {len(sets):,} sets (median of {args.runs}) | {product:.3f} | {product.cpu:.3f} "
+        f"| {len(obs) / product:,.0f} rows/s | — | info |"
     )
     print(
         f"| product / floor | | | {ratio:.2f}x (CPU: {product.cpu / floor.cpu:.2f}x) | ≤ {TARGET_RATIO:.0f}x | {'PASS' if ok else 'FAIL'} |"
