@@ -131,11 +131,16 @@ def saved_line(row: pd.Series) -> str:
 def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None) -> None:
     """A rejected file's problems (row, column, value, problem, how to fix it), and the
     same as a CSV download (``problems-<file name>``)."""
+    # On screen the file is the heading's and a CSV has no sheet; the download keeps every column.
+    sheet = ["sheet"] if "sheet" in problems and (problems["sheet"] != "").any() else []
     st.dataframe(
         problems.assign(row=problems["row"].map(lambda r: str(r) if r else "whole file")),
         hide_index=True,
         key=key,
+        column_order=[*sheet, "row", "column", "value", "problem", "hint", "code"],
         column_config={
+            "sheet": "Sheet",
+            "code": st.column_config.TextColumn("Code", help="The kind of problem, as the README lists them"),
             "row": st.column_config.TextColumn("Row", width="small"),
             "column": "Column",
             "value": "Value",
