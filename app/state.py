@@ -18,8 +18,8 @@ import streamlit as st
 from kpis import access, periods, sample, store
 from kpis.access import AccessPolicy, Right, Role
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
-from kpis.performance import rag_summary
 from kpis.report import integrated
+from kpis.report.performance import rag_summary
 
 CONFIG_ENV = "KPIS_CONFIG"
 LOAD_SAMPLE_ENV = "KPIS_LOAD_SAMPLE"

@@ -8,8 +8,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from kpis import narrative, presentation
-from kpis.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
+from kpis.governance import narrative
+from kpis.report import presentation
+from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
 
 # What Markdown (CommonMark, GFM, Streamlit's $maths$) could read as markup anywhere in a

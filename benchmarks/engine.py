@@ -65,10 +65,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kpis import ingest, performance, periods, store  # noqa: E402
-from kpis.aggregation import prepare  # noqa: E402
+from kpis import ingest, periods, store  # noqa: E402
 from kpis.catalogue import Catalogue, parse_catalogue  # noqa: E402
-from kpis.performance import KPI_COLUMNS, build_kpi_table  # noqa: E402
+from kpis.report import performance  # noqa: E402
+from kpis.report.aggregation import prepare  # noqa: E402
+from kpis.report.performance import KPI_COLUMNS, build_kpi_table  # noqa: E402
 from tests.reference import compare_tables, reference_kpi_table, tolerance  # noqa: E402
 from tests.synthetic import Synthetic, expected_current, make_synthetic  # noqa: E402
 
@@ -522,7 +523,7 @@ def measure_kpi_table(
     table_median, table_times, table = median_time(lambda: build_kpi_table(obs, catalogue, as_at), runs, 1)
     print(f"\nbuild_kpi_table as at {periods.to_text(as_at)}: runs {', '.join(f'{t:.3f}' for t in table_times)} s")
     steps = [kpi_steps(obs, catalogue, as_at) for _ in range(3)]
-    print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.performance has changed)")
+    print("  steps (median of 3):" if steps[0] else "  steps: not available (kpis.report.performance has changed)")
     for name in steps[0]:
         print(f"    {name:<16} {statistics.median(s[name] for s in steps):.3f} s")
     print(f"  rag_target: {pd.Series(table['rag_target']).value_counts().to_dict()}")

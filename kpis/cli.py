@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from kpis import exports, ingest, periods, rollback, sample, status, store
+from kpis import ingest, periods, sample, store
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue, reference_markdown
 from kpis.errors import CatalogueError, ExtractError
-from kpis.ingest import template
-from kpis.ingest.template import Format as TemplateFormat
-from kpis.ingest.template import Layout
-from kpis.performance import rag_summary
-from kpis.report import integrated
+from kpis.governance import rollback
+from kpis.publish import contents, formats, template
+from kpis.publish.template import Format as TemplateFormat
+from kpis.publish.template import Layout
+from kpis.report import integrated, status
+from kpis.report.performance import rag_summary
 
 FORMATS = ("csv", "json", "markdown")
 
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
     export.add_argument("--as-at", type=_month, required=True, metavar="YYYY-MM", help="the report month")
-    export.add_argument("--format", choices=exports.FORMATS, required=True)
+    export.add_argument("--format", choices=formats.FORMATS, required=True)
     export.add_argument("--workstream", default=None, metavar="ID", help="only this workstream (default: all)")
     export.add_argument(
         "--as-published",
@@ -205,7 +206,7 @@ def _markdown(frame: pd.DataFrame) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
         if isinstance(value, float):  # every decimal kept (as CSV), never 1e+06
-            return f"{value:.{exports.DECIMALS_KEPT}f}".rstrip("0").rstrip(".")
+            return f"{value:.{contents.DECIMALS_KEPT}f}".rstrip("0").rstrip(".")
         return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
@@ -214,7 +215,7 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
-    frame = exports.kept_decimals(frame)
+    frame = contents.kept_decimals(frame)
     if fmt != "json":  # true / false, as JSON writes them
         frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in frame.select_dtypes(bool)})
     if fmt == "csv":
@@ -286,26 +287,26 @@ def _latest_month(observations: pd.DataFrame) -> int:
 def _export(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     try:
-        exports.check_workstream(catalogue, args.workstream)
-    except exports.UnknownWorkstreamError as error:
+        contents.check_workstream(catalogue, args.workstream)
+    except contents.UnknownWorkstreamError as error:
         print(f"python -m kpis export: error: argument --workstream: {error}", file=sys.stderr)
         return 2
     engine = store.connect(args.database)
     try:
-        data = exports.export_data(engine, catalogue, args.as_at, as_published=args.as_published)
-    except exports.ExportError as error:
+        data = contents.export_data(engine, catalogue, args.as_at, as_published=args.as_published)
+    except contents.ExportError as error:
         print(str(error), file=sys.stderr)
         return 1
-    content = exports.export_bytes(data, catalogue, args.format, args.workstream)
+    content = formats.export_bytes(data, catalogue, args.format, args.workstream)
     path = args.output
     if path.is_dir():
-        path = path / exports.file_name(args.as_at, args.format, args.workstream)
+        path = path / formats.file_name(args.as_at, args.format, args.workstream)
     try:
         path.write_bytes(content)
     except OSError as error:
         print(f"{path}: cannot be written ({error.strerror}); nothing was exported.", file=sys.stderr)
         return 1
-    rows = exports.of_workstream(data.table, args.workstream)
+    rows = contents.of_workstream(data.table, args.workstream)
     published = " as published" if args.as_published else ""
     print(
         f"{path}: {len(rows)} indicators as at {periods.month_name(args.as_at)}{published}, "

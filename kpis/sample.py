@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from kpis import errors, ingest, narrative, periods, risks, store
+from kpis import errors, ingest, periods, store
 from kpis.catalogue import Catalogue
+from kpis.governance import narrative, risks
 from kpis.yamlfile import load_yaml
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"

@@ -104,7 +104,7 @@ observations = Table(
 KEY_COLUMNS = ["area", "breakdown", "group"]
 BREAKDOWN_VALUE_COLUMNS = ["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "population"]
 
-# The workstream narrative (kpis/narrative.py) and the risk register (kpis/risks.py):
+# The workstream narrative (kpis/governance/narrative.py) and the risk register (kpis/governance/risks.py):
 # append-only like observations, every saved version kept with who saved it and when.
 
 commentaries = Table(

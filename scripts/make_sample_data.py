@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:  # run as a plain script: make the kpis package im
     sys.path.insert(0, str(ROOT))
 
 from kpis import ingest, periods  # noqa: E402
-from kpis.aggregation import aggregate  # noqa: E402
 from kpis.catalogue import Aggregation, Catalogue, Frequency, Indicator, Unit, load_catalogue  # noqa: E402
-from kpis.formatting import half_up  # noqa: E402
+from kpis.report.aggregation import aggregate  # noqa: E402
+from kpis.report.formatting import half_up  # noqa: E402
 
 SEED = 2021
 OUT_DIR = ROOT / "data" / "sample"

@@ -3,9 +3,9 @@ oracle ``build_kpi_table`` is checked against (``tests/test_reference_differenti
 and ``benchmarks/engine.py`` at a million observations).
 
 It deliberately shares no code with the engine (no ``kpis.periods``, no
-``kpis.aggregation``, no catalogue helpers, no numpy): it reads the catalogue's fields and
+``kpis.report.aggregation``, no catalogue helpers, no numpy): it reads the catalogue's fields and
 the observations, and writes down each rule as the report's key states it. The one thing
-it takes from the engine is :data:`kpis.performance.KPI_COLUMNS`, the table's columns: that
+it takes from the engine is :data:`kpis.report.performance.KPI_COLUMNS`, the table's columns: that
 list is the contract, and a column the reference has no rule for is an error here, not a
 column silently left out of the comparison.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpis.catalogue import Catalogue
-from kpis.performance import KPI_COLUMNS
+from kpis.report.performance import KPI_COLUMNS
 
 NAN = float("nan")
 

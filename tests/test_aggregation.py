@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from kpis import periods
-from kpis.aggregation import aggregate
 from kpis.catalogue import parse_catalogue
+from kpis.report.aggregation import aggregate
 
 
 def _catalogue(aggregation: str, frequency: str = "monthly", unit: str = "count"):

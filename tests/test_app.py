@@ -15,12 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from app.pages.workstream import TAB_KEY, TRENDS_TAB
 from app.shell import AS_AT_KEY
-from kpis import formatting, periods, presentation, store
+from kpis import periods, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue
-from kpis.palette import rag_label
-from kpis.performance import build_kpi_table
-from kpis.report import integrated
+from kpis.report import formatting, integrated, presentation
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
+from kpis.report.palette import rag_label
+from kpis.report.performance import build_kpi_table
 from tests.coded import store_values, write_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,8 @@ import getpass
 from streamlit.testing.v1 import AppTest
 
 from app.pages import narrative as narrative_page
-from kpis import access, narrative, periods, sample, store
+from kpis import access, periods, sample, store
+from kpis.governance import narrative
 from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
 
 NOV = periods.parse_period("2020-11")

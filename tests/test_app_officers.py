@@ -13,9 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.pages import data_status, upload
-from kpis import access, ingest, periods, presentation, sample, store
+from kpis import access, ingest, periods, sample, store
 from kpis.errors import ExtractError
-from kpis.performance import build_kpi_table
+from kpis.report import presentation
+from kpis.report.performance import build_kpi_table
 from tests.conftest import store_snapshot
 from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
 from tests.test_ingest import assert_store_unchanged

@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.pages import risk_edit
 from app.pages import risks as risks_page
-from kpis import risks, store
+from kpis import store
+from kpis.governance import risks
 from tests.test_app import dataframe_with, open_page
 from tests.test_app_officers import start, texts
 

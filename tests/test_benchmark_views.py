@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpis import exports, ingest, periods, store
+from kpis import ingest, periods, store
+from kpis.publish import contents, formats
 from kpis.report import benchmark_views as views
 from kpis.report import benchmarking
 from tests.test_benchmarking import EXTRACT
@@ -85,34 +86,34 @@ def test_the_workstream_table_columns(engine, catalogue):
 
 
 def test_the_workbook_and_the_pack_hold_the_comparisons(engine, catalogue):
-    data = exports.export_data(engine, catalogue, periods.from_text("2020-11"))
-    book = openpyxl.load_workbook(io.BytesIO(exports.export_bytes(data, catalogue, "xlsx")))
+    data = contents.export_data(engine, catalogue, periods.from_text("2020-11"))
+    book = openpyxl.load_workbook(io.BytesIO(formats.export_bytes(data, catalogue, "xlsx")))
     assert book.sheetnames[-2:] == ["Comparisons", "Inequality"]
     sheet = book["Comparisons"]
     header = [c.value for c in sheet[5]]
     assert header == benchmarking.COMPARE_COLUMNS
     suppressed = next(r for r in sheet.iter_rows(min_row=6, values_only=True) if r[4] == "F" and r[2] == "E06000045")
     assert suppressed[5:12] == ("*", 100, "*", "*", "*", "*", "*")
-    csv = exports.comparison_csv(data, "prevention", catalogue).decode("utf-8-sig")
+    csv = formats.comparison_csv(data, "prevention", catalogue).decode("utf-8-sig")
     assert csv.splitlines()[0] == ",".join(benchmarking.COMPARE_COLUMNS)
     assert "larc_uptake,2020-10,E06000045,sex,F,*,100.0,*,*,*,*,*" in csv
-    html = exports.export_bytes(data, catalogue, "html", "prevention").decode("utf-8")
+    html = formats.export_bytes(data, catalogue, "html", "prevention").decode("utf-8")
     assert '<section class="inequalities" id="inequalities-prevention">' in html
     assert "Prevention and Early Intervention: inequalities and comparison with other areas</h3>" in html
     assert (
         "In Southampton, M7 2020/21: a gap of 50.0 percentage points between the most and least deprived "
         "(95% interval 45.9 to 54.1), higher at the least deprived end. Against a year before: ↗ widening." in html
     )
-    market = exports.export_bytes(data, catalogue, "html", "market").decode("utf-8")
+    market = formats.export_bytes(data, catalogue, "html", "market").decode("utf-8")
     assert "inequalities and comparison" not in market  # nothing to show there
 
 
 def test_a_store_without_breakdowns_exports_as_before(tmp_path, catalogue):
     engine = store.connect(f"sqlite:///{tmp_path / 'plain.sqlite'}")
     ingest.ingest(engine, b"indicator,period,value\nnel_admissions,2020-10,7039\n", "x.csv", catalogue, "ann")
-    data = exports.export_data(engine, catalogue, periods.from_text("2020-10"))
+    data = contents.export_data(engine, catalogue, periods.from_text("2020-10"))
     assert data.comparisons.empty and data.inequalities.empty
-    book = openpyxl.load_workbook(io.BytesIO(exports.export_bytes(data, catalogue, "xlsx")))
+    book = openpyxl.load_workbook(io.BytesIO(formats.export_bytes(data, catalogue, "xlsx")))
     assert "Comparisons" not in book.sheetnames
     engine.dispose()
 

@@ -15,10 +15,11 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from kpis import boardpack, exports, ingest, periods, sample, store
-from kpis.performance import RAG_WORDS, rag_summary
-from kpis.presentation import BOARD_COLUMNS, board_table, tiles
+from kpis import ingest, periods, sample, store
+from kpis.publish import boardpack, contents, formats
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
+from kpis.report.performance import RAG_WORDS, rag_summary
+from kpis.report.presentation import BOARD_COLUMNS, board_table, tiles
 from tests.browser import ARTIFACTS
 from tests.coded import coded_catalogue, store_values
 from tests.conftest import HOSTILE, require
@@ -36,8 +37,8 @@ def sample_engine(tmp_path_factory, catalogue):
 
 
 @pytest.fixture(scope="module")
-def data(sample_engine, catalogue) -> exports.ExportData:
-    return exports.export_data(sample_engine, catalogue, AS_AT)
+def data(sample_engine, catalogue) -> contents.ExportData:
+    return contents.export_data(sample_engine, catalogue, AS_AT)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def html(data, catalogue) -> str:
 @pytest.fixture(scope="module")
 def pdf(data, catalogue, tmp_path_factory):
     path = tmp_path_factory.mktemp("pdf") / "pack.pdf"
-    path.write_bytes(exports.export_bytes(data, catalogue, "pdf"))
+    path.write_bytes(formats.export_bytes(data, catalogue, "pdf"))
     return path
 
 
@@ -235,7 +236,7 @@ def test_narrative_and_risks_appear_where_present(data, catalogue):
 
 
 def test_formula_like_and_markup_like_catalogue_text_is_neutralised_and_escaped(sample_engine, hostile_catalogue):
-    data = exports.export_data(sample_engine, hostile_catalogue, AS_AT)
+    data = contents.export_data(sample_engine, hostile_catalogue, AS_AT)
     html = boardpack.pack_html(data, hostile_catalogue)
     page = Page(html)
     names = [row[1] for row in page.rows[f"ws-{hostile_catalogue.workstreams[0].id}"][5:]]
@@ -247,11 +248,11 @@ def test_as_published_pack_is_unchanged_by_later_revisions(engine, catalogue):
     load = lambda text, name: ingest.ingest(engine, text.encode(), name, catalogue, "tester")  # noqa: E731
     load(OCT_NOV, "oct-nov.csv")
     load(CORRECTION, "correction.csv")
-    first = exports.export_bytes(exports.export_data(engine, catalogue, AS_AT), catalogue, "html")
+    first = formats.export_bytes(contents.export_data(engine, catalogue, AS_AT), catalogue, "html")
     load(DECEMBER, "december.csv")
-    now = exports.export_bytes(exports.export_data(engine, catalogue, AS_AT), catalogue, "html")
-    published = exports.export_data(engine, catalogue, AS_AT, as_published=True)
-    assert exports.export_bytes(published, catalogue, "html") == first
+    now = formats.export_bytes(contents.export_data(engine, catalogue, AS_AT), catalogue, "html")
+    published = contents.export_data(engine, catalogue, AS_AT, as_published=True)
+    assert formats.export_bytes(published, catalogue, "html") == first
     assert now != first
 
 
@@ -300,7 +301,7 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
     engine = store.connect(f"sqlite:///{tmp_path / 'kpis.sqlite'}")
     try:
         store_values(engine, catalogue)
-        data = exports.export_data(engine, catalogue, AS_AT)
+        data = contents.export_data(engine, catalogue, AS_AT)
     finally:
         engine.dispose()
     html = boardpack.pack_html(data, catalogue)

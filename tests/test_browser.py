@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kpis import exports, periods, store
+from kpis import periods, store
+from kpis.publish import contents, formats
 from tests.browser import ARTIFACTS, running_app, wait_rendered
 
 pytestmark = pytest.mark.browser
@@ -115,14 +116,14 @@ def test_the_export_page_downloads_each_format(base_url, app_database, page, cat
     assert_no_exception(page)
     shoot(page, "export")
     engine = store.connect(app_database)
-    data = exports.export_data(engine, catalogue, periods.parse_period("2020-11"))
+    data = contents.export_data(engine, catalogue, periods.parse_period("2020-11"))
     labels = {
         "csv": "Download CSV",
         "xlsx": "Download Excel workbook",
         "html": "Board pack, HTML",
         "pdf": "Board pack, PDF",
     }
-    assert set(labels) == set(exports.FORMATS)
+    assert set(labels) == set(formats.FORMATS)
     for fmt, label in labels.items():
         with page.expect_download(timeout=60_000) as caught:
             page.get_by_role("button", name=re.compile(label)).click()
@@ -130,7 +131,7 @@ def test_the_export_page_downloads_each_format(base_url, app_database, page, cat
         assert download.suggested_filename == f"icu-kpis-2020-11.{fmt}"
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
-        assert saved.read_bytes() == exports.export_bytes(data, catalogue, fmt)
+        assert saved.read_bytes() == formats.export_bytes(data, catalogue, fmt)
     assert_no_exception(page)
     pack = tmp_path / "icu-kpis-2020-11.html"
     requested = []

@@ -12,7 +12,8 @@ from contextlib import contextmanager, suppress
 
 import pytest
 
-from kpis import narrative, periods, sample, store
+from kpis import periods, sample, store
+from kpis.governance import narrative
 from tests.browser import VIEWPORT, running_app, wait_rendered
 from tests.test_browser import assert_no_exception, shoot
 from tests.test_browser_upload import REVISION, _outward_address, _proxy_config, drop

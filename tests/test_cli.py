@@ -30,7 +30,7 @@ import pytest
 
 from kpis import store
 from kpis.catalogue import Catalogue, Indicator, Workstream
-from kpis.performance import RAG_WORDS, SUMMARY_COLUMNS, TREND_WORDS
+from kpis.report.performance import RAG_WORDS, SUMMARY_COLUMNS, TREND_WORDS
 from tests.conftest import store_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

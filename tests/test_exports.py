@@ -14,10 +14,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpis import cli, exports, ingest, periods, sample, store
-from kpis.palette import rag_palette, trend_label
-from kpis.performance import RAG_WORDS, build_kpi_table, rag_summary
+from kpis import cli, ingest, periods, sample, store
+from kpis.publish import contents, formats
+from kpis.publish import workbook as xlsx
 from kpis.report.integrated import REPORT_COLUMNS, report_table
+from kpis.report.palette import rag_palette, trend_label
+from kpis.report.performance import RAG_WORDS, build_kpi_table, rag_summary
 from kpis.spreadsheet import FORMULA_START
 from tests.coded import AS_AT as CODED_AS_AT
 from tests.coded import coded_catalogue, store_values
@@ -59,13 +61,13 @@ def engine_table(sample_store, catalogue) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def data(sample_store, catalogue) -> exports.ExportData:
-    return exports.export_data(sample_store[0], catalogue, AS_AT)
+def data(sample_store, catalogue) -> contents.ExportData:
+    return contents.export_data(sample_store[0], catalogue, AS_AT)
 
 
 @pytest.fixture(scope="module")
 def workbook(data, catalogue) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
+    return openpyxl.load_workbook(io.BytesIO(xlsx.kpi_workbook(data, catalogue)))
 
 
 def read_csv(source: bytes | Path) -> pd.DataFrame:
@@ -90,13 +92,13 @@ def all_cells(book: openpyxl.Workbook):
 
 
 def test_file_names_come_from_the_month_and_the_workstream_id_only():
-    assert exports.file_name(AS_AT, "xlsx") == "icu-kpis-2020-11.xlsx"
-    assert exports.file_name(AS_AT, "csv", "market") == "icu-kpis-2020-11-market.csv"
-    assert exports.file_name(periods.parse_period("2021-03"), "csv", "safe_quality") == (
+    assert formats.file_name(AS_AT, "xlsx") == "icu-kpis-2020-11.xlsx"
+    assert formats.file_name(AS_AT, "csv", "market") == "icu-kpis-2020-11-market.csv"
+    assert formats.file_name(periods.parse_period("2021-03"), "csv", "safe_quality") == (
         "icu-kpis-2021-03-safe_quality.csv"
     )
     with pytest.raises(ValueError, match="unknown export format 'exe'"):
-        exports.file_name(AS_AT, "exe")
+        formats.file_name(AS_AT, "exe")
 
 
 @pytest.mark.parametrize(
@@ -114,7 +116,7 @@ def test_file_names_come_from_the_month_and_the_workstream_id_only():
     ],
 )
 def test_sheet_names_are_safe_short_and_unique(name, taken, expected):
-    got = exports.sheet_name(name, taken, "market")
+    got = xlsx.sheet_name(name, taken, "market")
     assert got == expected
     assert len(got) <= 31
     assert not set(got) & set("[]:*?/\\")
@@ -128,7 +130,7 @@ def test_csv_round_trips_to_the_summary_command_table(sample_store, data, tmp_pa
     summary_file = tmp_path / "summary.csv"
     assert cli.main(["summary", "--as-at", "2020-11", "--database", url, "--output", str(summary_file)]) == 0
     summary = read_csv(summary_file)
-    content = exports.kpi_csv(data.table)
+    content = formats.kpi_csv(data.table)
     assert content.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the text as UTF-8
     assert content.count(b"\r\n") == len(summary) + 1
     exported = read_csv(content)
@@ -141,21 +143,21 @@ def test_csv_of_one_workstream_is_its_rows_of_the_summary_table(sample_store, da
     summary_file = tmp_path / "summary.csv"
     assert cli.main(["summary", "--as-at", "2020-11", "--database", url, "--output", str(summary_file)]) == 0
     summary = read_csv(summary_file)
-    exported = read_csv(exports.export_bytes(data, catalogue, "csv", "market"))
+    exported = read_csv(formats.export_bytes(data, catalogue, "csv", "market"))
     assert list(exported["indicator"]) == [i.id for i in catalogue.in_workstream("market")]
     pd.testing.assert_frame_equal(exported, summary[summary["workstream"] == "market"].reset_index(drop=True))
 
 
 def test_csv_numbers_stay_numbers(data):
-    exported = read_csv(exports.kpi_csv(data.table))
+    exported = read_csv(formats.kpi_csv(data.table))
     for column in ("actual", "target", "variance_target", "variance_target_pct", "last_year"):
         assert pd.api.types.is_float_dtype(exported[column]), column
     assert (exported["variance_target"] < 0).any()  # negative figures are numbers, not neutralised text
 
 
 def test_an_unknown_workstream_lists_the_valid_ids(data, catalogue):
-    with pytest.raises(exports.UnknownWorkstreamError) as raised:
-        exports.export_bytes(data, catalogue, "xlsx", "Market")
+    with pytest.raises(contents.UnknownWorkstreamError) as raised:
+        formats.export_bytes(data, catalogue, "xlsx", "Market")
     assert str(raised.value) == (
         "'Market' is not a workstream id; use one of: integrated_care, prevention, safe_quality, market"
     )
@@ -303,7 +305,7 @@ def test_no_cell_holds_a_formula(data, catalogue, workbook):
         assert cell.data_type != "f", cell.coordinate
         if isinstance(cell.value, str):
             assert not cell.value.startswith(FORMULA_START), (cell.coordinate, cell.value)
-    with zipfile.ZipFile(io.BytesIO(exports.kpi_workbook(data, catalogue))) as package:
+    with zipfile.ZipFile(io.BytesIO(xlsx.kpi_workbook(data, catalogue))) as package:
         for name in package.namelist():
             if name.startswith("xl/worksheets/"):
                 text = package.read(name).decode("utf-8")
@@ -311,7 +313,7 @@ def test_no_cell_holds_a_formula(data, catalogue, workbook):
 
 
 def test_one_workstream_workbook(data, catalogue):
-    book = openpyxl.load_workbook(io.BytesIO(exports.export_bytes(data, catalogue, "xlsx", "market")))
+    book = openpyxl.load_workbook(io.BytesIO(formats.export_bytes(data, catalogue, "xlsx", "market")))
     assert book.sheetnames == ["Summary", "Managing and Developing the…", "Key"]
     summary = book["Summary"]
     assert summary["A7"].value == "Managing and Developing the Market"
@@ -321,9 +323,9 @@ def test_one_workstream_workbook(data, catalogue):
 
 
 def test_the_same_data_gives_the_same_bytes(sample_store, catalogue):
-    again = exports.export_data(sample_store[0], catalogue, AS_AT)
-    first = exports.export_data(sample_store[0], catalogue, AS_AT)
-    assert exports.kpi_workbook(first, catalogue) == exports.kpi_workbook(again, catalogue)
+    again = contents.export_data(sample_store[0], catalogue, AS_AT)
+    first = contents.export_data(sample_store[0], catalogue, AS_AT)
+    assert xlsx.kpi_workbook(first, catalogue) == xlsx.kpi_workbook(again, catalogue)
 
 
 # Formula-like text in the catalogue ------------------------------------------------------------
@@ -331,14 +333,14 @@ def test_the_same_data_gives_the_same_bytes(sample_store, catalogue):
 
 def test_formula_like_catalogue_text_is_neutralised_in_csv(sample_store, hostile_catalogue):
     table = report_table(store.current_observations(sample_store[0]), hostile_catalogue, AS_AT)
-    exported = read_csv(exports.kpi_csv(table))
+    exported = read_csv(formats.kpi_csv(table))
     assert list(exported["name"].iloc[: len(HOSTILE)]) == ["'" + name for name in HOSTILE]
     assert exported["actual"].iloc[0] == 16.0  # numbers untouched
 
 
 def test_formula_like_catalogue_text_is_neutralised_in_xlsx(sample_store, hostile_catalogue):
-    data = exports.export_data(sample_store[0], hostile_catalogue, AS_AT)
-    book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, hostile_catalogue)))
+    data = contents.export_data(sample_store[0], hostile_catalogue, AS_AT)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.kpi_workbook(data, hostile_catalogue)))
     strings = [c for c in all_cells(book) if isinstance(c.value, str)]
     for cell in all_cells(book):
         assert cell.data_type != "f", cell.coordinate
@@ -375,8 +377,8 @@ def load(engine, catalogue, text: str, name: str) -> int:
 
 
 def both_formats(engine, catalogue, as_published: bool = False) -> tuple[bytes, bytes, int]:
-    data = exports.export_data(engine, catalogue, AS_AT, as_published=as_published)
-    return exports.kpi_workbook(data, catalogue), exports.kpi_csv(data.table), data.data_version
+    data = contents.export_data(engine, catalogue, AS_AT, as_published=as_published)
+    return xlsx.kpi_workbook(data, catalogue), formats.kpi_csv(data.table), data.data_version
 
 
 def test_as_published_leaves_out_revisions_loaded_with_later_months(engine, catalogue):
@@ -390,29 +392,29 @@ def test_as_published_leaves_out_revisions_loaded_with_later_months(engine, cata
     assert read_csv(now_csv).set_index("indicator").loc["mofd_bed_occupancy", "actual"] == 3.5
 
     published_xlsx, published_csv, published_version = both_formats(engine, catalogue, as_published=True)
-    assert published_version == exports.published_extract(engine, AS_AT) == 1
+    assert published_version == contents.published_extract(engine, AS_AT) == 1
     assert published_xlsx == first_xlsx
     assert published_csv == first_csv
     assert now_xlsx != first_xlsx
     assert read_csv(published_csv).set_index("indicator").loc["mofd_bed_occupancy", "actual"] == 16.0
     # December's own report is the data as it stands
-    assert exports.published_extract(engine, periods.parse_period("2020-12")) == 2
+    assert contents.published_extract(engine, periods.parse_period("2020-12")) == 2
 
 
 def test_as_published_keeps_a_correction_loaded_before_the_next_month(engine, catalogue):
     load(engine, catalogue, OCT_NOV, "oct-nov.csv")
     load(engine, catalogue, CORRECTION, "correction.csv")
     load(engine, catalogue, DECEMBER, "december.csv")
-    assert exports.published_extract(engine, AS_AT) == 2
-    published = exports.export_data(engine, catalogue, AS_AT, as_published=True).table.set_index("indicator")
+    assert contents.published_extract(engine, AS_AT) == 2
+    published = contents.export_data(engine, catalogue, AS_AT, as_published=True).table.set_index("indicator")
     assert published.loc["discharged_home_with_support", "actual"] == 82.0
     assert published.loc["mofd_bed_occupancy", "actual"] == 16.0
 
 
 def test_as_published_for_a_month_whose_report_was_never_produced(engine, catalogue):
     load(engine, catalogue, OCT_NOV, "oct-nov.csv")
-    with pytest.raises(exports.ExportError) as raised:
-        exports.export_data(engine, catalogue, periods.parse_period("2020-10"), as_published=True)
+    with pytest.raises(contents.ExportError) as raised:
+        contents.export_data(engine, catalogue, periods.parse_period("2020-10"), as_published=True)
     assert str(raised.value) == (
         "No report for Oct 2020 was produced from this store: extract 1 (oct-nov.csv), the first loaded, "
         "already held later months. Export without --as-published for the figures as they stand now."
@@ -422,13 +424,13 @@ def test_as_published_for_a_month_whose_report_was_never_produced(engine, catalo
 def test_an_empty_store_exports_an_empty_table(tmp_path, catalogue):
     engine = store.connect(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     try:
-        data = exports.export_data(engine, catalogue, AS_AT, as_published=True)
+        data = contents.export_data(engine, catalogue, AS_AT, as_published=True)
     finally:
         engine.dispose()
     assert (data.data_version, data.loaded_at) == (0, None)
-    book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.kpi_workbook(data, catalogue)))
     assert book["Summary"]["A3"].value == "Data version 0: no extract loaded"
-    assert (read_csv(exports.kpi_csv(data.table))["rag_target"] == "n/a").all()
+    assert (read_csv(formats.kpi_csv(data.table))["rag_target"] == "n/a").all()
 
 
 # Ids that are codes, and money -----------------------------------------------------------
@@ -442,13 +444,13 @@ def coded(tmp_path_factory):
     catalogue = coded_catalogue(folder)
     engine = store.connect(f"sqlite:///{folder / 'kpis.sqlite'}")
     store_values(engine, catalogue)
-    yield catalogue, exports.export_data(engine, catalogue, CODED_AS_AT), folder
+    yield catalogue, contents.export_data(engine, catalogue, CODED_AS_AT), folder
     engine.dispose()
 
 
 def test_exports_carry_coded_ids_as_the_catalogue_spells_them(coded, tmp_path):
     catalogue, data, folder = coded
-    table = read_csv(exports.kpi_csv(data.table))
+    table = read_csv(formats.kpi_csv(data.table))
     assert table["indicator"].tolist() == catalogue.indicator_ids
     assert table.set_index("indicator").loc["ASCOF 2A(1)", ["unit", "actual", "variance_last_year"]].tolist() == [
         "currency",
@@ -456,8 +458,8 @@ def test_exports_carry_coded_ids_as_the_catalogue_spells_them(coded, tmp_path):
         -206000.0,
     ]
     # a file name is the month and a workstream id, whatever the indicator ids hold
-    for fmt in exports.FORMATS:
-        assert exports.file_name(CODED_AS_AT, fmt, "finance") == f"icu-kpis-2020-11-finance.{fmt}"
+    for fmt in formats.FORMATS:
+        assert formats.file_name(CODED_AS_AT, fmt, "finance") == f"icu-kpis-2020-11-finance.{fmt}"
     for fmt in ("csv", "xlsx", "html"):
         args = ["--config", str(folder / "coded.yaml"), "--database", f"sqlite:///{folder / 'kpis.sqlite'}"]
         export = ["export", "--as-at", "2020-11", "--format", fmt, "--output", str(tmp_path)]
@@ -468,7 +470,7 @@ def test_exports_carry_coded_ids_as_the_catalogue_spells_them(coded, tmp_path):
 
 def test_money_and_numbers_in_the_workbook(coded):
     catalogue, data, _ = coded
-    book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.kpi_workbook(data, catalogue)))
     sheet = book["Finance and outcomes"]
     rows = {r[1].value: r for r in sheet.iter_rows(min_row=FIRST_ROW)}
     budget = rows["Budget variance"]  # currency, 0 decimals: -£56k against £0, last year £150k

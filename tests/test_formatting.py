@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from kpis import formatting
 from kpis.catalogue import Unit
+from kpis.report import formatting
 
 
 @pytest.mark.parametrize(

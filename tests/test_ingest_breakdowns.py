@@ -8,8 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kpis import ingest, rollback, store
+from kpis import ingest, store
 from kpis.errors import ExtractError
+from kpis.governance import rollback
 
 HEADER = "indicator,period,area,breakdown,group,value,numerator,denominator"
 

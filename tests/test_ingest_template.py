@@ -1,4 +1,4 @@
-"""kpis.ingest.template: the template for a month, long or wide, CSV or a workbook, reads
+"""kpis.publish.template: the template for a month, long or wide, CSV or a workbook, reads
 back through the one reader: as downloaded it is refused (every figure missing), filled
 in it loads."""
 
@@ -13,7 +13,7 @@ import pytest
 from kpis import ingest, periods, store
 from kpis.catalogue import Frequency
 from kpis.errors import ExtractError
-from kpis.ingest import template
+from kpis.publish import template
 
 OCT = periods.parse_period("2020-10")
 TODAY = pd.Timestamp("2020-11-20")

@@ -23,9 +23,11 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from kpis import boardpack, charts, cli, exports, formatting, ingest, periods, rollback, sample, store
+from kpis import cli, ingest, periods, sample, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue, parse_catalogue
-from kpis.report import integrated
+from kpis.governance import rollback
+from kpis.publish import boardpack, contents, formats, workbook
+from kpis.report import charts, formatting, integrated
 from kpis.report.integrated import ASSURANCE_TEXT, CHART_COLUMNS, REPORT_COLUMNS, SPC_COLUMNS, VARIATION_TEXT
 from tests.conftest import require
 from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
@@ -127,9 +129,9 @@ def check_every_output(url: str, path: Path, folder: Path) -> pd.DataFrame:
         assert same_numbers(points[column], rows[column]), column
 
     # CSV and workbook.
-    data = exports.export_data(store.connect(url), catalogue, AS_AT)
-    pd.testing.assert_frame_equal(read_csv(exports.kpi_csv(data.table)), summary)
-    book = openpyxl.load_workbook(io.BytesIO(exports.kpi_workbook(data, catalogue)))
+    data = contents.export_data(store.connect(url), catalogue, AS_AT)
+    pd.testing.assert_frame_equal(read_csv(formats.kpi_csv(data.table)), summary)
+    book = openpyxl.load_workbook(io.BytesIO(workbook.kpi_workbook(data, catalogue)))
     for ws, sheet in zip(catalogue.workstreams, book.worksheets[1 : 1 + len(catalogue.workstreams)], strict=True):
         own = spc[table["workstream"] == ws.id].reset_index(drop=True)
         cells = [[c.value for c in row[SPC_SHEET_START - 1 :]] for row in sheet.iter_rows(min_row=6)]
@@ -160,7 +162,7 @@ def check_every_output(url: str, path: Path, folder: Path) -> pd.DataFrame:
     # The PDF: the same words and limits, as pdftotext reads them.
     require("pdftotext", shutil.which("pdftotext"), "install poppler-utils to read the PDF back")
     pdf = folder / "pack.pdf"
-    pdf.write_bytes(exports.export_bytes(data, catalogue, "pdf"))
+    pdf.write_bytes(formats.export_bytes(data, catalogue, "pdf"))
     text = " ".join(
         subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.split()
     )
@@ -311,8 +313,8 @@ def test_as_published_spc_reads_the_revision_in_force_then(tmp_path):
     ingest.ingest(engine, ("indicator,period,value\n" + rows).encode(), "oct.csv", catalogue, "tester")
     ingest.ingest(engine, b"indicator,period,value\nrate,2020-10,99\nrate,2020-11,61\n", "nov.csv", catalogue, "t")
     october = periods.from_text("2020-10")
-    published = exports.export_data(engine, catalogue, october, as_published=True)
-    now = exports.export_data(engine, catalogue, october)
+    published = contents.export_data(engine, catalogue, october, as_published=True)
+    now = contents.export_data(engine, catalogue, october)
     assert list(published.spc["value"])[-1] == 60  # October as the October report showed it
     assert list(now.spc["value"])[-1] == 99
     assert published.table.loc[0, "spc_mean"] != now.table.loc[0, "spc_mean"]

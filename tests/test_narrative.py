@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import MetaData, create_engine, insert, inspect, select
 
-from kpis import errors, narrative, periods, risks, sample, store
+from kpis import errors, periods, sample, store
+from kpis.governance import narrative, risks
 
 
 def month(text: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from kpis import periods
 from kpis.catalogue import parse_catalogue
-from kpis.performance import (
+from kpis.report.performance import (
     KPI_COLUMNS,
     SUMMARY_COLUMNS,
     add_ratings,

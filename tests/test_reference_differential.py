@@ -11,7 +11,7 @@ import pytest
 
 from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, Direction, Frequency, Indicator, Unit
-from kpis.performance import KPI_COLUMNS, RAG_WORDS, TREND_WORDS, build_kpi_table
+from kpis.report.performance import KPI_COLUMNS, RAG_WORDS, TREND_WORDS, build_kpi_table
 from tests.reference import compare_tables, reference_kpi_table
 from tests.synthetic import Synthetic, expected_current, make_synthetic
 

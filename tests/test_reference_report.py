@@ -17,8 +17,8 @@ import pytest
 
 from kpis import periods
 from kpis.catalogue import parse_catalogue
-from kpis.formatting import half_up
-from kpis.performance import build_kpi_table, rag_summary
+from kpis.report.formatting import half_up
+from kpis.report.performance import build_kpi_table, rag_summary
 from tests.conftest import reference_path
 
 AS_AT = periods.parse_period("2020-11")

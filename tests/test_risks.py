@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from kpis import risks, sample, store
+from kpis import sample, store
 from kpis.errors import PROBLEM_COLUMNS
+from kpis.governance import risks
 from tests.coded import coded_catalogue
 
 HEADER = ",".join(risks.RISK_COLUMNS)

@@ -1,4 +1,4 @@
-"""kpis.rollback: rolling back an extract restores what it replaced, withdraws what it
+"""kpis.governance.rollback: rolling back an extract restores what it replaced, withdraws what it
 brought first and keeps what was revised since, as new revisions of a new extract; no
 row is ever deleted. On a SQLite file and on PostgreSQL."""
 
@@ -7,8 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kpis import ingest, periods, rollback, store
-from kpis.performance import build_kpi_table
+from kpis import ingest, periods, store
+from kpis.governance import rollback
+from kpis.report.performance import build_kpi_table
 from tests.conftest import store_snapshot
 from tests.test_ingest import assert_store_unchanged, load, stored
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from kpis import periods, sample, store
-from kpis.formatting import half_up
-from kpis.performance import build_kpi_table, rag_summary
+from kpis.report.formatting import half_up
+from kpis.report.performance import build_kpi_table, rag_summary
 from tests.conftest import reference_path
 
 ROOT = Path(__file__).resolve().parent.parent

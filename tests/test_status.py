@@ -1,12 +1,13 @@
-"""kpis.status: what is due, the template officers fill in, and the coverage grid of
+"""kpis.report.status: what is due, the template officers fill in, and the coverage grid of
 loaded, late and missing values grouped by owner."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from kpis import periods, status
+from kpis import periods
 from kpis.catalogue import Frequency
+from kpis.report import status
 
 OCT, NOV = periods.parse_period("2020-10"), periods.parse_period("2020-11")
 

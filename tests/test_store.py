@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Index, MetaData, Table, UniqueConstraint, create_engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from kpis import ingest, periods, rollback, store
+from kpis import ingest, periods, store
+from kpis.governance import rollback
 from tests.conftest import store_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

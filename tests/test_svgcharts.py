@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpis import periods, svgcharts
+from kpis import periods
 from kpis.catalogue import Unit
-from kpis.palette import rag_palette
+from kpis.publish import svgcharts
+from kpis.report.palette import rag_palette
 
 NOV_2020 = periods.parse_period("2020-11")
 

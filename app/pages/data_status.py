@@ -7,9 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from app import access, state, ui
-from kpis import periods, rollback, status
+from kpis import periods
 from kpis.access import Right
-from kpis.palette import rag_palette
+from kpis.governance import rollback
+from kpis.report import status
+from kpis.report.palette import rag_palette
 from kpis.spreadsheet import safe_file_name
 
 EXTRACT_KEY = "status_extract"

@@ -11,7 +11,9 @@ from datetime import date
 import streamlit as st
 
 from app import state, ui
-from kpis import exports, periods, risks
+from kpis import periods
+from kpis.governance import risks
+from kpis.publish import contents, formats
 
 WORKSTREAM_KEY = "export_workstream"
 PUBLISHED_KEY = "export_as_published"
@@ -32,13 +34,13 @@ TABLES, PACK = ("csv", "xlsx"), ("html", "pdf")
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _data(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool):
-    return exports.export_data(state.engine(url), state.catalogue(), as_at, as_published)
+    return contents.export_data(state.engine(url), state.catalogue(), as_at, as_published)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _file(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool, workstream, fmt: str):
     data = _data(url, version, config, modified, as_at, as_published)
-    return exports.export_bytes(data, state.catalogue(), fmt, workstream)
+    return formats.export_bytes(data, state.catalogue(), fmt, workstream)
 
 
 def render(view: state.View, pages: dict) -> None:
@@ -58,7 +60,7 @@ def render(view: state.View, pages: dict) -> None:
     key = (view.url, view.version, *state.config_key(), view.as_at, as_published)
     try:
         _data(*key)
-    except exports.ExportError as error:
+    except contents.ExportError as error:
         st.warning(ui.plain(error), icon=":material/history:")
         return
     st.caption(
@@ -66,19 +68,19 @@ def render(view: state.View, pages: dict) -> None:
         f"{'as published' if as_published else 'with every revision loaded so far'}. "
         "The figures are the ones on the screens; text that a spreadsheet could run as a formula is neutralised."
     )
-    for heading, formats in (("RAG summary tables", TABLES), ("Board pack", PACK)):
+    for heading, shown in (("RAG summary tables", TABLES), ("Board pack", PACK)):
         st.subheader(heading)
-        if formats == PACK:
+        if shown == PACK:
             st.caption(
                 "The whole report in the board's order: headline tiles, workstream progress, a KPI table with "
                 "its RAG summary and charts per workstream, risks, and the key."
             )
-        for fmt in formats:
+        for fmt in shown:
             st.download_button(
                 f"Download {LABELS[fmt]}",
                 # The pack is made on click; the tables are small and made now.
                 (lambda fmt=fmt: _file(*key, workstream, fmt)) if fmt in PACK else _file(*key, workstream, fmt),
-                file_name=exports.file_name(view.as_at, fmt, workstream),
+                file_name=formats.file_name(view.as_at, fmt, workstream),
                 mime=MIME[fmt],
                 icon=":material/download:",
                 on_click="ignore",

@@ -8,9 +8,9 @@ import streamlit as st
 
 from app import state, ui
 from app.pages import inequalities
-from kpis import charts, formatting, periods, presentation
+from kpis import periods
 from kpis.catalogue import Indicator, code_slug
-from kpis.report import integrated
+from kpis.report import charts, formatting, integrated, presentation
 from kpis.report.icons import icons_html
 
 ID_PARAM = "id"

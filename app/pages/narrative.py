@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import access, state, ui
-from kpis import narrative, periods
+from kpis import periods
 from kpis.access import Right
 from kpis.errors import StaleEditError
+from kpis.governance import narrative
 
 WORKSTREAM_KEY = "narrative_workstream"
 SAVE_KEY = "narrative_save"

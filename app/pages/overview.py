@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state, ui
-from kpis import periods, presentation
+from kpis import periods
 from kpis.catalogue import code_slug
-from kpis.palette import rag_label
+from kpis.report import presentation
 from kpis.report.icons import icons_html
+from kpis.report.palette import rag_label
 
 
 def render(view: state.View, pages: dict) -> None:

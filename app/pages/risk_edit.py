@@ -12,10 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
 from app.pages.risks import RISK_PARAM, owner_label
-from kpis import risks
 from kpis.access import Right
 from kpis.catalogue import Catalogue
 from kpis.errors import StaleEditError
+from kpis.governance import risks
 from kpis.spreadsheet import safe_file_name
 
 CHOICE_KEY = "risk_edit_choice"

@@ -12,9 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state, ui
-from kpis import risks
 from kpis.access import Right
 from kpis.catalogue import Catalogue
+from kpis.governance import risks
 
 # Widget keys, all prefixed risks_.
 STATUS_KEY = "risks_status"

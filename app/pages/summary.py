@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from app import state, ui
-from kpis import formatting, periods, presentation
-from kpis.palette import rag_label
-from kpis.report import integrated
+from kpis import periods
+from kpis.report import formatting, integrated, presentation
 from kpis.report.icons import COMMON, CONCERN, IMPROVEMENT, NEUTRAL, assurance_svg, image_html
+from kpis.report.palette import rag_label
 
 GROUP_COLOURS = {
     "improvement": IMPROVEMENT,

@@ -11,11 +11,12 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
-from kpis import ingest, periods, presentation, status
+from kpis import ingest, periods
 from kpis.access import Right
 from kpis.errors import ExtractError
-from kpis.ingest import template
-from kpis.performance import build_kpi_table
+from kpis.publish import template
+from kpis.report import presentation, status
+from kpis.report.performance import build_kpi_table
 from kpis.spreadsheet import safe_file_name
 
 UPLOADER_KEY = "upload_file"

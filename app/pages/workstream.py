@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from app import state, ui
-from kpis import charts, narrative, periods, presentation
+from kpis import periods
 from kpis.access import Right
-from kpis.report import benchmark_views, benchmarking
+from kpis.governance import narrative
+from kpis.report import benchmark_views, benchmarking, charts, presentation
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {

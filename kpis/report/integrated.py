@@ -18,7 +18,7 @@ import pandas as pd
 
 from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, derived
-from kpis.performance import KPI_COLUMNS, build_kpi_table, target_values
+from kpis.report.performance import KPI_COLUMNS, build_kpi_table, target_values
 from kpis.report.spc import ASSURANCES, VARIATIONS, rebase_problems, spc_points, spc_summary
 
 SPC_COLUMNS = ["spc_mean", "spc_lower", "spc_upper", "variation", "assurance", "spc_trial"]
@@ -85,7 +85,7 @@ def variation_group(variation: pd.Series) -> pd.Series:
 
 def spc_targets(catalogue: Catalogue):
     """The target in force at each (indicator, month), as :func:`spc_points` takes it:
-    :func:`kpis.performance.target_values`, except for sums (:data:`ACCUMULATED`)."""
+    :func:`kpis.report.performance.target_values`, except for sums (:data:`ACCUMULATED`)."""
     summed = derived(catalogue, "spc.summed", lambda c: {i.id for i in c.indicators if i.aggregation in ACCUMULATED})
 
     def targets(indicators: pd.Series, months: pd.Series) -> pd.Series:
@@ -136,7 +136,7 @@ def spc_table(points: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 def report_table(
     observations: pd.DataFrame, catalogue: Catalogue, as_at: int, points: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """The KPI table (:func:`kpis.performance.build_kpi_table`) with the SPC of each
+    """The KPI table (:func:`kpis.report.performance.build_kpi_table`) with the SPC of each
     indicator beside its RAG (:data:`REPORT_COLUMNS`): ``spc_mean, spc_lower, spc_upper``
     (the latest segment's), ``variation``, ``assurance`` and ``spc_trial``. ``points``:
     :func:`spc_charts` of the same observations and month, if already made."""

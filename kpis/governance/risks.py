@@ -447,7 +447,7 @@ def _shown_value(value: object) -> str:
 
 def changes(history: pd.DataFrame) -> list[str]:
     """What each version of a risk changed from the one before it, in the order of
-    ``history`` (from :func:`kpis.risks.history`): ``"rank High → V High; status open →
+    ``history`` (from :func:`kpis.governance.risks.history`): ``"rank High → V High; status open →
     closed"``, ``"description edited"``; the first version reads ``"added"``."""
     by_version = history.set_index("version")
     described = []

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpis import formatting, periods
+from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, Direction, Indicator
-from kpis.palette import rag_label, trend_label
-from kpis.performance import RAG_WORDS
+from kpis.report import formatting
 from kpis.report.icons import assurance_svg, data_uri, variation_svg
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
+from kpis.report.palette import rag_label, trend_label
+from kpis.report.performance import RAG_WORDS
 
 BOARD_COLUMNS = [
     "Period", "Indicator", "Actual", "Last year", "Last year +/-", "Last year %",

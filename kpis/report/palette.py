@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
+CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 # Streamlit's named colour for each rating, as used by st.badge and :color[...] Markdown.
 STREAMLIT_COLOUR = {"Green": "green", "Amber": "orange", "Red": "red", "n/a": "gray"}
 SYMBOL = {"Green": "✔", "Amber": "▲", "Red": "✖", "n/a": "–"}

@@ -12,11 +12,12 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpis import formatting, periods
-from kpis.aggregation import aggregate
+from kpis import periods
 from kpis.catalogue import Catalogue, Frequency, Indicator, Unit
-from kpis.palette import SYMBOL, rag_palette
-from kpis.performance import target_values
+from kpis.report import formatting
+from kpis.report.aggregation import aggregate
+from kpis.report.palette import SYMBOL, rag_palette
+from kpis.report.performance import target_values
 
 ACTUAL_COLOUR = "#1F3A5F"
 LAST_YEAR_COLOUR = "#8C8C8C"

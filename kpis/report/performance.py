@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from kpis import periods
-from kpis.aggregation import STRIDE, Observed, figures_at, indicator_arrays, latest_months, prepare
 from kpis.catalogue import Catalogue, Direction, Frequency, derived
+from kpis.report.aggregation import STRIDE, Observed, figures_at, indicator_arrays, latest_months, prepare
 
 GREEN, AMBER, RED, NA = "Green", "Amber", "Red", "n/a"
 RAG_WORDS = (GREEN, AMBER, RED, NA)

@@ -12,9 +12,10 @@ import csv
 import io
 from enum import StrEnum
 
-from kpis import periods, status
+from kpis import periods
 from kpis.catalogue import Catalogue, Indicator
 from kpis.ingest.read import COLUMNS
+from kpis.report import status
 
 
 class Layout(StrEnum):

@@ -3,9 +3,9 @@ tiles, workstream progress, a KPI table with its RAG summary and charts per work
 high-level risks, the key), as one self-contained HTML file (print stylesheet, A4
 landscape) and as a PDF of that file (WeasyPrint).
 
-Built from the same frames as the screens and the workbook (:mod:`kpis.presentation`),
+Built from the same frames as the screens and the workbook (:mod:`kpis.report.presentation`),
 so the figures are the ones on the dashboard. Every piece of text is escaped by the
-template (Jinja2 autoescape); narrative Markdown goes through :func:`kpis.narrative.to_html`,
+template (Jinja2 autoescape); narrative Markdown goes through :func:`kpis.governance.narrative.to_html`,
 which escapes raw HTML; and text from the catalogue or a user is neutralised against
 spreadsheet formulas, as in the CSV and workbook. The HTML loads nothing from anywhere:
 no script, font or image outside the file (a narrative's images show as their
@@ -22,15 +22,17 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from kpis import exports, formatting, narrative, periods, svgcharts
+from kpis import periods
 from kpis.catalogue import Catalogue, derived
-from kpis.charts import indicator_series, spc_series, spc_target_line
 from kpis.errors import preview
-from kpis.palette import TREND_TEXT, rag_label, rag_palette
-from kpis.performance import RAG_WORDS, rag_summary
-from kpis.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
-from kpis.report import benchmark_views, integrated
+from kpis.governance import narrative
+from kpis.publish import contents, svgcharts
+from kpis.report import benchmark_views, formatting, integrated
+from kpis.report.charts import indicator_series, spc_series, spc_target_line
 from kpis.report.icons import icons_html
+from kpis.report.palette import TREND_TEXT, rag_label, rag_palette
+from kpis.report.performance import RAG_WORDS, rag_summary
+from kpis.report.presentation import BOARD_COLUMNS, board_table, headline_rating, summary_counts, tiles
 from kpis.spreadsheet import neutralise
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -82,7 +84,9 @@ def _limits_text(record, catalogue: Catalogue) -> str:
     return f"mean {shown[0]}, limits {shown[1]} to {shown[2]}"
 
 
-def _integrated_summary(data, catalogue: Catalogue, table: pd.DataFrame, points: pd.DataFrame) -> dict:
+def _integrated_summary(
+    data: contents.ExportData, catalogue: Catalogue, table: pd.DataFrame, points: pd.DataFrame
+) -> dict:
     """The integrated performance summary: the matrix of the pack's indicators by
     variation × assurance (each name a link to its row), and the exceptions with their
     latest value, RAG, owner and SPC chart."""
@@ -159,7 +163,7 @@ def _workstream_section(
     }
 
 
-def _inequalities(data, catalogue: Catalogue, workstream: str) -> dict | None:
+def _inequalities(data: contents.ExportData, catalogue: Catalogue, workstream: str) -> dict | None:
     """A workstream's inequalities part: the tartan rug of its indicators' areas and the
     home area's SII of each ordered breakdown as a sentence; None without breakdown data."""
     comparisons = getattr(data, "comparisons", pd.DataFrame())
@@ -221,8 +225,8 @@ def _css() -> Markup:
     return Markup((TEMPLATES / "board_pack.css").read_text(encoding="utf-8") + "\n" + "\n".join(rules))
 
 
-def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
-    """The board pack for ``data`` (:class:`kpis.exports.ExportData`), all workstreams or
+def pack_html(data: contents.ExportData, catalogue: Catalogue, workstream: str | None = None) -> str:
+    """The board pack for ``data`` (:class:`kpis.publish.contents.ExportData`), all workstreams or
     just ``workstream``, as one HTML document. Its narrative and risks parts are left out
     when ``data`` has none."""
     chosen = [w for w in catalogue.workstreams if workstream is None or w.id == workstream]
@@ -237,7 +241,7 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
         if data.narrative.get(w.id, "").strip()
     ]
     title = catalogue.title if workstream is None else f"{catalogue.title}: {chosen[0].name}"
-    points = exports.spc_points(data, catalogue)
+    points = contents.spc_points(data, catalogue)
     reasons = integrated.spc_table(points, catalogue).set_index("indicator")["spc_reason"]
     spc_rows = data.table.set_index("indicator", drop=False).assign(spc_reason=reasons)
     own_table = data.table[data.table["workstream"].isin(ids)].reset_index(drop=True)
@@ -248,7 +252,7 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
         .render(
             title=title,
             css=_css(),
-            header=exports.header_lines(data, title),  # the workbook's header, word for word
+            header=contents.header_lines(data, title),  # the workbook's header, word for word
             as_at=periods.month_name(data.as_at),
             as_at_label=periods.label(data.as_at),
             tiles=[
@@ -275,12 +279,12 @@ def pack_html(data, catalogue: Catalogue, workstream: str | None = None) -> str:
             risks=_risks(data.risks, catalogue, ids, everything=workstream is None),
             reviewed_on=f"{data.reviewed_on.day} {data.reviewed_on:%b %Y}" if data.reviewed_on else "",
             owners=catalogue.owners,
-            key=exports.key_sections(catalogue),
+            key=contents.key_sections(catalogue),
         )
     )
 
 
-def pack_pdf(data, catalogue: Catalogue, workstream: str | None = None) -> bytes:
+def pack_pdf(data: contents.ExportData, catalogue: Catalogue, workstream: str | None = None) -> bytes:
     """The board pack as a PDF: the HTML pack laid out on A4 landscape pages."""
     return html_to_pdf(pack_html(data, catalogue, workstream))
 

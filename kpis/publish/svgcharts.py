@@ -1,5 +1,5 @@
 """Static charts for the board pack: one small SVG line chart per indicator, drawn from
-the same series and rating as the dashboard's Plotly charts (:mod:`kpis.charts`), so a
+the same series and rating as the dashboard's Plotly charts (:mod:`kpis.report.charts`), so a
 printed or PDF pack needs no script to show them.
 
 Lines differ by dash as well as colour (actual solid, last year dashed, target dotted
@@ -14,10 +14,11 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from kpis import formatting, periods
+from kpis import periods
 from kpis.catalogue import Frequency, Indicator
-from kpis.charts import ACTUAL_COLOUR, LAST_YEAR_COLOUR, TARGET_COLOUR, window
-from kpis.palette import SYMBOL, rag_palette
+from kpis.report import formatting
+from kpis.report.charts import ACTUAL_COLOUR, LAST_YEAR_COLOUR, TARGET_COLOUR, window
+from kpis.report.palette import SYMBOL, rag_palette
 
 WIDTH, HEIGHT = 300, 120
 LEFT, RIGHT, TOP, BOTTOM = 46, 10, 8, 18  # room for the axis labels
@@ -116,7 +117,7 @@ def indicator_svg(
     series: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], as_at: int, months: int = 24
 ) -> str:
     """One indicator's last ``months`` months up to ``as_at`` (from
-    :func:`kpis.charts.indicator_series`) as an SVG element: actual, last year, target and
+    :func:`kpis.report.charts.indicator_series`) as an SVG element: actual, last year, target and
     the latest point marked by ``rating`` (its RAG word and what it is against)."""
     shown = window(series, as_at, months)
     first, last = as_at - months + 1, as_at
@@ -184,8 +185,8 @@ def _spc_runs(months, values, cuts) -> list[list[tuple[int, float]]]:
 
 
 def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicator) -> str:
-    """One indicator's SPC chart (:func:`kpis.charts.spc_series`,
-    :func:`kpis.charts.spc_target_line`) as an SVG element, drawn as the dashboard draws
+    """One indicator's SPC chart (:func:`kpis.report.charts.spc_series`,
+    :func:`kpis.report.charts.spc_target_line`) as an SVG element, drawn as the dashboard draws
     it: points in MDC's colours by type, each segment's mean (solid) and process limits
     (dashed), the line broken at a gap, the target in force (dotted steps) and the
     trajectory ahead (dashed), and the trial-limits note."""
