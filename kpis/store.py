@@ -463,8 +463,9 @@ def current_breakdowns(
 
 
 def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]) -> pd.DataFrame:
-    """The same frame as ``current_observations(conn, indicators, periods_in=periods_in)``,
-    but with withdrawn values too (``value`` NaN: the next value gets the next revision),
+    """The same frame as ``current_observations(conn, indicators, periods_in=periods_in)``
+    and the cells' given limits and population (:data:`BREAKDOWN_VALUE_COLUMNS`, which a
+    plan compares), but with withdrawn values too (``value`` NaN: the next value gets the next revision),
     read the way an ingest plan needs it (the cells of an extract: a few periods of many
     indicators): every revision of those cells in the order of the unique (indicator,
     period, revision) index (each indicator's periods as one range when they are
@@ -474,7 +475,17 @@ def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]
     months = sorted(set(periods_in))
     as_range = _consecutive(months)
     result = conn.execute(
-        select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id)
+        select(
+            o.indicator,
+            o.period,
+            o.value,
+            o.numerator,
+            o.denominator,
+            o.note,
+            o.revision,
+            o.extract_id,
+            *(o[c] for c in BREAKDOWN_VALUE_COLUMNS),  # given limits: a reload that drops them revises the cell
+        )
         .where(
             o.indicator.in_(indicators),
             o.period.between(months[0], months[-1]) if as_range else o.period.in_(months),
@@ -503,6 +514,7 @@ def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]
             **{key: np.array(column[key], dtype=float)[last] for key in ("value", "numerator", "denominator")},
             "note": np.array(column["note"], dtype=object)[last].tolist(),
             **{key: np.array(column[key], dtype=np.int64)[last] for key in ("revision", "extract_id")},
+            **{key: np.array(column[key], dtype=float)[last] for key in BREAKDOWN_VALUE_COLUMNS},
         }
     )
 

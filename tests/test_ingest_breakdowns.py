@@ -196,3 +196,47 @@ def test_the_same_key_twice_is_a_repeat_but_two_groups_are_not(catalogue):
             catalogue,
         )
     assert caught.value.problems[["code", "row"]].values.tolist() == [["key.repeated", 3]]
+
+
+def _given(catalogue):
+    return catalogue.model_copy(
+        update={
+            "indicators": tuple(
+                i.model_copy(update={"ci_method": "given"}) if i.id == "larc_uptake" else i
+                for i in catalogue.indicators
+            )
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("reload_header", "reload_line"),
+    [
+        ("indicator,period,value", "larc_uptake,2020-10,30"),  # the interval columns dropped
+        (INTERVAL_HEADER, "larc_uptake,2020-10,30,,,,"),  # present but empty
+        (INTERVAL_HEADER, "larc_uptake,2020-10,30,26,35,,"),  # another interval
+    ],
+)
+def test_a_stored_interval_dropped_or_changed_on_reload_is_a_revision(engine, catalogue, reload_header, reload_line):
+    given = _given(catalogue)
+    first = csv("larc_uptake,2020-10,30,25,35,,", header=INTERVAL_HEADER)
+    ingest.ingest(engine, first, "ci.csv", given, loaded_by="ann")
+    plan = ingest.preview(engine, csv(reload_line, header=reload_header), "again.csv", given)
+    assert plan["status"].tolist() == ["revised"]
+    result = ingest.ingest(engine, csv(reload_line, header=reload_header), "again.csv", given, loaded_by="ann")
+    assert (result.new, result.revised, result.unchanged) == (0, 1, 0)
+    stored = store.current_breakdowns(engine)
+    assert stored["revision"].tolist() == [2]
+    limits = reload_line.split(",")[3:5] if reload_header == INTERVAL_HEADER else []
+    expected = [float(x) for x in limits if x]
+    assert stored[["lower_ci", "upper_ci"]].dropna(axis=1).values.ravel().tolist() == expected
+
+
+def test_the_same_interval_reloaded_is_unchanged(engine, catalogue):
+    given = _given(catalogue)
+    first = csv("larc_uptake,2020-10,30,25,35,,", header=INTERVAL_HEADER)
+    ingest.ingest(engine, first, "ci.csv", given, loaded_by="ann")
+    assert ingest.ingest(engine, first, "again.csv", given, loaded_by="ann").extract_id is None
+    plain = csv("nel_admissions,2020-10,7039", header="indicator,period,value")
+    ingest.ingest(engine, plain, "plain.csv", given, loaded_by="ann")
+    assert ingest.preview(engine, plain, "plain.csv", given)["status"].tolist() == ["unchanged"]

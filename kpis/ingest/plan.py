@@ -60,9 +60,11 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     where the stored one was withdrawn (a rollback) is new, with the next revision."""
     if has_breakdowns(rows):
         return _plan_keyed(rows, current)
-    previous = current[["indicator", "period", "value", "numerator", "denominator", "note", "revision"]].rename(
-        columns={c: f"previous_{c}" for c in ("value", "numerator", "denominator", "note", "revision")}
-    )
+    # the stored given limits too, where ``current`` has them: a cell reloaded without
+    # (or with other) limits is revised, not unchanged
+    given = [c for c in BREAKDOWN_VALUES if c in current and c in rows]
+    compared = ["value", "numerator", "denominator", "note", *given, "revision"]
+    previous = current[["indicator", "period", *compared]].rename(columns={c: f"previous_{c}" for c in compared})
     at = _in_force_at(rows, current)
     if at is None:
         plan = rows.merge(previous, on=["indicator", "period"], how="left", validate="one_to_one")
@@ -78,6 +80,8 @@ def plan_extract(rows: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
         & _same(plan["denominator"], plan["previous_denominator"])
         & _same(plan["note"].astype(object), plan["previous_note"].astype(object))
     )
+    for column in given:
+        unchanged &= _same(plan[column], plan[f"previous_{column}"])
     plan["status"] = np.select([~exists, unchanged], [NEW, UNCHANGED], REVISED)
     plan["revision"] = plan["previous_revision"].fillna(0).astype(int) + (plan["status"] != UNCHANGED)
     return plan
