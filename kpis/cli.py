@@ -24,7 +24,7 @@ from kpis.governance import rollback
 from kpis.publish import contents, formats, template
 from kpis.publish.template import Format as TemplateFormat
 from kpis.publish.template import Layout
-from kpis.report import integrated, status
+from kpis.report import formatting, integrated, status
 from kpis.report.performance import rag_summary
 
 FORMATS = ("csv", "json", "markdown")
@@ -337,6 +337,14 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _before_after(line) -> str:
+    """``7,100 → 7,039``, ``7,200 → withdrawn``, ``5 kept (revised since by extract 3)``."""
+    if line.action == rollback.KEEP:
+        return f"{formatting.exact(line.now)} kept (revised since by extract {line.revised_by})"
+    after = "withdrawn" if line.action == rollback.WITHDRAW else formatting.exact(line.after)
+    return f"{formatting.exact(line.now)} → {after}"
+
+
 def _rollback(args: argparse.Namespace) -> int:
     engine = store.connect(args.database)
     try:
@@ -347,6 +355,11 @@ def _rollback(args: argparse.Namespace) -> int:
                 f"Extract {args.extract}: would restore {counts.get(rollback.RESTORE, 0)}, withdraw "
                 f"{counts.get(rollback.WITHDRAW, 0)} and keep {counts.get(rollback.KEEP, 0)} values; nothing written"
             )
+            undone = rollback.undone_by(engine, args.extract)
+            if undone is not None:
+                print(f"It was already rolled back by extract {undone}.")
+            for line in rollback.changes(plan).itertuples(index=False):
+                print(f"  {line.indicator} {line.period}: {_before_after(line)}")
             return 0
         print(rollback.rollback(engine, args.extract, args.user or getpass.getuser()).message)
     except rollback.RollbackError as error:

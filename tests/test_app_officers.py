@@ -188,6 +188,11 @@ def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue,
     assert "would restore **1** values to their earlier revision, withdraw **1** values" in " ".join(
         m.value for m in at.markdown
     )
+    changes = dataframe_with(at, "After the rollback")
+    assert changes[["Indicator", "Period", "Now", "After the rollback", "What happens"]].values.tolist() == [
+        ["Total non-elective admissions", "Nov 2020", "9,100", "withdrawn", "withdrawn (new in this extract)"],
+        ["Total non-elective admissions", "Oct 2020", "9,000", "1,748", "restored to its earlier value"],
+    ]
     assert_store_unchanged(engine, before)
     at.button(key=data_status.ROLLBACK_CONFIRM_KEY).click().run()
     assert not at.exception
@@ -195,6 +200,12 @@ def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue,
     current = store.current_observations(engine).set_index(["indicator", "period"])["value"]
     assert current[("nel_admissions", periods.parse_period("2020-10"))] == 1748
     assert ("nel_admissions", NOV) not in current.index
+    # The extracts table marks both; a second rollback of extract 4 says which extract undid it.
+    extracts = dataframe_with(at, "sha256").set_index("id")
+    assert extracts.loc[4, "reverts"] == "rolled back by extract 5"
+    assert extracts.loc[5, "reverts"] == "rolls back extract 4"
+    at.selectbox(key=data_status.ROLLBACK_KEY).set_value(4).run()
+    assert "Nothing to roll back: it was already rolled back by extract 5." in texts(at, "info")
 
 
 @pytest.mark.parametrize("path", ["upload", "data-status"])

@@ -76,6 +76,8 @@ GOOD_ROWS = 4 + 16
 
 # A correction: MOFD in October 2020 was on target after all.
 REVISION = "indicator,period,value\nmofd_bed_occupancy,2020-10,3.5\nmofd_bed_occupancy,2020-09,4\n"
+# What `rollback 2 --dry-run` lists after REVISION: each value withdrawn or restored.
+DRY_RUN_LINES = ["  mofd_bed_occupancy 2020-09: 4 → withdrawn", "  mofd_bed_occupancy 2020-10: 3.5 → 16"]
 
 BAD = "\n".join(
     [
@@ -598,7 +600,8 @@ def test_rollback_dry_run_then_for_real(cli, db, files):
     load_good(cli, db, files)
     ok(cli("ingest", files["revision.csv"], "--database", db))
     dry = ok(cli("rollback", "2", "--dry-run", "--database", db))
-    assert dry.stdout == "Extract 2: would restore 1, withdraw 1 and keep 0 values; nothing written\n"
+    assert dry.stdout.splitlines()[0] == "Extract 2: would restore 1, withdraw 1 and keep 0 values; nothing written"
+    assert dry.stdout.splitlines()[1:] == DRY_RUN_LINES
     engine = store.connect(db)
     try:
         assert store.data_version(engine) == 2
