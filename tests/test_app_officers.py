@@ -95,6 +95,7 @@ def test_a_good_file_is_previewed_then_written_only_on_confirmation(app_env, cat
         ["new", "M8 2020/21", "", "9,100"],
     ]
     assert "revised" in texts(at, "warning")[0]
+    assert not at.get("checkbox")  # nothing unusual: 9,000 is under 5 times the usual level
 
     at.button(key=upload.CONFIRM_KEY).click().run()
     assert not at.exception
@@ -147,6 +148,31 @@ def test_the_upload_page_states_its_size_limit_before_a_file_is_chosen(app_env, 
     open_page(at, "upload")
     assert "At most **12 MB** here" in " ".join(c.value for c in at.caption)
     assert "python -m kpis ingest FILE" in " ".join(c.value for c in at.caption)
+
+
+def test_a_value_far_from_its_history_needs_a_tick_before_loading(app_env):
+    at = start()
+    engine = store.connect(app_env)
+    upload_file(at, "November.csv", b"indicator,period,value\nnel_admissions,2020-11,105000\n")
+    unusual = dataframe_with(at, "Why")
+    # Nov 2019 to Oct 2020 of the sample: the median of the 12 months before November is
+    # (1,611 + 1,748) / 2 = 1,679.5, and 105,000 / 1,679.5 = 62.5.
+    assert unusual.values.tolist() == [
+        [
+            "Total non-elective admissions",
+            "Nov 2020",
+            "105,000 is 62.5 times the median of its last 12 months (1,679.5)",
+        ]
+    ]
+    assert any("far from its indicator's usual level" in w for w in texts(at, "warning"))
+    assert at.button(key=upload.CONFIRM_KEY).disabled
+    before = store_snapshot(engine)
+    at.checkbox(key=upload.UNUSUAL_KEY).check().run()
+    assert not at.button(key=upload.CONFIRM_KEY).disabled
+    assert_store_unchanged(engine, before)  # ticking writes nothing
+    at.button(key=upload.CONFIRM_KEY).click().run()
+    assert not at.exception
+    assert store.data_version(engine) == 4
 
 
 def test_the_template_is_offered_for_the_month_after_the_latest_data(app_env):
