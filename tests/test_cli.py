@@ -725,7 +725,6 @@ def test_export_an_unknown_workstream_lists_the_valid_ids(cli, db, tmp_path):
     ("args", "message"),
     [
         (["--as-at", "2020-11", "--format", "docx"], "argument --format: invalid choice: 'docx'"),
-        (["--format", "csv"], "the following arguments are required: --as-at"),
         (["--as-at", "2020-11"], "the following arguments are required: --format"),
     ],
 )
@@ -734,6 +733,17 @@ def test_export_usage_errors(cli, db, tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert not list(tmp_path.glob("icu-kpis-*"))
+
+
+def test_export_defaults_to_the_report_month(cli, db, files, tmp_path):
+    empty = cli("export", "--format", "csv", "--output", tmp_path, "--database", db)
+    assert (empty.returncode, empty.stderr) == (
+        1,
+        "Nothing to export: no extract is loaded yet (or give --as-at YYYY-MM).\n",
+    )
+    load_good(cli, db, files)
+    result = ok(cli("export", "--format", "csv", "--output", tmp_path, "--database", db))
+    assert result.stdout.startswith(f"{tmp_path / 'icu-kpis-2020-11.csv'}: ")
 
 
 def test_export_as_published_is_the_first_export_after_a_revision(cli, db, files, tmp_path):
