@@ -62,6 +62,8 @@ def tile(row: pd.Series, key: str, spc_html: str = "") -> st.delta_generator.Del
     with box:
         st.html(f"<div class='tile-name'>{html.escape(row['name'])}</div>")
         st.html(f"<div class='tile-value'>{html.escape(row['value'])}</div>")
+        if row.get("why"):
+            st.caption(plain(f"Why: {row['why']}"))
         st.html(f"<div class='tile-comparator'>{html.escape(row['comparator'])}</div>")
         rag_badge(row["rag"], f" · against {row['rag_basis']}")
         st.caption(f"{TREND_TEXT[row['trend']]} · {row['period_label']}")

@@ -131,10 +131,10 @@ def test_the_published_reference_rows_come_through(html):
         "1,692",
         "-441",
         "-26%",
-        "-",
-        "-",
-        "-",
-        "– n/a",
+        "no target set",  # the edition's bare "-", with its reason (issue 19)
+        "",
+        "",
+        "– n/a: no target set",
         "↑ better",
         "Improvement (low) n/a mean 347.3, limits 285.8 to 408.8",
     ]
@@ -268,16 +268,21 @@ def pdf_text(path) -> str:
 
 def test_the_pdf_text_holds_every_workstream_row(pdf, data, catalogue):
     """Each row as pdftotext lays it out: the period, the start of the indicator's name
-    and the row's figures, rating and trend on one line; the name's rest on the next."""
+    and the row's figures, rating and trend on one line; the name's rest on the next. A
+    cell that says why a figure is missing may wrap in its column: its first word is on
+    the row's line; a blank cell is left out."""
     lines = pdf_text(pdf).splitlines()
     for ws in catalogue.workstreams:
         for period, name, *cells in board_rows(data, catalogue, ws.id):
-            figures = r"\s+".join(re.escape(c) for c in cells)
+            figures = r"\s+".join(re.escape(c.split()[0]) + (r"(?:\s+\S+)*?" if " " in c else "") for c in cells if c)
             pattern = re.compile(rf"^\s*{re.escape(period)}\s+(.+?)\s+{figures}(\s|$)")  # then the SPC
             found = [(k, m) for k, line in enumerate(lines) if (m := pattern.match(line))]
             squeezed = "".join(name.split())  # a long name wraps, maybe after a hyphen
             assert any(
-                "".join("".join([m.group(1), *lines[k + 1 : k + 3]]).split()).startswith(squeezed) for k, m in found
+                "".join("".join([m.group(1), *(line[:58] for line in lines[k + 1 : k + 12])]).split()).startswith(
+                    squeezed
+                )
+                for k, m in found
             ), (ws.id, name, cells)
 
 
@@ -309,7 +314,7 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
     body = [row[:-1] for row in page.rows["ws-finance"][5:]]  # the last cell: the SPC
     assert body == board_rows(data, catalogue, "finance")
     budget = next(row for row in body if row[1] == "Budget variance")
-    assert budget[2:9] == ["-£56k", "£150k", "-£206k", "-137%", "£0", "-£56k", "-"]
+    assert budget[2:9] == ["-£56k", "£150k", "-£206k", "-137%", "£0", "-£56k", "n/a (0 target)"]
     assert next(row for row in body if row[1] == "Health checks net change")[2] == "-1,234"
     assert page.tiles == [
         [

@@ -19,10 +19,11 @@ import pandas as pd
 from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, derived
 from kpis.report.performance import KPI_COLUMNS, build_kpi_table, target_values
+from kpis.report.reasons import REASON_COLUMNS, reasons
 from kpis.report.spc import ASSURANCES, VARIATIONS, rebase_problems, spc_points, spc_summary
 
 SPC_COLUMNS = ["spc_mean", "spc_lower", "spc_upper", "variation", "assurance", "spc_trial"]
-REPORT_COLUMNS = [*KPI_COLUMNS, *SPC_COLUMNS]
+REPORT_COLUMNS = [*KPI_COLUMNS, *SPC_COLUMNS, *REASON_COLUMNS]
 # `python -m kpis spc`: one row per indicator and period.
 CHART_COLUMNS = [
     "indicator",
@@ -138,11 +139,14 @@ def report_table(
 ) -> pd.DataFrame:
     """The KPI table (:func:`kpis.report.performance.build_kpi_table`) with the SPC of each
     indicator beside its RAG (:data:`REPORT_COLUMNS`): ``spc_mean, spc_lower, spc_upper``
-    (the latest segment's), ``variation``, ``assurance`` and ``spc_trial``. ``points``:
+    (the latest segment's), ``variation``, ``assurance`` and ``spc_trial``, then why a
+    figure is missing (:data:`kpis.report.reasons.REASON_COLUMNS`, ``""`` where it is
+    there). ``points``:
     :func:`spc_charts` of the same observations and month, if already made."""
     table = build_kpi_table(observations, catalogue, as_at)
     points = spc_charts(observations, catalogue, as_at) if points is None else points
     spc = spc_table(points, catalogue)
+    table = table.join(reasons(table, observations, catalogue, as_at))
     return table.assign(**{column: spc[column].to_numpy() for column in SPC_COLUMNS})[REPORT_COLUMNS].assign(
         variation=lambda t: pd.Categorical(t["variation"], categories=list(VARIATIONS)),
         assurance=lambda t: pd.Categorical(t["assurance"], categories=list(ASSURANCES)),

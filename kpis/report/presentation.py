@@ -15,6 +15,7 @@ from kpis.report.icons import assurance_svg, data_uri, variation_svg
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 from kpis.report.palette import rag_label, trend_label
 from kpis.report.performance import RAG_WORDS
+from kpis.report.reasons import REASON_COLUMNS, rag_reason
 
 BOARD_COLUMNS = [
     "Period", "Indicator", "Actual", "Last year", "Last year +/-", "Last year %",
@@ -34,24 +35,63 @@ def _format(values: pd.Series, decimals: pd.Series, units: pd.Series) -> list[st
     return [formatting.figure(v, u, int(d)) for v, d, u in zip(values, decimals, units, strict=True)]
 
 
+def _or_why(texts: list[str], values: pd.Series, why: pd.Series) -> list[str]:
+    """Each formatted figure, or the reason it is missing."""
+    return [w if pd.isna(v) and w else s for s, v, w in zip(texts, values, why, strict=True)]
+
+
+def _variance_texts(table: pd.DataFrame, column: str, comparator: str, decimals, units) -> tuple[list, list]:
+    """A ``+/-`` and ``%`` pair: blank where a figure is missing (its own cell says why),
+    ``n/a (0 target)`` for the % of a zero comparator."""
+    present = table["actual"].notna() & table[comparator].notna()
+    zero = present & (table[comparator] == 0)
+    word = "target" if comparator == "target" else "last year"
+    difference = [s if p else "" for s, p in zip(_format(table[column], decimals, units), present, strict=True)]
+    pct = [
+        f"n/a (0 {word})" if z else (formatting.percent(v) if p else "")
+        for v, p, z in zip(table[f"{column}_pct"], present, zero, strict=True)
+    ]
+    return difference, pct
+
+
+def _why(table: pd.DataFrame, column: str) -> pd.Series:
+    return table[column] if column in table else pd.Series("", index=table.index)
+
+
 def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The KPI table as the board reads it: one row per indicator, display text, plus the
-    ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring."""
+    ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring. A
+    figure that cannot be made shows why (:mod:`kpis.report.reasons`), never a bare dash;
+    so does an n/a rating."""
     decimals, units = _decimals(catalogue, table["indicator"]), _units(catalogue, table["indicator"])
     period = [label.split()[0] if isinstance(label, str) else "no data" for label in table["period_label"]]
+    last_year_diff, last_year_pct = _variance_texts(table, "variance_last_year", "last_year", decimals, units)
+    target_diff, target_pct = _variance_texts(table, "variance_target", "target", decimals, units)
+    actual_why, target_why, last_year_why = (_why(table, c) for c in REASON_COLUMNS)
+    reasons = table.assign(actual_why=actual_why, target_why=target_why, last_year_why=last_year_why)
     return pd.DataFrame(
         {
             "Period": period,
             "Indicator": table["name"],
-            "Actual": _format(table["actual"], decimals, units),
-            "Last year": _format(table["last_year"], decimals, units),
-            "Last year +/-": _format(table["variance_last_year"], decimals, units),
-            "Last year %": [formatting.percent(v) for v in table["variance_last_year_pct"]],
-            "Target": _format(table["target"], decimals, units),
-            "Target +/-": _format(table["variance_target"], decimals, units),
-            "Target %": [formatting.percent(v) for v in table["variance_target_pct"]],
-            "RAG": [rag_label(r) for r in table["rag_target"]],
-            "Trend": [trend_label(t) for t in table["trend"]],
+            "Actual": _or_why(_format(table["actual"], decimals, units), table["actual"], actual_why),
+            "Last year": _or_why(_format(table["last_year"], decimals, units), table["last_year"], last_year_why),
+            "Last year +/-": last_year_diff,
+            "Last year %": last_year_pct,
+            "Target": _or_why(_format(table["target"], decimals, units), table["target"], target_why),
+            "Target +/-": target_diff,
+            "Target %": target_pct,
+            "RAG": [
+                f"{rag_label(r)}: {rag_reason(row, 'target')}"
+                if r == "n/a" and rag_reason(row, "target")
+                else rag_label(r)
+                for r, (_, row) in zip(table["rag_target"], reasons.iterrows(), strict=True)
+            ],
+            "Trend": [
+                f"{trend_label(t)}: {rag_reason(row, 'last year')}"
+                if t == "n/a" and rag_reason(row, "last year")
+                else trend_label(t)
+                for t, (_, row) in zip(table["trend"], reasons.iterrows(), strict=True)
+            ],
             "indicator": table["indicator"],
             "rag_target": table["rag_target"],
             "rag_last_year": table["rag_last_year"],
@@ -87,7 +127,7 @@ def comparator_text(indicator: Indicator, target: float, last_year: float) -> st
         sign = "≥" if indicator.direction is Direction.HIGHER else "≤"
         return f"Target {sign} {formatting.with_unit(target, unit, d)}"
     if pd.isna(last_year):
-        return "No target or last year"
+        return "No target, and no figure for last year"
     rolling = indicator.aggregation in (Aggregation.ROLLING_12M_SUM, Aggregation.ROLLING_12M_RATIO)
     return f"{'Prev 12 mths' if rolling else 'Prev Yr'} = {formatting.with_unit(last_year, unit, d)}"
 
@@ -116,7 +156,10 @@ def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                 "indicator": ind.id,
                 "workstream": ind.workstream,
                 "name": ind.display_name,
-                "value": formatting.with_unit(row["actual"], ind.unit.value, ind.decimals),
+                "value": "n/a"
+                if pd.isna(row["actual"])
+                else formatting.with_unit(row["actual"], ind.unit.value, ind.decimals),
+                "why": str(row.get("actual_why", "")) if pd.isna(row["actual"]) else "",
                 "comparator": comparator_text(ind, row["target"], row["last_year"]),
                 "rag": rating,
                 "rag_basis": basis,
@@ -132,6 +175,7 @@ def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "workstream",
             "name",
             "value",
+            "why",
             "comparator",
             "rag",
             "rag_basis",
