@@ -327,9 +327,11 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 WORKBOOK_NUMBERS = (
     "Numbers",
-    "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
-    "percentage is stored as 52 for 52%, and its +/- is in percentage points; money is stored in "
-    "pounds and shown as £1,234k from £1,000 either way, in whole pounds below.",
+    "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them. A "
+    "percentage is stored as a fraction, 0.52 for 52%, so Excel computes with it; its +/- is the "
+    "difference of the two fractions (0.13, shown 13%, is 13 percentage points), and each % column is a "
+    "fraction of the comparator. Money is stored in pounds and shown as £1,234k from £1,000 either way, "
+    "in whole pounds below. The Trend column is in words; the RAG columns keep their word.",
 )
 
 
