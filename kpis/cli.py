@@ -82,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
     export.add_argument("--as-at", type=_month, required=True, metavar="YYYY-MM", help="the report month")
-    export.add_argument("--format", choices=formats.FORMATS, required=True)
+    export.add_argument(
+        "--format",
+        choices=formats.FORMATS,
+        required=True,
+        help="csv or xlsx (the tables); html, pdf or pptx (the board pack)",
+    )
     export.add_argument("--workstream", default=None, metavar="ID", help="only this workstream (default: all)")
     export.add_argument(
         "--as-published",

@@ -45,7 +45,10 @@ def movers(table: pd.DataFrame, previous: pd.DataFrame, catalogue: Catalogue, co
     if not has_previous(previous):
         return pd.DataFrame(columns=columns)
     merged = table.merge(
-        previous[["indicator", "period", "period_label", "actual"]], on="indicator", suffixes=("", "_before"), how="inner"
+        previous[["indicator", "period", "period_label", "actual"]],
+        on="indicator",
+        suffixes=("", "_before"),
+        how="inner",
     )
     merged = merged[
         merged["actual"].notna() & merged["actual_before"].notna() & (merged["period"] != merged["period_before"])
@@ -68,8 +71,10 @@ def movers(table: pd.DataFrame, previous: pd.DataFrame, catalogue: Catalogue, co
             reading = "better" if up == (ind.direction is Direction.HIGHER) else "worse"
         before_label, now_label = record["period_label_before"], record["period_label"]
         points = " points" if unit == "percent" else ""  # a change of a percentage is in points
-        change_text = formatting.with_unit(record["change_value"], unit, d) if not points else (
-            formatting.number(record["change_value"], d) + points
+        change_text = (
+            formatting.with_unit(record["change_value"], unit, d)
+            if not points
+            else (formatting.number(record["change_value"], d) + points)
         )
         rows.append(
             {
@@ -119,6 +124,8 @@ def moved_rows(moves: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
     rows = []
     for record in moves.to_dict("records"):
         a, b = order.get(str(record["from"])), order.get(str(record["to"]))
-        direction = "up" if a is not None and b is not None and b > a else ("down" if a is not None and b is not None else "")
+        direction = (
+            "up" if a is not None and b is not None and b > a else ("down" if a is not None and b is not None else "")
+        )
         rows.append({**record, "workstream_name": names.get(record["workstream"], ""), "step": direction})
     return rows

@@ -84,9 +84,7 @@ def what_bars_show(indicator: Indicator) -> str:
     return "each quarter's figure" if indicator.frequency is Frequency.QUARTERLY else "each month's figure"
 
 
-def chart_text(
-    shown: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], first: int, last: int
-) -> str:
+def chart_text(shown: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], first: int, last: int) -> str:
     """The chart's text alternative: what it shows and the latest value with its rating."""
     unit, d = indicator.unit.value, indicator.decimals
     text = (
