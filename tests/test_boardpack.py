@@ -455,7 +455,7 @@ def test_the_pdf_writer_refuses_every_url_but_the_packs_own_embedded_resources(l
 
 # Board-ready: the cover, what changed, readable charts, risks judged at the report's month ------
 
-SAMPLE_PDF_PAGES = 17  # the sample pack for Nov 2020: see docs/board-pack.md for what is on each page
+SAMPLE_PDF_PAGES = 16  # the sample pack for Nov 2020: docs/board-pack.md says what is on each page
 
 
 def test_the_cover_gives_the_month_and_a_summary_sentence(html):

@@ -83,7 +83,9 @@ def movers(table: pd.DataFrame, previous: pd.DataFrame, catalogue: Catalogue, co
                 "workstream": ind.workstream,
                 "before": f"{formatting.with_unit(record['actual_before'], unit, d)} ({before_label})",
                 "now": f"{formatting.with_unit(record['actual'], unit, d)} ({now_label})",
-                "change": ("+" if up else "") + change_text + f" ({record['relative']:+.0%})",
+                "change": ("+" if up else "")
+                + change_text
+                + f" ({record['relative']:+.{0 if abs(record['relative']) >= 0.1 else 1}%})",
                 "relative": float(record["relative"]),
                 "reading": reading,
             }

@@ -157,10 +157,10 @@ def indicator_svg(
     if latest is not None:
         value = float(actual["actual"].iloc[-1])
         label = f"{SYMBOL[rag]} {formatting.with_unit(value, indicator.unit.value, indicator.decimals)}"
-        y = min(plot.y(value), zero) - 3
+        # above the plot, right-aligned to the latest bar (the last slot): never over a bar
         parts.append(
-            f"<text x='{min(plot.x(latest), WIDTH - RIGHT)}' y='{max(y, 9)}' text-anchor='end' font-weight='bold' "
-            f"fill='#1a1a1a' {FAMILY} font-size='10'>{escape(label)}</text>"
+            f"<text x='{max(min(plot.x(latest) + slot / 2, WIDTH - RIGHT), LEFT + 70)}' y='{TOP - 3}' text-anchor='end' "
+            f"font-weight='bold' fill='#1a1a1a' {FAMILY} font-size='10'>{escape(label)}</text>"
         )
     return "".join(parts) + "</svg>"
 
@@ -218,14 +218,14 @@ def _target_steps(plot: _Plot, shown: pd.DataFrame, slot: float) -> list[str]:
 
 
 LEGEND = (
-    f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 420 14' role='img' aria-label='Key to the charts'>"
+    f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 470 14' role='img' aria-label='Key to the charts'>"
     f"<title>Key to the charts</title>"
     f"<rect x='0' y='2' width='10' height='10' fill='{BAR_COLOUR}'/>"
     f"<text x='14' y='10' fill='#333' {FONT}>The reported figure</text>"
     f"<line x1='112' x2='130' y1='7' y2='7' stroke='{TARGET_COLOUR}' stroke-width='1.4' stroke-dasharray='2 1.5'/>"
     f"<text x='134' y='10' fill='#333' {FONT}>Target</text>"
     f"<rect x='176' y='2' width='10' height='10' fill='#888' stroke='#333' stroke-width='0.6'/>"
-    f"<text x='190' y='10' fill='#333' {FONT}>Latest, in its rating's colour, value and symbol written</text>"
+    f"<text x='190' y='10' fill='#333' {FONT}>The latest: its rating's colour, its value and symbol above</text>"
     "</svg>"
 )
 
