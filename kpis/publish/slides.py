@@ -25,6 +25,7 @@ from pptx.util import Emu, Inches, Pt
 from kpis import periods
 from kpis.catalogue import Catalogue
 from kpis.publish import changes, contents, svgcharts
+from kpis.report import formatting
 from kpis.report.charts import indicator_series, window
 from kpis.report.palette import SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.report.performance import RAG_WORDS, rag_summary
@@ -157,7 +158,8 @@ def _chart(slide, data: contents.ExportData, catalogue: Catalogue, row: pd.Serie
         point.format.fill.fore_color.rgb = _rgb(rag_palette()[rating[0]].strong)
         label = point.data_label
         label.has_text_frame = True
-        label.text_frame.text = f"{SYMBOL[rating[0]]} {_shown(actual[latest], indicator)}"
+        shown_value = formatting.with_unit(actual[latest], indicator.unit.value, indicator.decimals)
+        label.text_frame.text = f"{SYMBOL[rating[0]]} {shown_value}"
         label.position = XL_LABEL_POSITION.OUTSIDE_END
         label.text_frame.paragraphs[0].runs[0].font.bold = True
         label.text_frame.paragraphs[0].runs[0].font.size = Pt(8)
@@ -168,14 +170,8 @@ def _chart(slide, data: contents.ExportData, catalogue: Catalogue, row: pd.Serie
 def _value(by_month: pd.DataFrame, month: int, column: str) -> float | None:
     if month not in by_month.index:
         return None
-    value = by_month.at[month, column]
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
-
-
-def _shown(value: float, indicator) -> str:
-    from kpis.report import formatting
-
-    return formatting.with_unit(value, indicator.unit.value, indicator.decimals)
+    value = pd.to_numeric(by_month.at[month, column])
+    return None if pd.isna(value) else float(value)
 
 
 def _targets_as_lines(chart) -> None:

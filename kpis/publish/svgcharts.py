@@ -40,7 +40,7 @@ def nice_ticks(low: float, high: float, count: int = 3) -> list[float]:
 class _Plot:
     """Maps months and values of one chart to SVG coordinates."""
 
-    def __init__(self, first: int, last: int, ticks: list[float]):
+    def __init__(self, first: float, last: float, ticks: list[float]):
         self.first, self.span = first, max(last - first, 1)
         self.low, self.high = ticks[0], ticks[-1] if ticks[-1] > ticks[0] else ticks[0] + 1
 
