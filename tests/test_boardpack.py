@@ -615,7 +615,8 @@ def test_the_pptx_has_a_slide_per_section(deck, catalogue):
         "c. Commissioning Safe & High Quality Services: the last 24 months",
         "d. Managing and Developing the Market: key performance indicators",
         "d. Managing and Developing the Market: the last 24 months",
-        "High level risks/issues",
+        "High level risks/issues (1 of 2)",  # the sample's six risks, with long mitigations
+        "High level risks/issues (2 of 2)",
     ]
     charts = [shape for slide in deck.slides for shape in slide.shapes if shape.has_chart]
     assert len(charts) == len(catalogue.indicators)
@@ -645,6 +646,16 @@ def test_the_pptx_charts_are_columns_with_the_target_as_a_line_per_year(deck):
     values = chart.plots[1].series[0].values
     assert all(v is None for v in values[:16]) and all(v is not None for v in values[16:23])  # from Apr 2020
     assert len(chart.plots[0].categories) == 24 and chart.plots[0].categories[-1] == "Nov 20"
+
+
+def test_long_risks_go_on_as_many_slides_as_they_need():
+    from kpis.publish import slides
+
+    short = [["Market", "Home Care", "A risk", "High", "CP", "Calls", "1 Dec 2020"]] * 3
+    assert slides.risk_slides(short) == [short]
+    long = [["Market", "Home Care", "word " * 200, "High", "CP", "word " * 250, "1 Dec 2020"]] * 6
+    groups = slides.risk_slides(long)
+    assert len(groups) == 3 and [len(g) for g in groups] == [2, 2, 2]  # each ~2.2 inches of 5.6
 
 
 def test_a_one_workstream_pptx(data, catalogue):

@@ -208,6 +208,34 @@ def _targets_as_lines(chart) -> None:
         etree.SubElement(line, qn("c:axId")).set("val", ax_id.get("val"))
 
 
+RISK_WIDTHS = [2, 1.8, 5, 1, 0.8, 5, 1.4]  # shares of the slide's width
+RISK_POINTS = 7
+RISK_ROOM = 5.6  # inches of table below the title and above the foot, less its header row
+
+
+def risk_slides(rows: list[list[str]]) -> list[list[list[str]]]:
+    """The risk rows in slides that hold them: a row's height estimated from its longest
+    text at :data:`RISK_POINTS` in its column (PowerPoint grows a row to fit its text, so a
+    slide of long risks would run off the bottom)."""
+    usable = (WIDE - 2 * MARGIN) / Inches(1)
+    per_inch = 72 / (RISK_POINTS * 0.55)  # characters an inch, about
+    line = RISK_POINTS * 1.25 / 72  # inches a line
+    groups: list[list[list[str]]] = [[]]
+    used = 0.0
+    for row in rows:
+        lines = max(
+            math.ceil(len(text) / max(usable * w / sum(RISK_WIDTHS) * per_inch - 2, 1))
+            for text, w in zip(row, RISK_WIDTHS, strict=True)
+        )
+        height = lines * line + 0.08
+        if groups[-1] and used + height > RISK_ROOM:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(row)
+        used += height
+    return groups
+
+
 def pack_pptx(data: contents.ExportData, catalogue: Catalogue, workstream: str | None = None) -> bytes:
     """The board pack as slides: all workstreams, or just ``workstream``."""
     deck = Presentation()
@@ -386,7 +414,6 @@ def pack_pptx(data: contents.ExportData, catalogue: Catalogue, workstream: str |
     if not risks.empty:
         shown = risks if workstream is None else risks[risks["workstream"].isin(ids)]
         if len(shown):
-            slide = new_slide("High level risks/issues")
             names = {w.id: w.name for w in catalogue.workstreams}
             reviewed = f"{data.reviewed_on.day} {data.reviewed_on:%b %Y}" if data.reviewed_on else ""
             rows = [
@@ -402,16 +429,21 @@ def pack_pptx(data: contents.ExportData, catalogue: Catalogue, workstream: str |
                 ]
                 for r in shown.to_dict("records")
             ]
-            _table(
-                slide,
-                ["Workstream", "Programme", "Risk/issue", "Rank", "Owner", "Mitigation", "Next review"],
-                rows,
-                Inches(0.9),
-                Inches(0.5) * (len(rows) + 1),
-                f"The open risks, most severe first, review dates judged at {reviewed}.",
-                widths=[2, 1.8, 5, 1, 0.8, 5, 1.4],
-                size=7,
-            )
+            groups = risk_slides(rows)
+            for n, group in enumerate(groups, start=1):
+                more = f" ({n} of {len(groups)})" if len(groups) > 1 else ""
+                slide = new_slide(f"High level risks/issues{more}")
+                _table(
+                    slide,
+                    ["Workstream", "Programme", "Risk/issue", "Rank", "Owner", "Mitigation", "Next review"],
+                    group,
+                    Inches(0.9),
+                    Inches(0.3) * (len(group) + 1),
+                    f"The open risks, most severe first, review dates judged at {reviewed}"
+                    f"{f': part {n} of {len(groups)}' if more else ''}.",
+                    widths=RISK_WIDTHS,
+                    size=RISK_POINTS,
+                )
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
