@@ -1,6 +1,7 @@
-"""The monthly board pack: the whole report in the order the board knows it (headline
-tiles, workstream progress, a KPI table with its RAG summary and charts per workstream,
-high-level risks, the key), as one self-contained HTML file (print stylesheet, A4
+"""The monthly board pack: the whole report in the order the board knows it (a cover with
+the month, a summary sentence and the headline tiles; what changed since last month;
+workstream progress; a KPI table with its RAG summary and charts per workstream;
+high-level risks; the key), as one self-contained HTML file (print stylesheet, A4
 landscape) and as a PDF of that file (WeasyPrint).
 
 Built from the same frames as the screens and the workbook (:mod:`kpis.report.presentation`),
