@@ -88,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="the report month (default: the latest with every figure due in, allowing for lags)",
     )
-    export.add_argument("--format", choices=formats.FORMATS, required=True)
+    export.add_argument(
+        "--format",
+        choices=formats.FORMATS,
+        required=True,
+        help="csv or xlsx (the tables); html, pdf or pptx (the board pack)",
+    )
     export.add_argument("--workstream", default=None, metavar="ID", help="only this workstream (default: all)")
     export.add_argument(
         "--as-published",

@@ -337,6 +337,7 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
         "Download Excel workbook (summary, a sheet per workstream, key)",
         "Download Board pack, HTML (opens in a browser; prints A4 landscape)",
         "Download Board pack, PDF",
+        "Download Board pack, PowerPoint (a slide per section, charts with alt text)",
         "Download Risk register (CSV)",
     ]
     assert "with every revision loaded so far" in " ".join(texts(at, "caption"))
@@ -345,7 +346,7 @@ def test_the_export_page_offers_the_engines_files_to_every_role(app_env, catalog
     assert not at.exception
     # November is the latest month of the sample: its report is still the current one.
     assert "as published" in " ".join(texts(at, "caption"))
-    assert len(at.get("download_button")) == 5
+    assert len(at.get("download_button")) == 6
 
 
 def test_a_wide_workbook_of_two_sheets_is_previewed_from_the_sheet_chosen(app_env):

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from datetime import date
+from html import escape
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pytest
 
 from kpis import ingest, periods, sample, store
 from kpis.publish import boardpack, contents, formats
+from kpis.report import formatting
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 from kpis.report.performance import RAG_WORDS, rag_summary
 from kpis.report.presentation import BOARD_COLUMNS, board_table, tiles
@@ -167,7 +169,7 @@ def test_the_headline_tiles_are_the_overviews(html, data, catalogue):
 
 
 def test_the_overall_rag_summary_counts_every_workstream(html, data, catalogue):
-    rows = Page(html).rows["headline"]
+    rows = Page(html).rows["changes"]
     summary = rag_summary(data.table, catalogue).set_index(["workstream", "comparison"])
     for ws in catalogue.workstreams:
         row = next(r for r in rows if r[0] == ws.name)
@@ -176,7 +178,7 @@ def test_the_overall_rag_summary_counts_every_workstream(html, data, catalogue):
 
 
 def test_a_chart_per_indicator(html, catalogue):
-    assert html.count("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 300 120'") == len(catalogue.indicators)
+    assert html.count("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 300 136'") == len(catalogue.indicators)
 
 
 def test_the_pack_is_self_contained(html):
@@ -225,10 +227,10 @@ def test_narrative_and_risks_appear_where_present(data, catalogue):
         "Weekly calls with providers",
         "1 Dec 2020 (overdue)",
     ]
-    assert "Review dates checked on 2 Dec 2020." in html
+    assert "Review dates judged at 2 Dec 2020" in html
     without = boardpack.pack_html(replace(data, narrative={}, risks=pd.DataFrame()), catalogue)
     assert "Workstream progress" not in without and 'id="risks"' not in without
-    assert "3. Workstream progress" in html and "5. High level risks" in html
+    assert "4. Workstream progress" in html and "6. High level risks" in html
     # A deep dive holds its own workstream's risks only
     assert 'id="risks"' not in boardpack.pack_html(
         replace(data, narrative=narrative, risks=risks), catalogue, "prevention"
@@ -279,9 +281,11 @@ def test_the_pdf_text_holds_every_workstream_row(pdf, data, catalogue):
             found = [(k, m) for k, line in enumerate(lines) if (m := pattern.match(line))]
             squeezed = "".join(name.split())  # a long name wraps, maybe after a hyphen
             assert any(
-                "".join("".join([m.group(1), *(line[:58] for line in lines[k + 1 : k + 12])]).split()).startswith(
-                    squeezed
-                )
+                "".join(
+                    "".join(
+                        [m.group(1), *(re.split(r"\s{3,}", line.strip())[0] for line in lines[k + 1 : k + 12])]
+                    ).split()
+                ).startswith(squeezed)
                 for k, m in found
             ), (ws.id, name, cells)
 
@@ -334,10 +338,11 @@ def test_a_pack_of_coded_ids_and_money(tmp_path):
             "Common cause n/a trial limits (2 of 12 points)",
         ],
     ]
-    assert "<title>Latest: -£56k, Red against target</title>" in html
+    assert "Latest, Nov 2020: -£56k, Red against target (target £0)." in html and ">✖ -£56k</text>" in html
     # no id reaches an attribute: sections are named by workstream ids, indicators by their place
     assert re.findall(r"""\b(?:id|href|src)\s*=\s*["']([^"']*)""", html) == [
         "headline",
+        "changes",
         "integrated-summary",
         *["#kpi-0", "#kpi-3", "#kpi-4", "#kpi-1", "#kpi-2", "#kpi-5"],  # the matrix, cell by cell
         "ws-finance",
@@ -453,3 +458,223 @@ def test_the_pdf_writer_refuses_every_url_but_the_packs_own_embedded_resources(l
     assert str(caught.value) == f"The board pack loads nothing from outside itself: refused '{base}/e.png'"
     assert fetcher("data:text/plain,hi").read() == b"hi"
     assert requests == []
+
+
+# Board-ready: the cover, what changed, readable charts, risks judged at the report's month ------
+
+SAMPLE_PDF_PAGES = 16  # the sample pack for Nov 2020: docs/board-pack.md says what is on each page
+
+
+def test_the_cover_gives_the_month_and_a_summary_sentence(html):
+    cover = html[html.index('<header class="cover">') : html.index("</header>")]
+    assert '<strong class="month">As at Nov 2020</strong>' in cover
+    assert (
+        "Of 33 indicators, 19 have a target and a figure: 10 met it, 1 missed it within tolerance and 8 are Red. "
+        "19 of the 28 with a figure a year before are better than last year. "
+        "No rating against target moved since Oct 2020."
+    ) in cover
+
+
+def test_the_changes_page_lists_the_ratings_that_moved_and_the_biggest_movers(html):
+    rows = Page(html).rows["changes"]
+    # the sample's one move: reablement fell from Green to Red against last year (M7 → M8)
+    assert [
+        "Integrated Care (Better Care)",
+        "% of clients in rehab/reablement who do not need ongoing care",
+        "last year",
+        "✔ Green",
+        "✖ Red (down)",
+    ] in rows
+    movers = rows[rows.index(["Indicator", "Last report", "This report", "Change", "Reading"]) + 1 :]
+    assert movers[0] == [
+        "% of clients in rehab/reablement who do not need ongoing care",
+        "48% (M7 2020/21)",
+        "41% (M8 2020/21)",
+        "-8 points (-16%)",
+        "worse",
+    ]
+    assert "None: no indicator moved into Red against target since Oct 2020." in html
+
+
+def test_a_pack_with_no_earlier_month_says_so(data, catalogue):
+    html = boardpack.pack_html(replace(data, previous=data.previous.assign(actual=float("nan"))), catalogue)
+    assert "No figure for Oct 2020 or earlier to compare with." in html
+    assert "No earlier month to compare with." in html
+
+
+@pytest.mark.parametrize(
+    ("as_at", "made_on", "expected"),
+    [
+        ("2020-11", date(2026, 12, 7), date(2020, 11, 30)),  # made years later: the end of the month
+        ("2020-02", date(2026, 12, 7), date(2020, 2, 29)),  # a leap year
+        ("2026-12", date(2026, 12, 3), date(2026, 12, 3)),  # made during the month: that day
+        ("2020-11", date(2020, 12, 10), date(2020, 11, 30)),  # published after the month
+    ],
+)
+def test_risk_reviews_are_judged_at_the_end_of_the_as_at_month(as_at, made_on, expected):
+    assert contents.review_day(periods.parse_period(as_at), made_on) == expected
+
+
+def test_risks_reviewed_after_the_report_month_are_not_overdue(data, pdf):
+    assert data.reviewed_on == date(2020, 11, 30)
+    reviews = data.risks.set_index("programme")["next_review"]
+    assert data.risks["overdue"].tolist() == (reviews <= pd.Timestamp("2020-11-30")).tolist()
+    assert data.risks["overdue"].sum() == 1 and reviews["Wheel Chair Service"] == pd.Timestamp("2020-11-20")
+    text = pdf_text(pdf)
+    assert text.count("(overdue)") == 1
+    assert "Review dates judged at 30 Nov 2020" in " ".join(text.split())
+
+
+def chart_svgs(html: str, kind: str) -> list[str]:
+    return re.findall(rf"<svg [^>]*class='{kind}'.*?</svg>", html, flags=re.S)
+
+
+def test_every_chart_has_month_labels_and_a_text_alternative_with_its_latest_value(html, data, catalogue):
+    charts = chart_svgs(html, "kpi-chart")
+    assert len(charts) == len(catalogue.indicators)
+    for svg, (_, row) in zip(charts, data.table.iterrows(), strict=True):
+        ind = catalogue.indicator(row["indicator"])
+        letters = "".join(re.findall(r"font-size='6.5'>([A-Z])</text>", svg))
+        assert letters == "DJFMAMJJASON" * 2, ind.id  # Dec 2018 … Nov 2020
+        assert ">2019/20</text>" in svg and ">2020/21</text>" in svg
+        label = re.search(r"aria-label='([^']*)'", svg).group(1)
+        assert svg.count("role='img'") == 1 and f"<title>{label}</title>" in svg
+        assert label.startswith(escape(ind.name, quote=True) + ": bar chart of "), ind.id
+        if pd.notna(row["actual"]):
+            latest = escape(formatting.with_unit(row["actual"], ind.unit.value, ind.decimals), quote=True)
+            assert f": {latest}, {row['rag_target'] if pd.notna(row['target']) else ''}" in label, ind.id
+        else:
+            assert label.endswith("No figure in these months."), ind.id
+    for svg in chart_svgs(html, "spc-chart"):
+        label = re.search(r"aria-label='([^']*)'", svg).group(1)
+        assert f"<title>{label}</title>" in svg and "Latest: " in label
+
+
+def pdf_pages(path) -> list[str]:
+    count = pdf_text(path).count("\f")
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for n in range(1, count + 1)
+    ]
+
+
+def test_the_sample_pdf_has_its_stated_pages_each_with_content_and_the_data_version(pdf, data):
+    pages = pdf_pages(pdf)
+    assert len(pages) == SAMPLE_PDF_PAGES
+    footer = f"ICU Summary Performance Report · As at Nov 2020 · Data version {data.data_version}"
+    for n, text in enumerate(pages, start=1):
+        lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+        assert any(line.startswith(footer) and line.endswith(f"Page {n} of {len(pages)}") for line in lines), n
+        content = [line for line in lines if not line.startswith(footer)]
+        assert len(" ".join(content).split()) >= 30, (n, content)  # a page of content, not an orphan
+
+
+def test_the_changes_page_screenshot(pdf):
+    """The 'Changed since last month' page as a board member sees it, kept in artifacts/."""
+    pages = pdf_pages(pdf)
+    number = next(n for n, text in enumerate(pages, start=1) if "Changed since last month" in text)
+    assert number == 2
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "80", "-png", "-singlefile", "-f", str(number), "-l", str(number), str(pdf),
+         str(ARTIFACTS / "board-pack-changes")],
+        check=True,
+    )  # fmt: skip
+    assert (ARTIFACTS / "board-pack-changes.png").stat().st_size > 10_000
+
+
+# PowerPoint ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deck(data, catalogue):
+    import io
+
+    from pptx import Presentation
+
+    return Presentation(io.BytesIO(formats.export_bytes(data, catalogue, "pptx")))
+
+
+def slide_title(slide) -> str:
+    return slide.shapes[0].text_frame.text
+
+
+def descr(shape) -> str:
+    return shape._element.xpath("./*[1]/p:cNvPr")[0].get("descr", "")
+
+
+def test_the_pptx_has_a_slide_per_section(deck, catalogue):
+    assert [slide_title(s) for s in deck.slides] == [
+        "ICU Summary Performance Report",
+        "Changed since last month",
+        "a. Integrated Care (Better Care): key performance indicators",
+        "a. Integrated Care (Better Care): the last 24 months (1 of 2)",
+        "a. Integrated Care (Better Care): the last 24 months (2 of 2)",
+        "b. Prevention and Early Intervention: key performance indicators",
+        "b. Prevention and Early Intervention: the last 24 months (1 of 2)",
+        "b. Prevention and Early Intervention: the last 24 months (2 of 2)",
+        "c. Commissioning Safe & High Quality Services: key performance indicators",
+        "c. Commissioning Safe & High Quality Services: the last 24 months",
+        "d. Managing and Developing the Market: key performance indicators",
+        "d. Managing and Developing the Market: the last 24 months",
+        "High level risks/issues (1 of 2)",  # the sample's six risks, with long mitigations
+        "High level risks/issues (2 of 2)",
+    ]
+    charts = [shape for slide in deck.slides for shape in slide.shapes if shape.has_chart]
+    assert len(charts) == len(catalogue.indicators)
+    assert deck.slides[0].shapes[2].text_frame.text.startswith("As at Nov 2020 (M8 2020/21)")
+
+
+def test_every_pptx_chart_picture_and_table_has_alt_text(deck):
+    shapes = [
+        shape
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_chart or shape.has_table or shape.shape_type == 13  # 13: a picture
+    ]
+    assert shapes
+    for shape in shapes:
+        assert len(descr(shape)) > 20, shape.name
+    first = next(shape for shape in deck.slides[3].shapes if shape.has_chart)
+    assert descr(first).startswith("% acute beds occupied per day by patients who are medically optimised")
+    assert "Latest, Oct 2020: 16%, Red against target (target 4%)." in descr(first)
+
+
+def test_the_pptx_charts_are_columns_with_the_target_as_a_line_per_year(deck):
+    chart = next(shape for shape in deck.slides[3].shapes if shape.has_chart).chart
+    kinds = [plot.__class__.__name__ for plot in chart.plots]
+    assert kinds == ["BarPlot", "LinePlot"]
+    assert [s.name for s in chart.plots[1].series] == ["Target 2020/21"]  # a target from April 2020 only
+    values = chart.plots[1].series[0].values
+    assert all(v is None for v in values[:16]) and all(v is not None for v in values[16:23])  # from Apr 2020
+    assert len(chart.plots[0].categories) == 24 and chart.plots[0].categories[-1] == "Nov 20"
+
+
+def test_long_risks_go_on_as_many_slides_as_they_need():
+    from kpis.publish import slides
+
+    short = [["Market", "Home Care", "A risk", "High", "CP", "Calls", "1 Dec 2020"]] * 3
+    assert slides.risk_slides(short) == [short]
+    long = [["Market", "Home Care", "word " * 200, "High", "CP", "word " * 250, "1 Dec 2020"]] * 6
+    groups = slides.risk_slides(long)
+    assert len(groups) == 3 and [len(g) for g in groups] == [2, 2, 2]  # each ~2.2 inches of 5.6
+
+
+def test_a_one_workstream_pptx(data, catalogue):
+    import io
+
+    from pptx import Presentation
+
+    deck = Presentation(io.BytesIO(formats.export_bytes(data, catalogue, "pptx", "market")))
+    assert [slide_title(s) for s in deck.slides] == [
+        "ICU Summary Performance Report: Managing and Developing the Market",
+        "Changed since last month",
+        "a. Managing and Developing the Market: key performance indicators",
+        "a. Managing and Developing the Market: the last 24 months",
+        "High level risks/issues",
+    ]

@@ -676,13 +676,14 @@ def test_export_xlsx_of_one_workstream(cli, db, files, tmp_path, catalogue):
     mofd = rows[catalogue.indicator("mofd_bed_occupancy").name]
     # Period, Indicator, Actual, Last year, +/-, %, Target, +/-, %, RAG, Trend, Last year RAG, then the SPC
     assert mofd[0] == "M7"
-    assert mofd[2:5] == [16, 20, -4]
-    assert mofd[5] == pytest.approx(-20)
-    assert mofd[6:8] == [3.5, 12.5]
-    assert mofd[8] == pytest.approx(357.142857, abs=1e-6)
-    assert mofd[9:12] == ["Red", "↑ better", "Green"]
+    # a percentage is stored as a fraction (16% as 0.16), so Excel computes with it
+    assert mofd[2:5] == pytest.approx([0.16, 0.20, -0.04])
+    assert mofd[5] == pytest.approx(-0.20)
+    assert mofd[6:8] == pytest.approx([0.035, 0.125])
+    assert mofd[8] == pytest.approx(3.57142857, abs=1e-8)
+    assert mofd[9:12] == ["Red", "Better than last year", "Green"]
     # SPC of 20 then 16: mean 18, limits 18 ± 2.66 × 4; the target 3.5 below the lower limit (lower is better)
-    assert mofd[12:15] == [18, pytest.approx(7.36), pytest.approx(28.64)]
+    assert mofd[12:15] == pytest.approx([0.18, 0.0736, 0.2864])
     assert mofd[15:] == ["Common cause", "Fail", "trial limits (2 of 12 points)"]
     summary = [c.value for c in book["Summary"][7]]
     assert summary == ["Integrated Care (Better Care)", size, 0, 1, 1, size - 2, 2, 0, 0, size - 2]
@@ -697,7 +698,7 @@ def test_export_to_a_file_path_writes_that_file(cli, db, files, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx") == ["board paper.xlsx"]
 
 
-@pytest.mark.parametrize(("fmt", "start"), [("html", b"<!DOCTYPE html>"), ("pdf", b"%PDF-")])
+@pytest.mark.parametrize(("fmt", "start"), [("html", b"<!DOCTYPE html>"), ("pdf", b"%PDF-"), ("pptx", b"PK\x03\x04")])
 def test_export_the_board_pack(cli, db, files, tmp_path, catalogue, fmt, start):
     load_good(cli, db, files)
     result = ok(cli("export", "--as-at", "2020-11", "--format", fmt, "--output", tmp_path, "--database", db))

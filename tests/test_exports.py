@@ -18,9 +18,9 @@ from kpis import cli, ingest, periods, sample, store
 from kpis.publish import contents, formats
 from kpis.publish import workbook as xlsx
 from kpis.report.integrated import REPORT_COLUMNS, report_table
-from kpis.report.reasons import REASON_COLUMNS, rag_reason
-from kpis.report.palette import rag_palette, trend_label
+from kpis.report.palette import rag_palette
 from kpis.report.performance import RAG_WORDS, build_kpi_table, rag_summary
+from kpis.report.reasons import REASON_COLUMNS
 from kpis.spreadsheet import FORMULA_START
 from tests.coded import AS_AT as CODED_AS_AT
 from tests.coded import coded_catalogue, store_values
@@ -30,9 +30,9 @@ AS_AT = periods.parse_period("2020-11")
 SHEETS = [
     "Summary",
     "Integrated Care (Better Care)",
-    "Prevention and Early…",
-    "Commissioning Safe & High…",
-    "Managing and Developing the…",
+    "Prevention & Early Intervention",
+    "Comm. Safe & High Quality Serv.",
+    "Managing & Developing Market",
     "Key",
 ]
 FIRST_ROW = 6  # the first indicator's row on a workstream sheet (1-based, as Excel and openpyxl count)
@@ -106,20 +106,23 @@ def test_file_names_come_from_the_month_and_the_workstream_id_only():
     ("name", "taken", "expected"),
     [
         ("Integrated Care (Better Care)", set(), "Integrated Care (Better Care)"),
-        ("Commissioning Safe & High Quality Services", set(), "Commissioning Safe & High…"),
+        ("Commissioning Safe & High Quality Services", set(), "Comm. Safe & High Quality Serv."),
+        ("Prevention and Early Intervention", set(), "Prevention & Early Intervention"),
+        ("Managing and Developing the Market", set(), "Managing & Developing Market"),
+        ("Managing and Developing the Market", {"managing & developing market"}, "Managing & Deve. Market (2)"),
         ("Care: [North/South] *now*? \\ yes", set(), "Care North South now yes"),
         ('=HYPERLINK("http://x","y")', set(), 'HYPERLINK("http x","y")'),
         ("'quoted'", set(), "quoted"),
         ("+-@", set(), "market"),  # nothing left: the workstream id
         ("summary", {"Summary", "Key"}, "summary (2)"),
         ("Care", {"Summary", "care", "Care (2)"}, "Care (3)"),
-        ("A" * 40, {"A" * 30 + "…"}, "A" * 27 + " (2)"),
+        ("A" * 40, {"A" * 31}, "A" * 27 + " (2)"),
     ],
 )
 def test_sheet_names_are_safe_short_and_unique(name, taken, expected):
     got = xlsx.sheet_name(name, taken, "market")
     assert got == expected
-    assert len(got) <= 31
+    assert len(got) <= 31 and "…" not in got
     assert not set(got) & set("[]:*?/\\")
 
 
@@ -176,8 +179,7 @@ def test_workbook_has_a_summary_a_sheet_per_workstream_and_a_key(workbook):
     assert all(len(name) <= 31 for name in workbook.sheetnames)
 
 
-def test_workstream_sheets_hold_the_engine_figures_as_numbers(workbook, engine_table, catalogue, data):
-    reported = data.table.set_index("indicator")
+def test_workstream_sheets_hold_the_engine_figures_as_numbers(workbook, engine_table, catalogue):
     for ws, name in zip(catalogue.workstreams, SHEETS[1:-1], strict=True):
         sheet = workbook[name]
         rows = engine_table[engine_table["workstream"] == ws.id].reset_index(drop=True)
@@ -194,22 +196,23 @@ def test_workstream_sheets_hold_the_engine_figures_as_numbers(workbook, engine_t
             assert sheet[f"B{excel_row}"].value == row["name"]
             for letter, column in COLUMNS.items():
                 cell = sheet[f"{letter}{excel_row}"]
-                assert same_figure(cell.value, row[column]), (ws.id, row["indicator"], column, cell.value)
+                # a percentage, and every % column, is stored as a fraction: 0.52 for 52%
+                scale = 100 if column.endswith("_pct") or row["unit"] == "percent" else 1
+                assert same_figure(cell.value, row[column] / scale), (ws.id, row["indicator"], column, cell.value)
                 assert cell.data_type == "n"
             assert sheet[f"J{excel_row}"].value == row["rag_target"]
-            said = f": {rag_reason(reported.loc[row['indicator']], 'last year')}" if row["trend"] == "n/a" else ""
-            assert sheet[f"K{excel_row}"].value == trend_label(row["trend"]) + said
+            assert sheet[f"K{excel_row}"].value == xlsx.TREND_WORDS[row["trend"]]
             assert sheet[f"L{excel_row}"].value == row["rag_last_year"]
 
 
 def test_the_published_reference_figures_come_through(workbook):
     """Two rows pinned in tests/test_sample.py to the 2020/21 edition: falls admissions
     (1,251 against 1,692 last year) and IAPT access (5.9% against a target of 5.9%)."""
-    sheet = workbook["Prevention and Early…"]
+    sheet = workbook["Prevention & Early Intervention"]
     falls = next(r for r in sheet.iter_rows(min_row=FIRST_ROW) if r[1].value == "Falls and frailty admissions (65+)")
     assert (falls[0].value, falls[2].value, falls[3].value, falls[9].value) == ("M5", 1251, 1692, "n/a")
     iapt = next(r for r in sheet.iter_rows(min_row=FIRST_ROW) if r[1].value.startswith("IAPT - % with common"))
-    assert (iapt[0].value, iapt[2].value, iapt[6].value, iapt[9].value) == ("Q2", 5.9, 5.9, "Green")
+    assert (iapt[0].value, iapt[2].value, iapt[6].value, iapt[9].value) == ("Q2", 0.059, 0.059, "Green")
 
 
 def test_summary_sheet_holds_the_rag_summary_counts(workbook, engine_table, catalogue):
@@ -256,14 +259,17 @@ def test_number_formats_carry_thousands_separators_units_and_decimals(workbook):
         return next(r for r in workbook[sheet_name].iter_rows(min_row=FIRST_ROW) if r[1].value.startswith(starts))
 
     mofd = cells("Integrated Care (Better Care)", "% acute beds occupied")  # percent, 0 decimals
-    assert [mofd[i].number_format for i in (2, 6, 7, 8)] == ['#,##0"%"', '#,##0"%"', "#,##0", '#,##0"%"']
-    iapt = cells("Prevention and Early…", "IAPT - % with common")  # percent, 1 decimal
-    assert [iapt[i].number_format for i in (2, 3, 4, 5)] == ['#,##0.0"%"', '#,##0.0"%"', "#,##0.0", '#,##0"%"']
-    falls = cells("Prevention and Early…", "Falls and frailty")  # count
+    assert [mofd[i].number_format for i in (2, 6, 7, 8)] == ["#,##0%", "#,##0%", "#,##0%", "0%"]
+    # Excel computes with them: actual minus target is the +/- (in points), +/- over target the %
+    assert mofd[2].value - mofd[6].value == pytest.approx(mofd[7].value)
+    assert mofd[7].value / mofd[6].value == pytest.approx(mofd[8].value)
+    iapt = cells("Prevention & Early Intervention", "IAPT - % with common")  # percent, 1 decimal
+    assert [iapt[i].number_format for i in (2, 3, 4, 5)] == ["#,##0.0%", "#,##0.0%", "#,##0.0%", "0%"]
+    falls = cells("Prevention & Early Intervention", "Falls and frailty")  # count
     assert [falls[i].number_format for i in (2, 3, 4)] == ["#,##0", "#,##0", "#,##0"]
-    assert cells("Managing and Developing the…", "Average days from referral")[2].number_format == '#,##0" days"'
+    assert cells("Managing & Developing Market", "Average days from referral")[2].number_format == '#,##0" days"'
     hours = next(
-        r for r in workbook["Managing and Developing the…"].iter_rows(min_row=FIRST_ROW) if "hours" in r[1].value
+        r for r in workbook["Managing & Developing Market"].iter_rows(min_row=FIRST_ROW) if "hours" in r[1].value
     )
     assert hours[2].number_format == '#,##0" hrs"'
 
@@ -274,7 +280,8 @@ def test_header_rows_give_the_month_and_the_data_version(workbook, sample_store)
     for sheet in workbook.worksheets:
         assert sheet["A2"].value == "As at Nov 2020 (M8 2020/21)", sheet.title
         assert sheet["A3"].value.startswith(f"Data version {version}: the latest extract used, loaded "), sheet.title
-    assert workbook["Prevention and Early…"]["A1"].value == "Prevention and Early Intervention"
+    assert workbook["Prevention & Early Intervention"]["A1"].value == "Prevention and Early Intervention"
+    assert workbook["Comm. Safe & High Quality Serv."]["A1"].value == "Commissioning Safe & High Quality Services"
     assert workbook["Summary"]["A1"].value == "ICU Summary Performance Report: RAG summary"
 
 
@@ -288,6 +295,22 @@ def test_header_rows_are_frozen_and_columns_sized(workbook):
         assert widths["B"] >= 30 and widths["B"] == max(widths.values()), name
         assert all(8 <= w <= 61 for w in widths.values()), (name, widths)
         assert sheet["B6"].alignment.wrap_text
+
+
+def test_every_sheet_prints_a4_landscape_one_page_wide(workbook):
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        # one page wide (1 is Excel's default, left out of the file), as many pages long as it needs
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == (
+            "landscape",
+            9,
+            1,
+            0,
+        ), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+    assert (
+        workbook["Prevention & Early Intervention"].print_title_rows == "$5:$5"
+    )  # the column headers on every printed page
 
 
 def test_the_key_explains_rag_tolerance_and_the_arrows(workbook):
@@ -320,11 +343,11 @@ def test_no_cell_holds_a_formula(data, catalogue, workbook):
 
 def test_one_workstream_workbook(data, catalogue):
     book = openpyxl.load_workbook(io.BytesIO(formats.export_bytes(data, catalogue, "xlsx", "market")))
-    assert book.sheetnames == ["Summary", "Managing and Developing the…", "Key"]
+    assert book.sheetnames == ["Summary", "Managing & Developing Market", "Key"]
     summary = book["Summary"]
     assert summary["A7"].value == "Managing and Developing the Market"
     assert summary["A8"].value is None  # no total for one workstream
-    market = book["Managing and Developing the…"]
+    market = book["Managing & Developing Market"]
     assert market.max_row == FIRST_ROW - 1 + len(catalogue.in_workstream("market"))
 
 
@@ -362,7 +385,7 @@ def test_formula_like_catalogue_text_is_neutralised_in_xlsx(sample_store, hostil
     assert [book["Summary"][f"A{7 + k}"].value for k in range(4)] == ["'" + n for n in HOSTILE[:4]]
     for title in book.sheetnames:
         assert not title.startswith(("=", "+", "-", "@", "'")) and len(title) <= 31, title
-    assert first["C6"].value == 16 and first["C6"].data_type == "n"
+    assert first["C6"].value == 0.16 and first["C6"].data_type == "n"
 
 
 # As published --------------------------------------------------------------------------------
@@ -487,7 +510,7 @@ def test_money_and_numbers_in_the_workbook(coded):
         (0, '"£"#,##0'),
         (-56000, '"£"#,##0,"k"'),
     ]
-    assert (budget[5].value, budget[5].number_format) == (pytest.approx(-137.333333), '#,##0"%"')
+    assert (budget[5].value, budget[5].number_format) == (pytest.approx(-1.37333333), "0%")
     surplus = rows["Surplus or deficit"]  # currency, 1 decimal: £640.0 now, £1,234.0k last year
     assert [(surplus[i].value, surplus[i].number_format) for i in (2, 3, 4)] == [
         (640, '"£"#,##0.0'),

@@ -138,7 +138,9 @@ def check_every_output(url: str, path: Path, folder: Path) -> pd.DataFrame:
         assert len(cells) == len(own)
         for k, row in own.iterrows():
             figures = pd.Series([np.nan if v is None else v for v in cells[k][:3]], dtype=float)
-            assert same_numbers(figures, row[["spc_mean", "spc_lower", "spc_upper"]]), row["indicator"]
+            scale = 100 if catalogue.indicator(row["indicator"]).unit.value == "percent" else 1  # 0.52 for 52%
+            expected = row[["spc_mean", "spc_lower", "spc_upper"]].astype(float) / scale
+            assert same_numbers(figures, expected), row["indicator"]
             reason = reasons.set_index("indicator").loc[row["indicator"], "spc_reason"] or "final"
             assert cells[k][3:] == [VARIATION_TEXT[row["variation"]], ASSURANCE_TEXT[row["assurance"]], reason]
 

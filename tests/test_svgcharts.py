@@ -45,16 +45,46 @@ def series(actual, last_year=None, target=None) -> pd.DataFrame:
     )
 
 
-def test_lines_break_at_a_missing_month_and_the_latest_point_carries_its_rating(catalogue):
+def bars(svg: str) -> list[tuple[float, str]]:
+    """Each bar's x and fill."""
+    return [(float(x), fill) for x, fill in re.findall(r"<rect x='([^']*)' [^>]*fill='([^']*)'", svg)]
+
+
+def test_a_bar_per_month_with_a_figure_and_the_latest_in_its_ratings_colour_with_its_value(catalogue):
     indicator = catalogue.indicator("nel_admissions")
     svg = svgcharts.indicator_svg(series([1, 2, np.nan, 4, 5], target=[3] * 5), indicator, ("Red", "target"), NOV_2020)
-    actual = re.findall(r"<polyline fill='none' points='([^']*)' stroke='#1F3A5F'", svg)
-    assert [len(points.split()) for points in actual] == [2, 2]  # two runs, either side of the gap
+    shown = bars(svg)
+    assert len(shown) == 4  # the missing month has no bar, not a zero
+    assert [fill for _, fill in shown] == [svgcharts.BAR_COLOUR] * 3 + [rag_palette()["Red"].strong]
+    assert ">✖ 5</text>" in svg  # the latest value written above its bar, with its rating's symbol
     target = re.findall(r"<polyline fill='none' points='([^']*)' stroke='#333333'", svg)
-    assert len(target[0].split()) == 2 * 5  # steps: two points a month, and the end of the last
-    assert f"fill='{rag_palette()['Red'].strong}'" in svg
-    assert "<title>Latest: 5, Red against target</title>" in svg
-    assert "Dec 2018" in svg and "Nov 2020" in svg
+    assert [len(points.split()) for points in target] == [2 * 5]  # a step across each month's slot
+
+
+def test_the_target_never_runs_from_one_financial_year_into_the_next(catalogue):
+    indicator = catalogue.indicator("nel_admissions")
+    months = list(range(periods.parse_period("2020-01"), periods.parse_period("2020-07")))  # Jan–Jun 2020
+    frame = pd.DataFrame(
+        {"period": months, "actual": [1.0] * 6, "last_year": [np.nan] * 6, "target": [3, 3, 3, 5, 5, 5]}
+    )
+    svg = svgcharts.indicator_svg(frame, indicator, ("Green", "target"), months[-1], months=6)
+    target = re.findall(r"<polyline fill='none' points='([^']*)' stroke='#333333'", svg)
+    assert [len(points.split()) for points in target] == [6, 6]  # Jan–Mar, then Apr–Jun
+    assert ">2019/20</text>" in svg and ">2020/21</text>" in svg
+
+
+def test_every_month_is_labelled_and_the_chart_says_what_it_shows(catalogue):
+    indicator = catalogue.indicator("nel_admissions")
+    svg = svgcharts.indicator_svg(series([1, 2, 3], target=[3] * 3), indicator, ("Green", "target"), NOV_2020)
+    letters = re.findall(r"font-size='6.5'>([A-Z])</text>", svg)
+    assert "".join(letters) == "DJFMAMJJASONDJFMAMJJASON"  # Dec 2018 … Nov 2020
+    assert svg.startswith("<svg ") and "role='img'" in svg
+    text = (
+        "Total non-elective admissions: bar chart of the year-to-date figure at each month (it starts again each April), "
+        "Dec 2018 to Nov 2020, with the target as a dotted line. Latest, Nov 2020: 3, Green against target "
+        "(target 3)."
+    )
+    assert f"aria-label='{text}'" in svg and f"<title>{text}</title>" in svg
 
 
 def test_nothing_to_draw_says_so(catalogue):
@@ -67,7 +97,7 @@ def test_nothing_to_draw_says_so(catalogue):
 def test_names_are_escaped(catalogue):
     indicator = catalogue.indicator("nel_admissions").model_copy(update={"name": "<b>x</b> & 'y'"})
     svg = svgcharts.indicator_svg(series([1.0]), indicator, ("Green", "target"), NOV_2020)
-    assert "aria-label='&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;: the last 24 months to Nov 2020'" in svg
+    assert "aria-label='&lt;b&gt;x&lt;/b&gt; &amp; &#x27;y&#x27;: bar chart of " in svg
 
 
 def axis_values(svg: str) -> list[str]:
@@ -79,12 +109,13 @@ def test_money_axes_and_the_latest_point_show_pounds_in_thousands_below_zero_too
     indicator = catalogue.indicator("nel_admissions").model_copy(update={"unit": Unit.CURRENCY, "decimals": 0})
     svg = svgcharts.indicator_svg(series([-1_500.0, 800.0, -56_000.0]), indicator, ("Red", "target"), NOV_2020)
     assert axis_values(svg) == ["-£100k", "-£50k", "£0", "£50k"]
-    assert "<title>Latest: -£56k, Red against target</title>" in svg
+    assert "Latest, Nov 2020: -£56k, Red against target." in svg and ">✖ -£56k</text>" in svg
 
 
 def test_money_ticks_keep_the_decimals_a_round_value_needs(catalogue):
     indicator = catalogue.indicator("nel_admissions").model_copy(update={"unit": Unit.CURRENCY})
     svg = svgcharts.indicator_svg(series([-1_400.0, -1_000.0]), indicator, ("n/a", "target"), NOV_2020)
-    assert axis_values(svg) == ["-£1.4k", "-£1.2k", "-£1k"]
+    assert axis_values(svg) == ["-£2k", "-£1k", "£0"]  # bars stand on zero, so the axis holds it
+    assert [svgcharts._tick_decimals(t, "currency", 0) for t in (-1_400.0, -1_200.0, -1_000.0)] == [1, 1, 0]
     svg = svgcharts.indicator_svg(series([0.0, 900.0]), indicator, ("n/a", "target"), NOV_2020)
     assert axis_values(svg) == ["£0", "£500", "£1k"]

@@ -1,5 +1,5 @@
 """Analysts take the KPI tables and RAG summaries away (CSV, an Excel workbook) and the
-board pack (HTML, PDF), for the as-at month, all workstreams or one, with the figures as
+board pack (HTML, PDF, PowerPoint), for the as-at month, all workstreams or one, with the figures as
 they stand now or as the month's report was published. The files come from the same
 engine as the screens. The pack is made when its button is clicked (a PDF takes seconds),
 the tables straight away."""
@@ -22,14 +22,16 @@ LABELS = {
     "xlsx": "Excel workbook (summary, a sheet per workstream, key)",
     "html": "Board pack, HTML (opens in a browser; prints A4 landscape)",
     "pdf": "Board pack, PDF",
+    "pptx": "Board pack, PowerPoint (a slide per section, charts with alt text)",
 }
 MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html",
     "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
-TABLES, PACK = ("csv", "xlsx"), ("html", "pdf")
+TABLES, PACK = ("csv", "xlsx"), ("html", "pdf", "pptx")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -72,8 +74,9 @@ def render(view: state.View, pages: dict) -> None:
         st.subheader(heading)
         if shown == PACK:
             st.caption(
-                "The whole report in the board's order: headline tiles, workstream progress, a KPI table with "
-                "its RAG summary and charts per workstream, risks, and the key."
+                "The whole report in the board's order: a cover with the headline tiles, what changed since last "
+                "month, workstream progress, a KPI table with its RAG summary and charts per workstream, risks, "
+                "and the key. The PowerPoint file has a slide per section."
             )
         for fmt in shown:
             st.download_button(

@@ -1,6 +1,7 @@
-"""The monthly board pack: the whole report in the order the board knows it (headline
-tiles, workstream progress, a KPI table with its RAG summary and charts per workstream,
-high-level risks, the key), as one self-contained HTML file (print stylesheet, A4
+"""The monthly board pack: the whole report in the order the board knows it (a cover with
+the month, a summary sentence and the headline tiles; what changed since last month;
+workstream progress; a KPI table with its RAG summary and charts per workstream;
+high-level risks; the key), as one self-contained HTML file (print stylesheet, A4
 landscape) and as a PDF of that file (WeasyPrint).
 
 Built from the same frames as the screens and the workbook (:mod:`kpis.report.presentation`),
@@ -26,7 +27,7 @@ from kpis import periods
 from kpis.catalogue import Catalogue, derived
 from kpis.errors import preview
 from kpis.governance import narrative
-from kpis.publish import contents, svgcharts
+from kpis.publish import changes, contents, svgcharts
 from kpis.report import benchmark_views, formatting, integrated
 from kpis.report.charts import indicator_series, spc_series, spc_target_line
 from kpis.report.icons import icons_html
@@ -136,7 +137,7 @@ def _workstream_section(
         indicator = catalogue.indicator(row["indicator"])
         series = indicator_series(data.observations, catalogue, indicator.id)
         svg = svgcharts.indicator_svg(series, indicator, headline_rating(row), data.as_at)
-        charts.append({"name": indicator.name, "svg": Markup(svg)})
+        charts.append({"name": indicator.name, "tag": _chart_tag(indicator), "svg": Markup(svg)})
     lead = catalogue.owners.get(ws.lead, ws.lead)
     return {
         "inequalities": _inequalities(data, catalogue, ws.id),
@@ -161,6 +162,15 @@ def _workstream_section(
         ],
         "charts": charts,
     }
+
+
+def _chart_tag(indicator) -> str:
+    """What a chart's bars are, in a few words for its caption."""
+    if indicator.aggregation.is_ytd:
+        return "year to date"
+    if indicator.aggregation.is_rolling:
+        return "rolling 12 months"
+    return "quarterly" if indicator.frequency.value == "quarterly" else "in month"
 
 
 def _inequalities(data: contents.ExportData, catalogue: Catalogue, workstream: str) -> dict | None:
@@ -246,6 +256,7 @@ def pack_html(data: contents.ExportData, catalogue: Catalogue, workstream: str |
     spc_rows = data.table.set_index("indicator", drop=False).assign(spc_reason=reasons)
     own_table = data.table[data.table["workstream"].isin(ids)].reset_index(drop=True)
     spc_icons = {i: _icons(spc_rows.loc[i].to_dict()) for i in headline["indicator"]}
+    own_previous = data.previous[data.previous["workstream"].isin(ids)] if len(data.previous) else data.previous
     return (
         _environment()
         .get_template("board_pack.html.j2")
@@ -253,6 +264,9 @@ def pack_html(data: contents.ExportData, catalogue: Catalogue, workstream: str |
             title=title,
             css=_css(),
             header=contents.header_lines(data, title),  # the workbook's header, word for word
+            version=f"Data version {data.data_version}",
+            sentence=changes.summary_sentence(own_table, _moves(own_table, own_previous), own_previous, data.as_at),
+            changed=_changed(data, catalogue, own_table, own_previous),
             as_at=periods.month_name(data.as_at),
             as_at_label=periods.label(data.as_at),
             tiles=[
@@ -282,6 +296,23 @@ def pack_html(data: contents.ExportData, catalogue: Catalogue, workstream: str |
             key=contents.key_sections(catalogue),
         )
     )
+
+
+def _moves(table: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    return changes.rating_moves(table, previous)
+
+
+def _changed(data: contents.ExportData, catalogue: Catalogue, table: pd.DataFrame, previous: pd.DataFrame) -> dict:
+    """The "Changed since last month" page: the ratings that moved, the new Reds, the
+    biggest movers."""
+    moves = _moves(table, previous)
+    return {
+        "before": periods.month_name(data.as_at - 1),
+        "comparable": changes.has_previous(previous),
+        "moves": changes.moved_rows(moves, catalogue),
+        "new_reds": changes.moved_rows(changes.new_reds(moves), catalogue),
+        "movers": changes.movers(table, previous, catalogue).to_dict("records"),
+    }
 
 
 def pack_pdf(data: contents.ExportData, catalogue: Catalogue, workstream: str | None = None) -> bytes:

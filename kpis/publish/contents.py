@@ -17,6 +17,7 @@ from kpis.governance import narrative, risks
 from kpis.report import benchmarking, integrated
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
 from kpis.report.palette import trend_label
+from kpis.report.performance import build_kpi_table
 from kpis.report.spc import trial_text
 
 FILE_PREFIX = "icu-kpis"
@@ -44,6 +45,8 @@ class ExportData:
     narrative: dict[str, str] = field(default_factory=dict)  # workstream id → the month's commentary
     risks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the open risks (risks.register, with overdue)
     reviewed_on: date | None = None  # the day the risks' review dates were checked against
+    # the KPI table as at the month before (performance.build_kpi_table): what changed since last month
+    previous: pd.DataFrame = field(default_factory=pd.DataFrame)
     # benchmarking and inequalities (kpis.report.benchmarking): empty without breakdown data
     comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # compare_table as at the month
     inequalities: pd.DataFrame = field(default_factory=pd.DataFrame)  # inequality_table, with the SII's change
@@ -123,7 +126,7 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
     observations = store.current_observations(engine, as_of_extract=version)
     loaded = log.loc[log["id"] == version, "loaded_at"]
     cutoff = published_at(engine, as_at, log) if as_published else None
-    reviewed_on = cutoff.date() if cutoff else datetime.now(UTC).date()
+    reviewed_on = review_day(as_at, cutoff.date() if cutoff else datetime.now(UTC).date())
     comparisons, inequalities = benchmark_data(engine, catalogue, as_at, version)
     points = integrated.spc_charts(observations, catalogue, as_at)
     return ExportData(
@@ -138,7 +141,18 @@ def export_data(engine: Engine, catalogue: Catalogue, as_at: int, as_published: 
         risks=open_risks(engine, reviewed_on, cutoff),
         reviewed_on=reviewed_on,
         spc=points,
+        previous=build_kpi_table(observations, catalogue, as_at - 1),
     )
+
+
+def review_day(as_at: int, made_on: date) -> date:
+    """The day a pack for ``as_at`` judges risk reviews against: the last day of the as-at
+    month, or the day the pack was made (or published) if that is earlier. A pack made
+    today for Nov 2020 would otherwise call every risk of that report overdue, and one
+    made on 3 December for December must not call a review due on the 20th overdue."""
+    year, month = divmod(as_at, 12)
+    month_end = (pd.Timestamp(year=year, month=month + 1, day=1) + pd.offsets.MonthEnd(0)).date()
+    return min(month_end, made_on)
 
 
 def benchmark_data(engine: Engine, catalogue: Catalogue, as_at: int, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -313,9 +327,11 @@ KEY_SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 WORKBOOK_NUMBERS = (
     "Numbers",
-    "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them; a "
-    "percentage is stored as 52 for 52%, and its +/- is in percentage points; money is stored in "
-    "pounds and shown as £1,234k from £1,000 either way, in whole pounds below.",
+    "Cells hold the figures (to 6 decimal places), shown rounded as the report rounds them. A "
+    "percentage is stored as a fraction, 0.52 for 52%, so Excel computes with it; its +/- is the "
+    "difference of the two fractions (0.13, shown 13%, is 13 percentage points), and each % column is a "
+    "fraction of the comparator. Money is stored in pounds and shown as £1,234k from £1,000 either way, "
+    "in whole pounds below. The Trend column is in words; the RAG columns keep their word.",
 )
 
 

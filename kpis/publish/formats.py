@@ -1,5 +1,5 @@
 """One registry of export formats: :data:`WRITERS` has one entry per format (CSV, the Excel
-workbook, the board pack as HTML and PDF), and :func:`export_bytes` is the one entry point.
+workbook, the board pack as HTML, PDF and PowerPoint), and :func:`export_bytes` is the one entry point.
 
 File names are made only from the as-at month and a workstream id (:func:`kpis.publish.contents.file_name`).
 """
@@ -12,14 +12,14 @@ import pandas as pd
 
 from kpis import periods
 from kpis.catalogue import Catalogue
-from kpis.publish import boardpack
+from kpis.publish import boardpack, slides
 from kpis.publish.contents import FILE_PREFIX, ExportData, check_workstream, kept_decimals, of_workstream
 from kpis.publish.workbook import kpi_workbook
 from kpis.report import benchmarking
 from kpis.report.integrated import REPORT_COLUMNS
 from kpis.spreadsheet import safe_csv
 
-FORMATS = ("csv", "xlsx", "html", "pdf")
+FORMATS = ("csv", "xlsx", "html", "pdf", "pptx")
 
 
 def comparison_csv(data: ExportData, workstream: str | None = None, catalogue: Catalogue | None = None) -> bytes:
@@ -49,6 +49,7 @@ WRITERS: dict[str, Callable[[ExportData, Catalogue, str | None], bytes]] = {
     "xlsx": kpi_workbook,
     "html": lambda data, catalogue, workstream: boardpack.pack_html(data, catalogue, workstream).encode("utf-8"),
     "pdf": lambda data, catalogue, workstream: boardpack.pack_pdf(data, catalogue, workstream),
+    "pptx": lambda data, catalogue, workstream: slides.pack_pptx(data, catalogue, workstream),
 }
 
 

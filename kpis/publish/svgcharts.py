@@ -17,11 +17,11 @@ import pandas as pd
 from kpis import periods
 from kpis.catalogue import Frequency, Indicator
 from kpis.report import formatting
-from kpis.report.charts import ACTUAL_COLOUR, LAST_YEAR_COLOUR, TARGET_COLOUR, window
+from kpis.report.charts import TARGET_COLOUR, window
 from kpis.report.palette import SYMBOL, rag_palette
 
-WIDTH, HEIGHT = 300, 120
-LEFT, RIGHT, TOP, BOTTOM = 46, 10, 8, 18  # room for the axis labels
+WIDTH, HEIGHT = 300, 136
+LEFT, RIGHT, TOP, BOTTOM = 46, 10, 14, 26  # room for the latest value above, months and years below
 FAMILY = "font-family='DejaVu Sans, Liberation Sans, Arial, sans-serif'"
 FONT = FAMILY + " font-size='9'"
 
@@ -40,7 +40,7 @@ def nice_ticks(low: float, high: float, count: int = 3) -> list[float]:
 class _Plot:
     """Maps months and values of one chart to SVG coordinates."""
 
-    def __init__(self, first: int, last: int, ticks: list[float]):
+    def __init__(self, first: float, last: float, ticks: list[float]):
         self.first, self.span = first, max(last - first, 1)
         self.low, self.high = ticks[0], ticks[-1] if ticks[-1] > ticks[0] else ticks[0] + 1
 
@@ -62,48 +62,6 @@ def _runs(months: pd.Series, values: pd.Series) -> list[list[tuple[int, float]]]
     return [run for run in runs if run]
 
 
-def _line(plot: _Plot, months: pd.Series, values: pd.Series, style: str, steps: bool = False) -> list[str]:
-    out = []
-    for run in _runs(months, values):
-        points = []
-        for k, (month, value) in enumerate(run):
-            if steps and k:
-                points.append(f"{plot.x(month)},{plot.y(run[k - 1][1])}")
-            points.append(f"{plot.x(month)},{plot.y(value)}")
-        if steps:  # a target holds to the end of its last month
-            points.append(f"{plot.x(run[-1][0] + 0.5)},{plot.y(run[-1][1])}")
-        if len(points) == 1:
-            x, y = points[0].split(",")
-            out.append(f"<circle cx='{x}' cy='{y}' r='1.8' fill='none' {style}/>")
-        else:
-            out.append(f"<polyline fill='none' points='{' '.join(points)}' {style}/>")
-    return out
-
-
-def _markers(plot: _Plot, months: pd.Series, values: pd.Series, colour: str) -> list[str]:
-    return [
-        f"<circle cx='{plot.x(m)}' cy='{plot.y(v)}' r='1.8' fill='{colour}'/>"
-        for m, v in zip(months, values, strict=True)
-        if pd.notna(v)
-    ]
-
-
-def _latest(plot: _Plot, shown: pd.DataFrame, rating: tuple[str, str], indicator: Indicator) -> list[str]:
-    latest = shown.dropna(subset=["actual"]).tail(1)
-    if latest.empty:
-        return []
-    rag, basis = rating
-    swatch = rag_palette()[rag]
-    x, y = plot.x(latest["period"].iloc[0]), plot.y(latest["actual"].iloc[0])
-    value = formatting.with_unit(latest["actual"].iloc[0], indicator.unit.value, indicator.decimals)
-    title = escape(f"Latest: {value}, {rag} against {basis}")
-    return [
-        f"<g><title>{title}</title><circle cx='{x}' cy='{y}' r='5.5' fill='{swatch.strong}' stroke='#333' stroke-width='0.8'/>"
-        f"<text x='{x}' y='{y + 2.6}' text-anchor='middle' font-size='7' fill='white' {FAMILY}>"
-        f"{escape(SYMBOL[rag])}</text></g>"
-    ]
-
-
 def _tick_decimals(tick: float, unit: str, decimals: int) -> int:
     """Decimals for an axis value: none for a whole number; money in thousands with as
     many as the round value needs (``£1.5k``, not ``£2k``)."""
@@ -113,23 +71,66 @@ def _tick_decimals(tick: float, unit: str, decimals: int) -> int:
     return decimals if tick != round(tick) else 0
 
 
+MONTH_LETTERS = "JFMAMJJASOND"  # January first, as month index % 12
+BAR_COLOUR = "#9DB3CF"  # the months before the latest; the latest is in its rating's colour
+
+
+def what_bars_show(indicator: Indicator) -> str:
+    """What one bar is: the figure the KPI table reports for that month."""
+    if indicator.aggregation.is_ytd:
+        return "the year-to-date figure at each month (it starts again each April)"
+    if indicator.aggregation.is_rolling:
+        return "the rolling 12-month figure at each month"
+    return "each quarter's figure" if indicator.frequency is Frequency.QUARTERLY else "each month's figure"
+
+
+def chart_text(shown: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], first: int, last: int) -> str:
+    """The chart's text alternative: what it shows and the latest value with its rating."""
+    unit, d = indicator.unit.value, indicator.decimals
+    text = (
+        f"{indicator.name}: bar chart of {what_bars_show(indicator)}, "
+        f"{periods.month_name(first)} to {periods.month_name(last)}"
+    )
+    if shown["target"].notna().any():
+        text += ", with the target as a dotted line"
+    latest = shown.dropna(subset=["actual"]).tail(1)
+    if latest.empty:
+        return text + ". No figure in these months."
+    rag, basis = rating
+    record = latest.iloc[0]
+    text += (
+        f". Latest, {periods.month_name(int(record['period']))}: "
+        f"{formatting.with_unit(record['actual'], unit, d)}, {rag} against {basis}"
+    )
+    if pd.notna(record["target"]):
+        text += f" (target {formatting.with_unit(record['target'], unit, d)})"
+    return text + "."
+
+
 def indicator_svg(
     series: pd.DataFrame, indicator: Indicator, rating: tuple[str, str], as_at: int, months: int = 24
 ) -> str:
     """One indicator's last ``months`` months up to ``as_at`` (from
-    :func:`kpis.report.charts.indicator_series`) as an SVG element: actual, last year, target and
-    the latest point marked by ``rating`` (its RAG word and what it is against)."""
+    :func:`kpis.report.charts.indicator_series`) as an SVG bar chart a figure can be read
+    from: a bar per month of the figure the KPI table reports (year to date, rolling or in
+    month), the target as dotted steps broken at each financial year, a letter under each
+    month and the financial year under its months, and the latest bar in its rating's
+    colour and symbol with its value written above it. ``role="img"`` with a ``<title>``
+    and ``aria-label`` saying what it shows and the latest value."""
     shown = window(series, as_at, months)
     first, last = as_at - months + 1, as_at
-    label = escape(f"{indicator.name}: the last {months} months to {periods.month_name(as_at)}")
-    head = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' role='img' aria-label='{label}'>"
-    values = shown[["actual", "last_year", "target"]].to_numpy(dtype=float).ravel()
+    alt = escape(chart_text(shown, indicator, rating, first, last), quote=True)
+    head = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' role='img' aria-label='{alt}' "
+        f"class='kpi-chart'><title>{alt}</title>"
+    )
+    values = shown[["actual", "target"]].to_numpy(dtype=float).ravel()
     values = values[np.isfinite(values)]
     if values.size == 0:
         text = f"<text x='{WIDTH / 2}' y='{HEIGHT / 2}' text-anchor='middle' fill='#555' {FONT}>No data in these months</text>"
-        return head + text + "</svg>"
-    ticks = nice_ticks(min(0.0, values.min()), values.max())
-    plot = _Plot(first, last, ticks)
+        return head + _month_axis(first, last) + text + "</svg>"
+    ticks = nice_ticks(min(0.0, values.min()), max(0.0, values.max()))
+    plot = _Plot(first - 0.5, last + 0.5, ticks)
     unit, decimals = indicator.unit.value, max(0, min(indicator.decimals, 1))
     parts = [head]
     for tick in ticks:
@@ -137,41 +138,101 @@ def indicator_svg(
         parts.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y}' y2='{y}' stroke='#E5E5E5' stroke-width='0.6'/>")
         text = escape(formatting.with_unit(tick, unit, _tick_decimals(tick, unit, decimals)))
         parts.append(f"<text x='{LEFT - 4}' y='{y + 3}' text-anchor='end' fill='#444' {FONT}>{text}</text>")
-    for month, anchor in ((first, "start"), (last, "end")):
-        text = escape(periods.month_name(month))
+    parts.append(_month_axis(first, last, plot))
+    slot = plot.x(1) - plot.x(0)
+    zero = plot.y(0.0)
+    actual = shown.dropna(subset=["actual"])
+    latest = int(actual["period"].iloc[-1]) if len(actual) else None
+    rag = rating[0]
+    swatch = rag_palette()[rag]
+    for month, value in zip(actual["period"], actual["actual"], strict=True):
+        top, bottom = sorted((plot.y(float(value)), zero))
+        fill = swatch.strong if month == latest else BAR_COLOUR
+        stroke = " stroke='#333' stroke-width='0.6'" if month == latest else ""
         parts.append(
-            f"<text x='{plot.x(month)}' y='{HEIGHT - 4}' text-anchor='{anchor}' fill='#444' {FONT}>{text}</text>"
+            f"<rect x='{round(plot.x(month) - slot * 0.36, 1)}' y='{top}' width='{round(slot * 0.72, 1)}' "
+            f"height='{max(round(bottom - top, 1), 0.4)}' fill='{fill}'{stroke}/>"
         )
-    m = shown["period"]
-    parts += _line(
-        plot, m, shown["target"], f"stroke='{TARGET_COLOUR}' stroke-width='1.2' stroke-dasharray='1.5 2'", steps=True
-    )
-    parts += _line(
-        plot, m, shown["last_year"], f"stroke='{LAST_YEAR_COLOUR}' stroke-width='1.2' stroke-dasharray='4 2.5'"
-    )
-    parts += _line(plot, m, shown["actual"], f"stroke='{ACTUAL_COLOUR}' stroke-width='2'")
-    if indicator.frequency is Frequency.QUARTERLY:
-        parts += _markers(plot, m, shown["actual"], ACTUAL_COLOUR)
-    parts += _latest(plot, shown, rating, indicator)
+    parts += _target_steps(plot, shown, slot)
+    if latest is not None:
+        value = float(actual["actual"].iloc[-1])
+        label = f"{SYMBOL[rag]} {formatting.with_unit(value, indicator.unit.value, indicator.decimals)}"
+        # above the plot, right-aligned to the latest bar (the last slot): never over a bar
+        parts.append(
+            f"<text x='{max(min(plot.x(latest) + slot / 2, WIDTH - RIGHT), LEFT + 70)}' y='{TOP - 3}' text-anchor='end' "
+            f"font-weight='bold' fill='#1a1a1a' {FAMILY} font-size='10'>{escape(label)}</text>"
+        )
     return "".join(parts) + "</svg>"
 
 
+def _month_axis(first: int, last: int, plot: _Plot | None = None) -> str:
+    """A letter under each month, a tick before each April, and each financial year's label
+    (``2020/21``) under its months."""
+    plot = plot or _Plot(first - 0.5, last + 0.5, [0.0, 1.0])
+    base = HEIGHT - BOTTOM
+    parts = [f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{base}' y2='{base}' stroke='#888' stroke-width='0.6'/>"]
+    for month in range(first, last + 1):
+        parts.append(
+            f"<text x='{plot.x(month)}' y='{base + 8}' text-anchor='middle' fill='#555' {FAMILY} font-size='6.5'>"
+            f"{MONTH_LETTERS[month % 12]}</text>"
+        )
+    years: dict[int, list[int]] = {}
+    for month in range(first, last + 1):
+        years.setdefault(periods.fy_start_year(month), []).append(month)
+    for start, members in years.items():
+        if members[0] != first or periods.fy_month(members[0]) == 1:
+            x = plot.x(members[0] - 0.5)
+            parts.append(f"<line x1='{x}' x2='{x}' y1='{TOP}' y2='{base + 16}' stroke='#BBB' stroke-width='0.6'/>")
+        middle = (plot.x(members[0] - 0.5) + plot.x(members[-1] + 0.5)) / 2
+        label = periods.fy_label(start) if len(members) >= 3 else ""
+        parts.append(
+            f"<text x='{round(middle, 1)}' y='{base + 16}' text-anchor='middle' fill='#444' {FONT}>{label}</text>"
+        )
+    return "".join(parts)
+
+
+def _target_steps(plot: _Plot, shown: pd.DataFrame, slot: float) -> list[str]:
+    """The target as a dotted step across each month's slot, joined within a financial
+    year and broken at a gap or a new year (a year's target never runs into the next)."""
+    out = []
+    run: list[str] = []
+    previous: int | None = None
+    for month, value in zip(shown["period"], shown["target"], strict=True):
+        month = int(month)
+        new_year = previous is not None and periods.fy_start_year(month) != periods.fy_start_year(previous)
+        if pd.isna(value) or new_year or (previous is not None and month != previous + 1):
+            if len(run) > 1:
+                out.append(run)
+            run = []
+        if pd.notna(value):
+            y = plot.y(float(value))
+            run += [f"{round(plot.x(month) - slot / 2, 1)},{y}", f"{round(plot.x(month) + slot / 2, 1)},{y}"]
+        previous = month
+    if len(run) > 1:
+        out.append(run)
+    return [
+        f"<polyline fill='none' points='{' '.join(points)}' stroke='{TARGET_COLOUR}' stroke-width='1.4' "
+        f"stroke-dasharray='2 1.5'/>"
+        for points in out
+    ]
+
+
 LEGEND = (
-    f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 330 14' role='img' aria-label='Key to the charts'>"
-    f"<line x1='0' x2='18' y1='7' y2='7' stroke='{ACTUAL_COLOUR}' stroke-width='2'/>"
-    f"<text x='22' y='10' fill='#333' {FONT}>Actual</text>"
-    f"<line x1='62' x2='80' y1='7' y2='7' stroke='{LAST_YEAR_COLOUR}' stroke-width='1.2' stroke-dasharray='4 2.5'/>"
-    f"<text x='84' y='10' fill='#333' {FONT}>Last year</text>"
-    f"<line x1='134' x2='152' y1='7' y2='7' stroke='{TARGET_COLOUR}' stroke-width='1.2' stroke-dasharray='1.5 2'/>"
-    f"<text x='156' y='10' fill='#333' {FONT}>Target</text>"
-    f"<circle cx='200' cy='7' r='4.5' fill='#888' stroke='#333' stroke-width='0.8'/>"
-    f"<text x='208' y='10' fill='#333' {FONT}>Latest, by its rating</text>"
+    f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 470 14' role='img' aria-label='Key to the charts'>"
+    f"<title>Key to the charts</title>"
+    f"<rect x='0' y='2' width='10' height='10' fill='{BAR_COLOUR}'/>"
+    f"<text x='14' y='10' fill='#333' {FONT}>The reported figure</text>"
+    f"<line x1='112' x2='130' y1='7' y2='7' stroke='{TARGET_COLOUR}' stroke-width='1.4' stroke-dasharray='2 1.5'/>"
+    f"<text x='134' y='10' fill='#333' {FONT}>Target</text>"
+    f"<rect x='176' y='2' width='10' height='10' fill='#888' stroke='#333' stroke-width='0.6'/>"
+    f"<text x='190' y='10' fill='#333' {FONT}>The latest: its rating's colour, its value and symbol above</text>"
     "</svg>"
 )
 
 
 SPC_WIDTH, SPC_HEIGHT = 420, 170
 SPC_TOP = 14  # room for the trial-limits note
+SPC_BOTTOM = 18  # the first and last months
 
 
 def _spc_runs(months, values, cuts) -> list[list[tuple[int, float]]]:
@@ -184,6 +245,25 @@ def _spc_runs(months, values, cuts) -> list[list[tuple[int, float]]]:
     return [run for run in runs if run]
 
 
+def spc_text(series: pd.DataFrame, indicator: Indicator) -> str:
+    """An SPC chart's text alternative: what it shows, the latest value and the limits."""
+    from kpis.report.icons import POINT_TEXT
+
+    if series.empty:
+        return f"{indicator.name}: SPC chart, no values."
+    unit, d = indicator.unit.value, indicator.decimals
+    latest = series.iloc[-1]
+    text = (
+        f"{indicator.name}: SPC chart of the values {periods.month_name(int(series['period'].min()))} to "
+        f"{periods.month_name(int(latest['period']))}. Latest: {formatting.with_unit(latest['value'], unit, d)}, "
+        f"{POINT_TEXT[str(latest['point_type'])]}"
+    )
+    if pd.notna(latest["mean"]):
+        shown = [formatting.with_unit(latest[c], unit, min(d + 1, 3)) for c in ("mean", "lower", "upper")]
+        text += f"; mean {shown[0]}, process limits {shown[1]} to {shown[2]}"
+    return text + "."
+
+
 def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicator) -> str:
     """One indicator's SPC chart (:func:`kpis.report.charts.spc_series`,
     :func:`kpis.report.charts.spc_target_line`) as an SVG element, drawn as the dashboard draws
@@ -193,10 +273,10 @@ def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicato
     from kpis.report.icons import COMMON, POINT_COLOURS, POINT_TEXT
     from kpis.report.spc import trial_text
 
-    label = escape(f"{indicator.name}: SPC chart")
+    label = escape(spc_text(series, indicator), quote=True)
     head = (
         f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {SPC_WIDTH} {SPC_HEIGHT}' role='img' "
-        f"aria-label='{label}' class='spc-chart'>"
+        f"aria-label='{label}' class='spc-chart'><title>{label}</title>"
     )
     if series.empty:
         text = (
@@ -217,7 +297,7 @@ def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicato
 
     def y(value: float) -> float:
         span = plot.high - plot.low
-        return round(SPC_TOP + (plot.high - value) / span * (SPC_HEIGHT - SPC_TOP - BOTTOM), 1)
+        return round(SPC_TOP + (plot.high - value) / span * (SPC_HEIGHT - SPC_TOP - SPC_BOTTOM), 1)
 
     unit, decimals = indicator.unit.value, max(0, min(indicator.decimals, 1))
     parts = [head]

@@ -37,40 +37,79 @@ RESERVED_SHEETS = (
 )  # ours, and the one name Excel keeps for itself
 
 
+_SHORTER = ((" and ", " & "),)  # the report's own shorthand
+_DROPPED = ("the", "of", "for", "to", "in", "a")  # words a name reads without
+
+
+def abbreviate(text: str, length: int = _SHEET_LENGTH) -> str:
+    """A name in at most ``length`` characters, shortened as a reader would shorten it:
+    ``and`` as ``&``, then small words left out, then the longest words cut to four letters
+    and a full stop (``Commissioning`` → ``Comm.``), longest first; cut only if nothing else
+    is left. Never marked with ``…``: the full name is in the sheet's title row."""
+    for long, short in _SHORTER:
+        if len(text) > length:
+            text = text.replace(long, short)
+    words = text.split()
+    if len(" ".join(words)) > length:
+        kept = [w for k, w in enumerate(words) if k == 0 or w.casefold() not in _DROPPED]
+        words = kept if kept else words
+    while len(words) > 1 and len(" ".join(words)) > length:
+        longest = max(range(len(words)), key=lambda k: (len(words[k]) if not words[k].endswith(".") else 0, -k))
+        if words[longest].endswith(".") or len(words[longest]) <= 5:
+            break
+        words[longest] = words[longest][:4] + "."
+    return " ".join(words)[:length].rstrip()
+
+
 def sheet_name(name: str, taken: set[str], fallback: str) -> str:
     """An Excel sheet name for a workstream name: without ``[]:*?/\\``, not starting with a
-    formula sign or an apostrophe, at most 31 characters (cut at a word, marked ``…``), and
-    unique in ``taken`` (compared case-insensitively, as Excel does); ``fallback`` (the
-    workstream id) if nothing is left."""
+    formula sign or an apostrophe, at most 31 characters (:func:`abbreviate`), and unique in
+    ``taken`` (compared case-insensitively, as Excel does); ``fallback`` (the workstream id)
+    if nothing is left."""
     text = " ".join(_SHEET_UNSAFE.sub(" ", name).split()).lstrip("=+-@' ").rstrip("' ")
-    if len(text) > _SHEET_LENGTH:
-        cut = text[: _SHEET_LENGTH - 1]
-        at_word = cut.rsplit(" ", 1)[0].rstrip(" &,-–")
-        text = (at_word if len(at_word) >= _SHEET_LENGTH // 2 else cut) + "…"
+    text = abbreviate(text).rstrip("' ") if len(text) > _SHEET_LENGTH else text
     text = text or fallback[:_SHEET_LENGTH]
     folded = {t.casefold() for t in taken}
     candidate, n = text, 1
     while candidate.casefold() in folded:
         n += 1
         suffix = f" ({n})"
-        candidate = text[: _SHEET_LENGTH - len(suffix)] + suffix
+        candidate = abbreviate(text, _SHEET_LENGTH - len(suffix)) + suffix
     return candidate
 
 
 # Excel ------------------------------------------------------------------------------------
 
-UNIT_SUFFIX = {"percent": '"%"', "days": '" days"', "hours": '" hrs"'}  # as formatting.UNIT_SUFFIX
-PERCENT_OF_COMPARATOR = '#,##0"%"'  # variance %: 52 means 52%, shown without decimals
+UNIT_SUFFIX = {"percent": "%", "days": '" days"', "hours": '" hrs"'}  # as formatting.UNIT_SUFFIX
+PERCENT_OF_COMPARATOR = "0%"  # variance %: stored as a fraction (0.52 for 52%), shown without decimals
+PERCENT = 100  # a percentage figure is stored in the workbook as a fraction, so Excel computes with it
 SPC_SHEET_COLUMNS = ["SPC mean", "Lower process limit", "Upper process limit", "Variation", "Assurance", "SPC limits"]
 SHEET_COLUMNS = [*BOARD_COLUMNS, "Last year RAG", *SPC_SHEET_COLUMNS]
 HEADER_ROWS = 3  # title, as at, data version
 FIRST_TABLE_ROW = HEADER_ROWS + 1  # a blank row, then the table's column headers
 HEADER_FILL = "#F2F2F2"
+TREND_WORDS = {
+    "better": "Better than last year",
+    "same": "Same as last year",
+    "worse": "Worse than last year",
+    "n/a": "No comparison",
+}  # the Trend column in words, for filters and screen readers (the pack keeps the arrows)
+
+
+def _print_setup(sheet, header_row: int | None = None) -> None:
+    """A4 landscape, fitted to one page wide (as long as it needs), the column headers
+    repeated on every printed page."""
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if header_row is not None:
+        sheet.repeat_rows(header_row)
 
 
 def number_format(decimals: int, unit: str | None = None) -> str:
-    """Excel's format for a figure: ``#,##0``, ``#,##0.0"%"``, ``#,##0" days"``; with no
-    unit for a variance (``+/-`` is in the unit, or percentage points)."""
+    """Excel's format for a figure: ``#,##0``, ``#,##0.0%`` (of a fraction: 0.059 shows
+    5.9%), ``#,##0" days"``; with no unit for a variance (``+/-`` is in the unit)."""
     base = "#,##0" + ("." + "0" * decimals if decimals else "")
     return base + UNIT_SUFFIX.get(unit or "", "")
 
@@ -165,6 +204,7 @@ def _summary_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalog
         for k, column in enumerate(counts):
             _number(sheet, row, 2 + k, wide[column].sum(), bold)
     sheet.freeze_panes(words + 1, 0)
+    _print_setup(sheet, words)
     sheet.set_column(0, 0, _width([*wide["Workstream"], "All workstreams"], most=45))
     sheet.set_column(1, 1 + 2 * len(RAG_WORDS), 10)
 
@@ -185,7 +225,8 @@ def _workstream_sheet(
     for k, ind in enumerate(indicators):
         row = FIRST_TABLE_ROW + 1 + k
         in_unit = formats(num_format=number_format(ind.decimals, ind.unit.value))
-        plain = formats(num_format=number_format(ind.decimals))
+        # a percentage's +/- is the difference of two fractions: shown as a percentage too
+        plain = in_unit if ind.unit is Unit.PERCENT else formats(num_format=number_format(ind.decimals))
         percent = formats(num_format=PERCENT_OF_COMPARATOR)
         _text(sheet, row, 0, board["Period"].iloc[k])
         _text(sheet, row, 1, board["Indicator"].iloc[k], wrap)
@@ -202,17 +243,20 @@ def _workstream_sheet(
             start=2,
         ):
             value = figures[column].iloc[k]
+            if fmt is percent or ind.unit is Unit.PERCENT:
+                value = value / PERCENT
             if ind.unit is Unit.CURRENCY and fmt is not percent:  # money stays money, variances too
                 fmt = formats(num_format=currency_format(value, ind.decimals))
             _number(sheet, row, col, value, fmt)
         _text(sheet, row, 9, rows["rag_target"].iloc[k], formats.rag(rows["rag_target"].iloc[k], align="center"))
-        _text(sheet, row, 10, board["Trend"].iloc[k])
+        _text(sheet, row, 10, TREND_WORDS.get(str(rows["trend"].iloc[k]), str(rows["trend"].iloc[k])))
         word = rows["rag_last_year"].iloc[k]
         _text(sheet, row, 11, word, formats.rag(word, align="center"))
         _spc_cells(sheet, formats, row, 12, figures.iloc[k], ind, spc_notes.iloc[k])
     last = FIRST_TABLE_ROW + len(rows)
     sheet.freeze_panes(FIRST_TABLE_ROW + 1, 0)
     sheet.autofilter(FIRST_TABLE_ROW, 0, last, len(SHEET_COLUMNS) - 1)
+    _print_setup(sheet, FIRST_TABLE_ROW)
     shown = {
         column: [
             formatting.with_unit(v, ind.unit.value, ind.decimals)
@@ -231,7 +275,7 @@ def _workstream_sheet(
         _width(["Target +/-"], least=10),
         _width(["Target %"], least=10),
         10,
-        _width(list(board["Trend"]), least=10),
+        _width([TREND_WORDS.get(str(t), str(t)) for t in rows["trend"]], least=10),
         _width(["Last year RAG"]),
         12,
         12,
@@ -254,8 +298,9 @@ def _spc_cells(sheet, formats: _Formats, row: int, first: int, figures: pd.Serie
     """The SPC columns of a row: the latest limits as numbers in the indicator's unit, and
     the two icons as their words."""
     fmt = formats(num_format=number_format(min(ind.decimals + 1, 3), ind.unit.value))
+    scale = PERCENT if ind.unit is Unit.PERCENT else 1
     for col, column in enumerate(("spc_mean", "spc_lower", "spc_upper"), start=first):
-        _number(sheet, row, col, figures[column], fmt)
+        _number(sheet, row, col, figures[column] / scale, fmt)
     _text(sheet, row, first + 3, VARIATION_TEXT[str(figures["variation"])])
     _text(sheet, row, first + 4, ASSURANCE_TEXT[str(figures["assurance"])])
     _text(sheet, row, first + 5, note)
@@ -282,6 +327,7 @@ def _key_sheet(book, formats: _Formats, data: ExportData, catalogue: Catalogue) 
         row += 2
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 100)
+    _print_setup(sheet)
 
 
 def _benchmark_sheets(book, formats: _Formats, data: ExportData, catalogue: Catalogue, workstream: str | None) -> None:
@@ -308,6 +354,7 @@ def _benchmark_sheets(book, formats: _Formats, data: ExportData, catalogue: Cata
                 else:
                     _text(sheet, r, c, "" if value is None or value != value else value)
         sheet.freeze_panes(FIRST_TABLE_ROW + 1, 0)
+        _print_setup(sheet, FIRST_TABLE_ROW)
         sheet.set_column(0, 0, 28)
         sheet.set_column(1, len(columns) - 1, 13)
 
