@@ -113,10 +113,15 @@ def allowed(user: User, right: Right) -> bool:
     """True when ``user`` has ``right``; otherwise the page shows a refusal instead."""
     if user.can(right):
         return True
+    refuse(user, right)
+    return False
+
+
+def refuse(user: User, right: Right) -> None:
+    """The refusal a page shows to a user without ``right``."""
     needed = access.NEEDS[right].value
     st.title("Not available")
     st.error(
         f"You need the {needed} role to {right.value}; you are signed in as {ui.plain(user.name)} ({user.role}).",
         icon=":material/lock:",
     )
-    return False

@@ -9,6 +9,7 @@ extract invalidates them and nothing else does.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,3 +188,9 @@ def access_policy() -> AccessPolicy:
 
 def month_option(month: int) -> str:
     return f"{periods.label(month)} ({periods.month_name(month)})"
+
+
+Pages = dict[str, st.Page]
+"""The app's pages by key (``pages["indicator"]``), for ``st.page_link`` and ``st.switch_page``."""
+Render = Callable[[View, Pages, User], None]
+"""What draws a page: every page's ``render(view, pages, user)``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
 from kpis import periods
@@ -119,9 +120,7 @@ def _history(view: state.View) -> None:
 
 def _rollback(view: state.View, user: state.User) -> None:
     st.subheader("Roll back an extract")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/undo:")
+    ui.show_done(_DONE, icon=":material/undo:")
     if not user.can(Right.ROLLBACK):
         st.caption("An admin can roll back an extract: its values go back to what they were before it.")
         return
@@ -152,13 +151,16 @@ def _rollback(view: state.View, user: state.User) -> None:
         st.info("Nothing to roll back: every value of this extract has been revised since.")
         return
     if st.button(f"Roll back extract {chosen}", type="primary", icon=":material/undo:", key=ROLLBACK_CONFIRM_KEY):
-        result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
-        st.session_state[_DONE] = ui.plain(result.message + ".")
+        try:
+            result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
+        except SQLAlchemyError:
+            ui.database_busy("the rollback")
+            return
         del st.session_state[ROLLBACK_KEY]
-        st.rerun()
+        ui.done_then_rerun(_DONE, ui.plain(result.message + "."))
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.DATA_STATUS):
         return
     st.title("Data status")

@@ -43,7 +43,7 @@ def _file(url: str, version: int, config: str, modified: float, as_at: int, as_p
     return formats.export_bytes(data, state.catalogue(), fmt, workstream)
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title("Export")
     if view.empty:
         st.info("Nothing to export yet: no extract has been loaded.", icon=":material/info:")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
 from kpis import periods
@@ -20,7 +21,6 @@ SAVE_KEY = "narrative_save"
 TEXT_KEY = "narrative_text"  # + workstream, month and the edit's number: a fresh editor after a save
 AFTER_THEIRS_KEY = "narrative_save_after_theirs"
 DISCARD_KEY = "narrative_discard_mine"
-WORKSTREAM_PARAM = "ws"
 _DONE = "_narrative_saved"
 # Per workstream and month, from the moment the editor opens until a save: the version it
 # started from (the edit's base) and, after a refused save, the newer version it met. Kept
@@ -39,7 +39,7 @@ class Edit:
 
 def _workstream(view: state.View) -> str:
     ids = [w.id for w in view.catalogue.workstreams]
-    asked = st.query_params.get(WORKSTREAM_PARAM)
+    asked = st.query_params.get(ui.WORKSTREAM_PARAM)
     if asked in ids and WORKSTREAM_KEY not in st.session_state:
         st.session_state[WORKSTREAM_KEY] = asked
     names = {w.id: w.name for w in view.catalogue.workstreams}
@@ -69,13 +69,15 @@ def _save(view: state.View, user: state.User, workstream: str, edit: Edit, text:
     except narrative.NarrativeError as error:
         st.error(ui.plain(error), icon=":material/error:")
         return
+    except SQLAlchemyError:
+        ui.database_busy("the commentary")
+        return
     if version == (based_on or 0):
         st.info("No change: nothing was saved.", icon=":material/info:")
         return
     name = view.catalogue.workstream(workstream).name
-    st.session_state[_DONE] = f"Saved version {version} of the {name} commentary for {periods.month_name(month)}."
     _edit(engine, workstream, month, fresh=True)  # the next edit starts from the version just saved
-    st.rerun()
+    ui.done_then_rerun(_DONE, f"Saved version {version} of the {name} commentary for {periods.month_name(month)}.")
 
 
 def _conflict(view: state.View, user: state.User, workstream: str, edit: Edit, text: str) -> None:
@@ -122,13 +124,11 @@ def _history(view: state.View, workstream: str, month: int) -> None:
     )
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.EDIT_NARRATIVE):
         return
     st.title("Write progress")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     workstream = _workstream(view)
     month = view.as_at
     edit = _edit(state.engine(view.url), workstream, month)

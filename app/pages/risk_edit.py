@@ -11,7 +11,6 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
-from app.pages.risks import RISK_PARAM, owner_label
 from kpis.access import Right
 from kpis.catalogue import Catalogue
 from kpis.errors import StaleEditError
@@ -71,7 +70,7 @@ def choice_label(risk: pd.Series) -> str:
 def _choice(register: pd.DataFrame) -> int:
     ids = [int(i) for i in register["risk_id"]]
     chosen_after_save = st.session_state.pop(_CHOOSE, None)
-    asked = st.query_params.get(RISK_PARAM, "")
+    asked = st.query_params.get(ui.RISK_PARAM, "")
     if chosen_after_save in ids:
         st.session_state[CHOICE_KEY] = chosen_after_save
     elif CHOICE_KEY not in st.session_state and asked.isdigit() and int(asked) in ids:
@@ -79,9 +78,9 @@ def _choice(register: pd.DataFrame) -> int:
     labels = {NEW_RISK: "New risk"} | {int(row["risk_id"]): choice_label(row) for _, row in register.iterrows()}
     chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.get, key=CHOICE_KEY)
     if chosen == NEW_RISK:
-        st.query_params.pop(RISK_PARAM, None)
+        st.query_params.pop(ui.RISK_PARAM, None)
     else:
-        st.query_params[RISK_PARAM] = str(chosen)
+        st.query_params[ui.RISK_PARAM] = str(chosen)
     return chosen
 
 
@@ -139,7 +138,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["owner"],
         owners,
         index=owners.index(values["owner"]) if values["owner"] in owners else None,
-        format_func=lambda o: owner_label(catalogue, o),
+        format_func=lambda o: ui.owner_label(catalogue, o),
         placeholder="Choose an owner",
         key=key("owner"),
     )
@@ -218,19 +217,14 @@ def _save(view: state.View, user: state.User, fields: dict, risk_id: int | None,
         )
         return
     except SQLAlchemyError:
-        st.error(
-            "The database could not take the risk just now (it is busy or unreachable); nothing was written. "
-            "Try again in a minute.",
-            icon=":material/database:",
-        )
+        ui.database_busy("the risk")
         return
     if risk_id is not None and version == based_on:
         st.info("No change: nothing was saved.", icon=":material/info:")
         return
-    st.session_state[_DONE] = f"Saved risk {saved_id}, version {version}."
     st.session_state[_LOADED] = (saved_id, version)
     st.session_state[_CHOOSE] = saved_id
-    st.rerun()
+    ui.done_then_rerun(_DONE, f"Saved risk {saved_id}, version {version}.")
 
 
 def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
@@ -258,14 +252,12 @@ def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
 
 
 def _rejected(error: risks.RiskError, file_name: str) -> None:
-    count = len(error.problems)
-    st.error(
-        f"{ui.plain(file_name)} was rejected; nothing was written. {count} problem{'s' if count != 1 else ''} below, each "
-        "with its row in the file (the header is row 1). Fix them and upload the file again.",
-        icon=":material/block:",
-    )
-    ui.problems_table(
-        error.problems, "risk_import_problems", safe_file_name(file_name, "risks.csv"), PROBLEMS_DOWNLOAD_KEY
+    ui.rejected_file(
+        f"{ui.plain(file_name)} was rejected; nothing was written.",
+        error.problems,
+        "risk_import_problems",
+        safe_file_name(file_name, "risks.csv"),
+        PROBLEMS_DOWNLOAD_KEY,
     )
 
 
@@ -327,26 +319,19 @@ def _import(view: state.View, user: state.User, register: pd.DataFrame) -> None:
             _rejected(error, file.name)
             return
         except SQLAlchemyError:
-            st.error(
-                "The database could not take the file just now (it is busy or unreachable); nothing was written. "
-                "Try again in a minute.",
-                icon=":material/database:",
-            )
+            ui.database_busy("the file")
             return
-        st.session_state[_DONE] = ui.plain(f"{file.name} imported: {result.message}.")
         st.session_state[_IMPORTS] = st.session_state.get(_IMPORTS, 0) + 1
         st.session_state.pop(_LOADED, None)  # the file may have saved a new version of the risk in the form
-        st.rerun()
+        ui.done_then_rerun(_DONE, ui.plain(f"{file.name} imported: {result.message}."))
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.EDIT_RISKS):
         return
     st.title("Edit risks")
     st.page_link(pages["risks"], label="The risk register", icon=":material/arrow_back:")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     register = risks.current(state.engine(view.url))
     edit_tab, import_tab = st.tabs(["Add or edit a risk", "Import from CSV"])
     with edit_tab:

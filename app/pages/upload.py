@@ -85,13 +85,12 @@ def _template(view: state.View) -> None:
 
 
 def _rejected(error: ExtractError) -> None:
-    count = len(error.problems)
-    st.error(
-        f"**{ui.plain(error.file_name)} was rejected; nothing was written.** {count} problem{'s' if count != 1 else ''} "
-        "below, each with its row in the file (the header is row 1). Fix them and upload the file again.",
-        icon=":material/block:",
+    ui.rejected_file(
+        f"**{ui.plain(error.file_name)} was rejected; nothing was written.**",
+        error.problems,
+        "upload_problems",
+        safe_file_name(error.file_name, "extract.csv"),
     )
-    ui.problems_table(error.problems, "upload_problems", safe_file_name(error.file_name, "extract.csv"))
 
 
 def _rag_moves(view: state.View, plan, month: int):
@@ -110,11 +109,7 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
         _rejected(error)
         return
     except SQLAlchemyError:
-        st.error(
-            "The database could not take the file just now (it is busy or unreachable); nothing was written. "
-            "Try again in a minute.",
-            icon=":material/database:",
-        )
+        ui.database_busy("the file")
         return
     message = result.message + (". Every page now shows the new data." if result.extract_id else ".")
     if (result.new, result.revised) != (counts["new"], counts["revised"]):
@@ -122,9 +117,8 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
             " The stored data changed after the preview (another extract was loaded meanwhile), "
             "so these counts differ from the preview's."
         )
-    st.session_state[_DONE] = ui.plain(message)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
-    st.rerun()
+    ui.done_then_rerun(_DONE, ui.plain(message))
 
 
 def _preview(view: state.View, user: state.User, source: ingest.Source, plan) -> None:
@@ -173,13 +167,11 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
         _load(view, user, source, counts)
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.UPLOAD):
         return
     st.title("Load a monthly extract")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     limit = upload_limit_mb()
     st.caption(
         "A CSV file or an Excel workbook (.xlsx, .xlsm): one row per indicator and month "
