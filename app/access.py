@@ -11,6 +11,7 @@ the page.
 from __future__ import annotations
 
 import getpass
+from typing import NoReturn
 
 import streamlit as st
 
@@ -20,7 +21,7 @@ from kpis import access
 from kpis.access import AccessPolicy, Right
 
 
-def _stop_with(title: str, message: str) -> None:
+def _stop_with(title: str, message: str) -> NoReturn:
     st.title(title)
     st.error(message, icon=":material/lock:")
     st.stop()

@@ -37,7 +37,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         "Workstream",
         with_areas,
         index=with_areas.index(wanted) if wanted in with_areas else 0,
-        format_func=names.get,
+        format_func=names.__getitem__,
         key=WORKSTREAM_KEY,
     )
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")

@@ -3,8 +3,11 @@ of extracts with each file exactly as loaded, and (for admins) rolling an extrac
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
@@ -22,14 +25,14 @@ _DONE = "rollback_done"
 STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green", status.REVISED: "Green"}
 
 
-def _style_grid(frame: pd.DataFrame):
+def _style_grid(frame: pd.DataFrame) -> Styler:
     palette = rag_palette()
     fills = {
         symbol: f"background-color: {palette[STATE_RAG[kind]].background}; color: {palette[STATE_RAG[kind]].text}"
         for kind, symbol in status.SYMBOL.items()
         if kind in STATE_RAG
     }
-    months = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
+    months: list[Hashable] = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
     return frame.style.map(lambda v: fills.get(v, ""), subset=months)
 
 
@@ -105,13 +108,14 @@ def _history(view: state.View) -> None:
         },
     )
     names = _names(log)
+    files = dict(zip(log["id"].astype(int), log["file_name"].astype(str), strict=True))
     chosen = st.selectbox(
-        "Download an extract exactly as it was loaded", list(names), format_func=names.get, key=EXTRACT_KEY
+        "Download an extract exactly as it was loaded", list(names), format_func=names.__getitem__, key=EXTRACT_KEY
     )
     st.download_button(
         f"Download extract {chosen}",
-        state.extract_content(view.url, int(chosen)),
-        file_name=f"extract-{int(chosen)}-{safe_file_name(log.set_index('id').loc[chosen, 'file_name'], 'extract.csv')}",
+        state.extract_content(view.url, chosen),
+        file_name=f"extract-{chosen}-{safe_file_name(files[chosen], 'extract.csv')}",
         mime="text/csv",
         icon=":material/download:",
         key="status_download",
@@ -135,7 +139,7 @@ def _rollback(view: state.View, user: state.User) -> None:
         list(names),
         index=None,
         placeholder="Choose an extract",
-        format_func=names.get,
+        format_func=names.__getitem__,
         key=ROLLBACK_KEY,
     )
     if chosen is None:

@@ -25,7 +25,11 @@ def _chosen(view: state.View) -> str:
     default = ids.index(wanted.id) if wanted else 0
     names = {i.id: f"{i.name}" for i in view.catalogue.indicators}
     chosen = st.selectbox(
-        "Indicator", ids, index=default, format_func=names.get, key=f"indicator-choice-{code_slug(ids[default])}"
+        "Indicator",
+        ids,
+        index=default,
+        format_func=names.__getitem__,
+        key=f"indicator-choice-{code_slug(ids[default])}",
     )
     st.query_params[ui.INDICATOR_PARAM] = chosen
     return chosen
@@ -54,7 +58,8 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
 
 def _overview(view: state.View, indicator_id: str) -> None:
     indicator = view.catalogue.indicator(indicator_id)
-    row = view.table().set_index("indicator").loc[indicator_id]
+    table = view.table()
+    row = table[table["indicator"] == indicator_id].iloc[0]
     unit, d = indicator.unit.value, indicator.decimals
     left, middle, right = st.columns(3)
     left.metric(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
@@ -43,10 +44,10 @@ def _workstream(view: state.View) -> str:
     if asked in ids and WORKSTREAM_KEY not in st.session_state:
         st.session_state[WORKSTREAM_KEY] = asked
     names = {w.id: w.name for w in view.catalogue.workstreams}
-    return st.selectbox("Workstream", ids, format_func=names.get, key=WORKSTREAM_KEY)
+    return st.selectbox("Workstream", ids, format_func=names.__getitem__, key=WORKSTREAM_KEY)
 
 
-def _edit(engine, workstream: str, month: int, fresh: bool = False) -> Edit:
+def _edit(engine: Engine, workstream: str, month: int, fresh: bool = False) -> Edit:
     """This session's edit of a workstream's commentary for a month: started (from the
     store's latest) the first time, then kept."""
     edits = st.session_state.setdefault(_EDITS, {})
@@ -80,10 +81,12 @@ def _save(view: state.View, user: state.User, workstream: str, edit: Edit, text:
     ui.done_then_rerun(_DONE, f"Saved version {version} of the {name} commentary for {periods.month_name(month)}.")
 
 
-def _conflict(view: state.View, user: state.User, workstream: str, edit: Edit, text: str) -> None:
-    """A save refused because someone saved meanwhile: who and when, both texts side by
-    side to merge from, and the two ways on (the user's text stays in the editor)."""
-    error = edit.conflict
+def _conflict(
+    view: state.View, user: state.User, workstream: str, edit: Edit, error: StaleEditError, text: str
+) -> None:
+    """A save refused (``error``, the edit's conflict) because someone saved meanwhile: who
+    and when, both texts side by side to merge from, and the two ways on (the user's text
+    stays in the editor)."""
     with st.container(border=True, key="narrative-conflict"):
         st.error(ui.plain(str(error).split(" Hint:")[0]), icon=":material/sync_problem:")
         st.markdown(
@@ -137,7 +140,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         f"The commentary for **{periods.month_name(month)}** (the sidebar's month), shown on the workstream's page "
         "and in the board pack. Markdown: `**bold**`, `- bullet`, a blank line between paragraphs."
     )
-    if draft.carried_forward:
+    if draft.carried_forward and draft.from_month is not None:
         st.info(
             f"No commentary for {periods.month_name(month)} yet: the editor starts from "
             f"{periods.month_name(draft.from_month)}'s. Change it, then save it for {periods.month_name(month)}.",
@@ -156,7 +159,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         with st.container(border=True, height=360):
             ui.commentary(text)
     if edit.conflict is not None:
-        _conflict(view, user, workstream, edit, text)
+        _conflict(view, user, workstream, edit, edit.conflict, text)
     elif st.button("Save commentary", type="primary", icon=":material/save:", key=SAVE_KEY):
         _save(view, user, workstream, edit, text, draft.based_on)
     _history(view, workstream, month)

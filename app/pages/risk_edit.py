@@ -5,6 +5,7 @@ someone has since replaced is refused, and a file with any problem writes nothin
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 import pandas as pd
 import streamlit as st
@@ -46,7 +47,23 @@ LABELS = {
     "indicators": "Linked indicators",
     "next_review": "Next review",
 }
-BLANK = {
+
+
+class FormValues(TypedDict):
+    """What the form's widgets start from."""
+
+    programme: str
+    description: str
+    rank: str | None
+    owner: str | None
+    mitigation: str
+    status: str
+    workstream: str
+    indicators: list[str]
+    next_review: date | None
+
+
+BLANK: FormValues = {
     "programme": "",
     "description": "",
     "rank": None,
@@ -76,7 +93,7 @@ def _choice(register: pd.DataFrame) -> int:
     elif CHOICE_KEY not in st.session_state and asked.isdigit() and int(asked) in ids:
         st.session_state[CHOICE_KEY] = int(asked)
     labels = {NEW_RISK: "New risk"} | {int(row["risk_id"]): choice_label(row) for _, row in register.iterrows()}
-    chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.get, key=CHOICE_KEY)
+    chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.__getitem__, key=CHOICE_KEY)
     if chosen == NEW_RISK:
         st.query_params.pop(ui.RISK_PARAM, None)
     else:
@@ -94,7 +111,7 @@ def _base_version(register: pd.DataFrame, risk_id: int) -> int:
     return st.session_state[_LOADED][1]
 
 
-def _values(version_row: pd.Series) -> dict:
+def _values(version_row: pd.Series) -> FormValues:
     """A stored version as the form's starting values."""
     review = version_row["next_review"]
     return {
@@ -110,7 +127,7 @@ def _values(version_row: pd.Series) -> dict:
     }
 
 
-def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> dict:
+def _fields(catalogue: Catalogue, values: FormValues, risk_key: str, version: int) -> dict[str, object]:
     """The form's widgets, filled with ``values``; what they hold now."""
 
     def key(field: str) -> str:
@@ -119,7 +136,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
     owners = list(dict.fromkeys([*catalogue.owners, *([values["owner"]] if values["owner"] else [])]))
     workstreams = {"": "None"} | {w.id: w.name for w in catalogue.workstreams}
     indicators = {i.id: i.name for i in catalogue.indicators}
-    fields = {}
+    fields: dict[str, object] = {}
     fields["programme"] = st.text_input(
         LABELS["programme"], value=values["programme"], max_chars=risks.MAX_PROGRAMME, key=key("programme")
     )
@@ -157,7 +174,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["workstream"],
         list(workstreams),
         index=list(workstreams).index(values["workstream"]) if values["workstream"] in workstreams else 0,
-        format_func=workstreams.get,
+        format_func=workstreams.__getitem__,
         key=key("workstream"),
     )
     fields["next_review"] = review_col.date_input(
@@ -173,7 +190,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["indicators"],
         list(indicators),
         default=[i for i in values["indicators"] if i in indicators],
-        format_func=indicators.get,
+        format_func=indicators.__getitem__,
         placeholder="None",
         key=key("indicators"),
     )
@@ -200,7 +217,9 @@ def _invalid(error: risks.RiskError) -> None:
     )
 
 
-def _save(view: state.View, user: state.User, fields: dict, risk_id: int | None, based_on: int | None) -> None:
+def _save(
+    view: state.View, user: state.User, fields: dict[str, object], risk_id: int | None, based_on: int | None
+) -> None:
     try:
         risk = risks.validate_risk(fields, view.catalogue)
         saved_id, version = risks.save(state.engine(view.url), risk, user.name, risk_id, based_on=based_on)

@@ -41,7 +41,7 @@ def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] |
         "workstream": workstream_col.multiselect(
             "Workstream",
             list(workstreams),
-            format_func=workstreams.get,
+            format_func=workstreams.__getitem__,
             placeholder="Any workstream",
             key=WORKSTREAM_KEY,
         ),

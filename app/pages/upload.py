@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,7 +55,7 @@ def _template(view: state.View) -> None:
             st.radio(
                 "Layout",
                 [x.value for x in template.Layout],
-                format_func={"long": "Long: a row per indicator", "wide": "Wide: a column per month"}.get,
+                format_func={"long": "Long: a row per indicator", "wide": "Wide: a column per month"}.__getitem__,
                 horizontal=True,
                 key="template_layout",
             )
@@ -93,13 +94,13 @@ def _rejected(error: ExtractError) -> None:
     )
 
 
-def _rag_moves(view: state.View, plan, month: int):
+def _rag_moves(view: state.View, plan: pd.DataFrame, month: int) -> pd.DataFrame:
     before = view.table(month)
     after = build_kpi_table(ingest.applied(view.observations(), plan), view.catalogue, month)
     return presentation.rag_changes(after, before)
 
 
-def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict) -> None:
+def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict[str, int]) -> None:
     content, file_name = source.content, source.file_name
     try:
         result = ingest.ingest(
@@ -121,9 +122,10 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
     ui.done_then_rerun(_DONE, ui.plain(message))
 
 
-def _preview(view: state.View, user: state.User, source: ingest.Source, plan) -> None:
+def _preview(view: state.View, user: state.User, source: ingest.Source, plan: pd.DataFrame) -> None:
     file_name = source.file_name
-    counts = plan["status"].value_counts().reindex(["new", "revised", "unchanged"], fill_value=0).to_dict()
+    by_status = plan["status"].value_counts()
+    counts = {status: int(by_status.get(status, 0)) for status in ("new", "revised", "unchanged")}
     st.subheader(f"What {ui.plain(file_name)} would change")
     columns = st.columns(4)
     columns[0].metric("Rows in the file", f"{len(plan):,}")

@@ -4,6 +4,7 @@ chart per indicator."""
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import state, ui
@@ -170,7 +171,7 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
         ui.open_indicator(pages, str(board.loc[selected[0], "indicator"]), view.as_at)
 
 
-def _benchmark_columns(view: state.View, board):
+def _benchmark_columns(view: state.View, board: pd.DataFrame) -> pd.DataFrame | None:
     """The "vs England" and "Inequality" columns of the board's indicators, or None where
     none of them has a comparison or an inequality figure (the table is then as before)."""
     compared, every = view.benchmarks()
@@ -183,7 +184,7 @@ def _benchmark_columns(view: state.View, board):
     return columns
 
 
-def _trends(view: state.View, workstream_id: str):
+def _trends(view: state.View, workstream_id: str) -> go.Figure:
     table = view.table()
     own = table[table["workstream"] == workstream_id]
     return trends_figure(
@@ -201,11 +202,11 @@ def trends_figure(
     url: str,
     version: int,
     config: str,
-    modified: float,
+    modified: float | None,
     workstream_id: str,
     as_at: int,
     ratings: tuple[tuple[str, str], ...],
-):
+) -> go.Figure:
     """The workstream's small multiples, cached per data version and month."""
     catalogue = state.catalogue()
     observations = state.observations(url, version)
