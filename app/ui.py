@@ -10,6 +10,7 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from app.state import AS_AT_PARAM, Pages
 from kpis import periods
@@ -138,6 +139,16 @@ def saved_line(row: pd.Series) -> str:
     return f"Version {int(row['version'])}, saved by {plain(row['saved_by'])} on {row['saved_at']:%d %b %Y %H:%M} UTC"
 
 
+def problem_columns() -> dict[str, str | ColumnConfig]:
+    """The columns of a problem, wherever problems are listed (a file's, or a form's);
+    made afresh for each table, as Streamlit may fill in a column's settings."""
+    return {
+        "value": "Value",
+        "problem": st.column_config.TextColumn("Problem", width="large"),
+        "hint": st.column_config.TextColumn("How to fix it", width="large"),
+    }
+
+
 def rejected_file(
     headline: str, problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None
 ) -> None:
@@ -145,7 +156,7 @@ def rejected_file(
     :func:`problems_table`."""
     count = len(problems)
     st.error(
-        f"{headline} {count} problem{'s' if count != 1 else ''} below, each with its row in the file "
+        f"{headline} {count} {plural(count, 'problem')} below, each with its row in the file "
         "(the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )
@@ -167,9 +178,7 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
             "code": st.column_config.TextColumn("Code", help="The kind of problem, as the README lists them"),
             "row": st.column_config.TextColumn("Row", width="small"),
             "column": "Column",
-            "value": "Value",
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "hint": st.column_config.TextColumn("How to fix it", width="large"),
+            **problem_columns(),
         },
     )
     st.download_button(
@@ -180,6 +189,11 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
         icon=":material/download:",
         key=download_key,
     )
+
+
+def plural(count: int, noun: str) -> str:
+    """``noun`` as ``count`` of it reads: ``1 problem``, ``4 problems``."""
+    return noun if count == 1 else f"{noun}s"
 
 
 def owner_label(catalogue: Catalogue, initials: str) -> str:

@@ -200,7 +200,7 @@ def _fields(catalogue: Catalogue, values: FormValues, risk_key: str, version: in
 def _invalid(error: risks.RiskError) -> None:
     count = len(error.problems)
     st.error(
-        f"The risk was not saved: {count} problem{'s' if count != 1 else ''} below. Correct them and save again.",
+        f"The risk was not saved: {count} {ui.plural(count, 'problem')} below. Correct them and save again.",
         icon=":material/block:",
     )
     shown = error.problems.assign(column=error.problems["column"].map(lambda c: LABELS.get(c, c)))
@@ -210,9 +210,7 @@ def _invalid(error: risks.RiskError) -> None:
         key="risk_form_problems",
         column_config={
             "column": "Field",
-            "value": "Value",
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "hint": st.column_config.TextColumn("How to fix it", width="large"),
+            **ui.problem_columns(),
         },
     )
 
@@ -322,12 +320,12 @@ def _import(view: state.View, user: state.User, register: pd.DataFrame) -> None:
     new = sum(i.risk_id is None for i in imported)
     updates = len(imported) - new
     st.markdown(
-        f"The file holds **{len(imported)}** risk{'s' if len(imported) != 1 else ''}: **{new}** new "
-        f"(blank risk_id) and **{updates}** update{'s' if updates != 1 else ''} of risks in the register."
+        f"The file holds **{len(imported)}** {ui.plural(len(imported), 'risk')}: **{new}** new "
+        f"(blank risk_id) and **{updates}** {ui.plural(updates, 'update')} of risks in the register."
     )
     st.dataframe(_import_preview(imported), hide_index=True, key="risk_import_rows")
     if st.button(
-        f"Import {len(imported)} risk{'s' if len(imported) != 1 else ''}",
+        f"Import {len(imported)} {ui.plural(len(imported), 'risk')}",
         type="primary",
         icon=":material/database_upload:",
         key=IMPORT_CONFIRM_KEY,

@@ -153,7 +153,7 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan: pd
         )
     if counts["revised"]:
         st.warning(
-            f"{counts['revised']} value{'s' if counts['revised'] != 1 else ''} already stored would be revised. "
+            f"{counts['revised']} {ui.plural(counts['revised'], 'value')} already stored would be revised. "
             "The values stored now stay in each indicator's history.",
             icon=":material/history:",
         )
@@ -161,7 +161,7 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan: pd
     st.dataframe(presentation.planned_changes(plan, view.catalogue, moves), hide_index=True, key="upload_changes")
     total = counts["new"] + counts["revised"]
     if st.button(
-        f"Load {total:,} change{'s' if total != 1 else ''}",
+        f"Load {total:,} {ui.plural(total, 'change')}",
         type="primary",
         icon=":material/database_upload:",
         key=CONFIRM_KEY,
