@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
-from streamlit.elements.lib.column_types import ColumnConfig
 
 from app.state import AS_AT_PARAM, Pages
 from kpis import periods
@@ -19,6 +18,9 @@ from kpis.governance import narrative
 from kpis.report import presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
+
+if TYPE_CHECKING:  # a type only: Streamlit does not export it
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 # What Markdown (CommonMark, GFM, Streamlit's $maths$) could read as markup anywhere in a
 # line: a backslash makes each plain. A bare web address is made a link after escapes are
@@ -192,7 +194,7 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
 
 
 def plural(count: int, noun: str) -> str:
-    """``noun`` as ``count`` of it reads: ``1 problem``, ``4 problems``."""
+    """``noun`` as it reads after ``count``: ``problem`` after 1, ``problems`` after any other number."""
     return noun if count == 1 else f"{noun}s"
 
 
