@@ -11,6 +11,7 @@ the page.
 from __future__ import annotations
 
 import getpass
+from typing import NoReturn
 
 import streamlit as st
 
@@ -20,7 +21,7 @@ from kpis import access
 from kpis.access import AccessPolicy, Right
 
 
-def _stop_with(title: str, message: str) -> None:
+def _stop_with(title: str, message: str) -> NoReturn:
     st.title(title)
     st.error(message, icon=":material/lock:")
     st.stop()
@@ -113,10 +114,15 @@ def allowed(user: User, right: Right) -> bool:
     """True when ``user`` has ``right``; otherwise the page shows a refusal instead."""
     if user.can(right):
         return True
+    refuse(user, right)
+    return False
+
+
+def refuse(user: User, right: Right) -> None:
+    """The refusal a page shows to a user without ``right``."""
     needed = access.NEEDS[right].value
     st.title("Not available")
     st.error(
         f"You need the {needed} role to {right.value}; you are signed in as {ui.plain(user.name)} ({user.role}).",
         icon=":material/lock:",
     )
-    return False

@@ -6,7 +6,8 @@ answers, with a refusal (and the page itself checks the right again)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
@@ -25,6 +26,7 @@ from app.pages import (
     workstream,
 )
 from kpis.access import Right
+from kpis.catalogue import Catalogue
 
 INDICATOR_PATH = "indicator"
 UPLOAD_PATH = "upload"
@@ -36,96 +38,101 @@ COMPARE_AREAS_PATH = "compare-areas"
 SUMMARY_PATH = "integrated-summary"  # a hyphen: never a workstream id
 
 
-def _page(render: Callable[[], None], **options: object) -> st.Page:
-    return st.Page(render, **options)
+@dataclass(frozen=True)
+class PageRow:
+    """One page: the key other pages link to it by (``pages["indicator"]``), its URL path,
+    its menu section, title and icon, the right it needs (None: everyone) and what draws it."""
+
+    key: str
+    path: str
+    section: str
+    title: str
+    icon: str
+    render: state.Render
+    right: Right | None = None
+    default: bool = False
 
 
-def _guarded(user: state.User, right: Right, render: Callable[[], None], **options: object) -> st.Page:
-    """The page for a user with ``right``; for anyone else a hidden page at the same URL
-    that refuses."""
-    if user.can(right):
-        return _page(render, **options)
-    return _page(lambda: access.allowed(user, right), **{**options, "visibility": "hidden"})
+def page_table(catalogue: Catalogue) -> list[PageRow]:
+    """Every page, in the menu's order."""
+    return [
+        PageRow("overview", "overview", "Report", "Overview", ":material/dashboard:", overview.render, default=True),
+        PageRow(
+            "summary", SUMMARY_PATH, "Report", "Integrated performance summary", ":material/grid_view:", summary.render
+        ),
+        PageRow("risks", RISKS_PATH, "Report", "Risks", ":material/warning:", risks.render),
+        *(
+            PageRow(
+                ws.id,
+                ws.id,
+                "Workstreams",
+                ws.name,
+                ":material/table_chart:",
+                partial(workstream.render, workstream_id=ws.id),
+            )
+            for ws in catalogue.workstreams
+        ),
+        PageRow("indicator", INDICATOR_PATH, "Explore", "Indicator", ":material/query_stats:", indicator.render),
+        PageRow("export", "export", "Explore", "Export", ":material/download:", export.render),
+        PageRow(
+            "upload", UPLOAD_PATH, "Data", "Load an extract", ":material/upload_file:", upload.render, Right.UPLOAD
+        ),
+        PageRow(
+            "data_status",
+            DATA_STATUS_PATH,
+            "Data",
+            "Data status",
+            ":material/fact_check:",
+            data_status.render,
+            Right.DATA_STATUS,
+        ),
+        PageRow(
+            "narrative",
+            NARRATIVE_PATH,
+            "Words",
+            "Write progress",
+            ":material/edit_note:",
+            narrative.render,
+            Right.EDIT_NARRATIVE,
+        ),
+        PageRow(
+            "risk_edit", RISK_EDIT_PATH, "Words", "Edit risks", ":material/edit:", risk_edit.render, Right.EDIT_RISKS
+        ),
+        # Last, so the menu's first ten links stay as they were (the rest fold under "View more");
+        # the workstream pages link here too.
+        PageRow(
+            "compare_areas",
+            COMPARE_AREAS_PATH,
+            "Benchmarking",
+            "Compare areas",
+            ":material/public:",
+            compare_areas.render,
+        ),
+    ]
+
+
+def _page(row: PageRow, view: state.View, pages: state.Pages, user: state.User) -> st.Page:
+    """The page of ``row`` for ``user``; for a user without its right, a hidden page at the
+    same URL that refuses."""
+    if row.right is None or user.can(row.right):
+        return st.Page(
+            partial(row.render, view, pages, user),
+            title=row.title,
+            icon=row.icon,
+            url_path=row.path,
+            default=row.default,
+        )
+    right = row.right
+    return st.Page(
+        lambda: access.refuse(user, right), title=row.title, icon=row.icon, url_path=row.path, visibility="hidden"
+    )
 
 
 def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
     """The navigation, by section. Each page renders from ``view``."""
-    pages: dict[str, st.Page] = {}
-    pages["indicator"] = _page(
-        lambda: indicator.render(view, pages), title="Indicator", icon=":material/query_stats:", url_path=INDICATOR_PATH
-    )
-    pages["overview"] = _page(
-        lambda: overview.render(view, pages),
-        title="Overview",
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    )
-    pages["summary"] = _page(
-        lambda: summary.render(view, pages),
-        title="Integrated performance summary",
-        icon=":material/grid_view:",
-        url_path=SUMMARY_PATH,
-    )
-    for ws in view.catalogue.workstreams:
-        pages[ws.id] = _page(
-            lambda ws_id=ws.id: workstream.render(view, pages, ws_id, user),
-            title=ws.name,
-            icon=":material/table_chart:",
-            url_path=ws.id,
-        )
-    pages["compare_areas"] = _page(
-        lambda: compare_areas.render(view, pages),
-        title="Compare areas",
-        icon=":material/public:",
-        url_path=COMPARE_AREAS_PATH,
-    )
-    pages["export"] = _page(
-        lambda: export.render(view, pages), title="Export", icon=":material/download:", url_path="export"
-    )
-    pages["upload"] = _guarded(
-        user,
-        Right.UPLOAD,
-        lambda: upload.render(view, pages, user),
-        title="Load an extract",
-        icon=":material/upload_file:",
-        url_path=UPLOAD_PATH,
-    )
-    pages["data_status"] = _guarded(
-        user,
-        Right.DATA_STATUS,
-        lambda: data_status.render(view, pages, user),
-        title="Data status",
-        icon=":material/fact_check:",
-        url_path=DATA_STATUS_PATH,
-    )
-    pages["risks"] = _page(
-        lambda: risks.render(view, pages, user), title="Risks", icon=":material/warning:", url_path=RISKS_PATH
-    )
-    pages["narrative"] = _guarded(
-        user,
-        Right.EDIT_NARRATIVE,
-        lambda: narrative.render(view, pages, user),
-        title="Write progress",
-        icon=":material/edit_note:",
-        url_path=NARRATIVE_PATH,
-    )
-    pages["risk_edit"] = _guarded(
-        user,
-        Right.EDIT_RISKS,
-        lambda: risk_edit.render(view, pages, user),
-        title="Edit risks",
-        icon=":material/edit:",
-        url_path=RISK_EDIT_PATH,
-    )
-    sections = {
-        "Report": [pages["overview"], pages["summary"], pages["risks"]],
-        "Workstreams": [pages[ws.id] for ws in view.catalogue.workstreams],
-        "Explore": [pages["indicator"], pages["export"]],
-        "Data": [pages["upload"], pages["data_status"]],
-        "Words": [pages["narrative"], pages["risk_edit"]],
-        # Last, so the menu's first ten links stay as they were (the rest fold under "View more");
-        # the workstream pages link here too.
-        "Benchmarking": [pages["compare_areas"]],
-    }
+    pages: state.Pages = {}
+    sections: dict[str, list[st.Page]] = {}
+    for row in page_table(view.catalogue):
+        pages[row.key] = _page(row, view, pages, user)
+        sections.setdefault(row.section, []).append(pages[row.key])
     return sections

@@ -9,11 +9,13 @@ extract invalidates them and nothing else does.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
 from kpis import access, periods, sample, store
 from kpis.access import AccessPolicy, Right, Role
@@ -42,7 +44,7 @@ def config_path() -> Path:
 
 
 @st.cache_resource(show_spinner=False)
-def _catalogue(path: str, modified: float) -> Catalogue:
+def _catalogue(path: str, modified: float | None) -> Catalogue:
     return load_catalogue(path)
 
 
@@ -52,7 +54,7 @@ def catalogue() -> Catalogue:
 
 
 @st.cache_resource(show_spinner="Opening the database…")
-def engine(url: str):
+def engine(url: str) -> Engine:
     """One engine per database URL. The embedded SQLite store gets the illustrative
     sample data at its first start (unless KPIS_LOAD_SAMPLE=0)."""
     db = store.connect(url)
@@ -75,14 +77,14 @@ def observations(url: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def kpi_table(url: str, version: int, config: str, modified: float, as_at: int) -> pd.DataFrame:
+def kpi_table(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
     """The KPI table with the SPC of each indicator (``integrated.report_table``)."""
     points = spc_points(url, version, config, modified, as_at)
     return integrated.report_table(observations(url, version), _catalogue(config, modified), as_at, points)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def spc_points(url: str, version: int, config: str, modified: float, as_at: int) -> pd.DataFrame:
+def spc_points(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
     """Every indicator's SPC chart as at a month (``integrated.spc_charts``): the one
     computation behind the table's icons and the charts."""
     return integrated.spc_charts(observations(url, version), _catalogue(config, modified), as_at)
@@ -111,7 +113,7 @@ def history(url: str, version: int, indicator: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Comparing areas and groups…", max_entries=4)
-def benchmarks(url: str, version: int, config: str, modified: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def benchmarks(url: str, version: int, config: str, modified: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every area's and group's observations compared (:func:`kpis.report.benchmarking.compared`),
     and the inequality indices of every period, per data version."""
     from kpis.report import benchmarking
@@ -193,3 +195,9 @@ def access_policy() -> AccessPolicy:
 
 def month_option(month: int) -> str:
     return f"{periods.label(month)} ({periods.month_name(month)})"
+
+
+Pages = dict[str, st.Page]
+"""The app's pages by key (``pages["indicator"]``), for ``st.page_link`` and ``st.switch_page``."""
+Render = Callable[[View, Pages, User], None]
+"""What draws a page: every page's ``render(view, pages, user)``."""

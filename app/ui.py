@@ -1,17 +1,26 @@
-"""Shared pieces of the screens: the RAG look, tiles, styled tables, empty states."""
+"""Shared pieces of the screens: the RAG look, tiles, styled tables, empty states, links
+between pages, and what a page says after a write (done, or the database busy)."""
 
 from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
+from app.state import AS_AT_PARAM, Pages
+from kpis import periods
+from kpis.catalogue import Catalogue
 from kpis.governance import narrative
 from kpis.report import presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
+
+if TYPE_CHECKING:  # a type only: Streamlit does not export it
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 # What Markdown (CommonMark, GFM, Streamlit's $maths$) could read as markup anywhere in a
 # line: a backslash makes each plain. A bare web address is made a link after escapes are
@@ -21,6 +30,9 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>!#|~$&{}])")
 _LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 _BARE_LINK = re.compile(r"(?i)(:)(?=//)|(www)(?=\.)")
 WORD_JOINER = "\u2060"
+INDICATOR_PARAM = "id"  # the indicator page's query parameter: the indicator to open
+RISK_PARAM = "risk"  # the edit risks page's query parameter: the risk to open
+WORKSTREAM_PARAM = "ws"  # the compare areas and write progress pages' query parameter: ?ws=prevention
 
 
 def plain(value: object) -> str:
@@ -72,7 +84,7 @@ def tile(row: pd.Series, key: str, spc_html: str = "") -> st.delta_generator.Del
     return box
 
 
-def style_board(board: pd.DataFrame):
+def style_board(board: pd.DataFrame) -> Styler:
     """The board table with RAG cells filled (by rating against target, and the trend by
     rating against last year)."""
     palette = rag_palette()
@@ -87,7 +99,7 @@ def style_board(board: pd.DataFrame):
     return styler
 
 
-def style_counts(frame: pd.DataFrame):
+def style_counts(frame: pd.DataFrame) -> Styler:
     """A RAG summary: each count column tinted with its rating's colour."""
     palette = rag_palette()
     styler = frame.style
@@ -131,6 +143,30 @@ def saved_line(row: pd.Series) -> str:
     return f"Version {int(row['version'])}, saved by {plain(row['saved_by'])} on {row['saved_at']:%d %b %Y %H:%M} UTC"
 
 
+def problem_columns() -> dict[str, str | ColumnConfig]:
+    """The columns of a problem, wherever problems are listed (a file's, or a form's);
+    made afresh for each table, as Streamlit may fill in a column's settings."""
+    return {
+        "value": "Value",
+        "problem": st.column_config.TextColumn("Problem", width="large"),
+        "hint": st.column_config.TextColumn("How to fix it", width="large"),
+    }
+
+
+def rejected_file(
+    headline: str, problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None
+) -> None:
+    """A file refused whole: ``headline`` (which names it), how many problems, and the
+    :func:`problems_table`."""
+    count = len(problems)
+    st.error(
+        f"{headline} {count} {plural(count, 'problem')} below, each with its row in the file "
+        "(the header is row 1). Fix them and upload the file again.",
+        icon=":material/block:",
+    )
+    problems_table(problems, key, file_name, download_key)
+
+
 def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None) -> None:
     """A rejected file's problems (row, column, value, problem, how to fix it), and the
     same as a CSV download (``problems-<file name>``)."""
@@ -146,9 +182,7 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
             "code": st.column_config.TextColumn("Code", help="The kind of problem, as the README lists them"),
             "row": st.column_config.TextColumn("Row", width="small"),
             "column": "Column",
-            "value": "Value",
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "hint": st.column_config.TextColumn("How to fix it", width="large"),
+            **problem_columns(),
         },
     )
     st.download_button(
@@ -158,4 +192,54 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
         mime="text/csv",
         icon=":material/download:",
         key=download_key,
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    """``noun`` as it reads after ``count``: ``problem`` after 1, ``problems`` after any other number."""
+    return noun if count == 1 else f"{noun}s"
+
+
+def owner_label(catalogue: Catalogue, initials: str) -> str:
+    """``DC — Associate Director, Integrated Care`` (the report's key)."""
+    title = catalogue.owners.get(initials)
+    return f"{initials} — {title}" if title else initials
+
+
+def indicator_params(indicator_id: str, as_at: int) -> dict[str, str]:
+    """The query parameters of a link to an indicator's page as at a month."""
+    return {INDICATOR_PARAM: indicator_id, AS_AT_PARAM: periods.to_text(as_at)}
+
+
+def workstream_params(workstream_id: str, as_at: int) -> dict[str, str]:
+    """The query parameters of a link to a page of a workstream (comparing areas, writing progress) as at a month."""
+    return {WORKSTREAM_PARAM: workstream_id, AS_AT_PARAM: periods.to_text(as_at)}
+
+
+def open_indicator(pages: Pages, indicator_id: str, as_at: int) -> NoReturn:
+    """Go to an indicator's page as at a month (a row selected in a table)."""
+    st.switch_page(pages["indicator"], query_params=indicator_params(indicator_id, as_at))
+
+
+def done_then_rerun(key: str, message: str) -> NoReturn:
+    """Rerun the page after a write, and show ``message`` once at the top of the new run
+    (see :func:`show_done`): a message written before ``st.rerun`` would be lost."""
+    st.session_state[key] = message
+    st.rerun()
+
+
+def show_done(key: str, icon: str = ":material/check_circle:") -> None:
+    """The message :func:`done_then_rerun` left, shown once."""
+    message = st.session_state.pop(key, None)
+    if message:
+        st.success(message, icon=icon)
+
+
+def database_busy(what: str) -> None:
+    """A write the database refused (a lock held too long, or the server unreachable): its
+    transaction wrote nothing, so the user may simply try again."""
+    st.error(
+        f"The database could not take {what} just now (it is busy or unreachable); nothing was written. "
+        "Try again in a minute.",
+        icon=":material/database:",
     )

@@ -11,7 +11,7 @@ from kpis.cli import build_parser
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 RUN_COMMAND = "pip install -r requirements.txt && python -m streamlit run dashboard.py"
-TEST_COMMAND = "pip install -r requirements-dev.txt && python -m pytest"
+TEST_COMMAND = "pip install -r requirements-dev.txt && python -m mypy && python -m pytest"
 
 
 def test_catalogue_reference_is_generated_from_the_models():

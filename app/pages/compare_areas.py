@@ -12,7 +12,6 @@ from kpis.report import benchmark_views as views
 from kpis.report import benchmarking
 
 WORKSTREAM_KEY, INDICATOR_KEY = "compare-workstream", "compare-indicator"
-WORKSTREAM_PARAM = "ws"  # ?ws=prevention opens a workstream
 LEGEND = (
     "Each area's latest figure up to the report month, compared with the benchmark (England): ▲ better, "
     "● similar (England's value is inside the area's 95% confidence interval), ▼ worse; – not compared "
@@ -20,7 +19,7 @@ LEGEND = (
 )
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title("Compare areas")
     catalogue = view.catalogue
     if view.empty:
@@ -33,12 +32,12 @@ def render(view: state.View, pages: dict) -> None:
     if not with_areas:
         st.info("No figures for other areas have been loaded yet.", icon=":material/public:")
         return
-    wanted = st.query_params.get(WORKSTREAM_PARAM)
+    wanted = st.query_params.get(ui.WORKSTREAM_PARAM)
     workstream = st.selectbox(
         "Workstream",
         with_areas,
         index=with_areas.index(wanted) if wanted in with_areas else 0,
-        format_func=names.get,
+        format_func=names.__getitem__,
         key=WORKSTREAM_KEY,
     )
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")

@@ -3,8 +3,12 @@ of extracts with each file exactly as loaded, and (for admins) rolling an extrac
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
 from kpis import periods
@@ -21,14 +25,14 @@ _DONE = "rollback_done"
 STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green", status.REVISED: "Green"}
 
 
-def _style_grid(frame: pd.DataFrame):
+def _style_grid(frame: pd.DataFrame) -> Styler:
     palette = rag_palette()
     fills = {
         symbol: f"background-color: {palette[STATE_RAG[kind]].background}; color: {palette[STATE_RAG[kind]].text}"
         for kind, symbol in status.SYMBOL.items()
         if kind in STATE_RAG
     }
-    months = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
+    months: list[Hashable] = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
     return frame.style.map(lambda v: fills.get(v, ""), subset=months)
 
 
@@ -121,13 +125,14 @@ def _history(view: state.View) -> None:
         },
     )
     names = _names(log)
+    files = dict(zip(log["id"].astype(int), log["file_name"].astype(str), strict=True))
     chosen = st.selectbox(
-        "Download an extract exactly as it was loaded", list(names), format_func=names.get, key=EXTRACT_KEY
+        "Download an extract exactly as it was loaded", list(names), format_func=names.__getitem__, key=EXTRACT_KEY
     )
     st.download_button(
         f"Download extract {chosen}",
-        state.extract_content(view.url, int(chosen)),
-        file_name=f"extract-{int(chosen)}-{safe_file_name(log.set_index('id').loc[chosen, 'file_name'], 'extract.csv')}",
+        state.extract_content(view.url, chosen),
+        file_name=f"extract-{chosen}-{safe_file_name(files[chosen], 'extract.csv')}",
         mime="text/csv",
         icon=":material/download:",
         key="status_download",
@@ -158,9 +163,7 @@ def _changes_table(view: state.View, plan: pd.DataFrame) -> None:
 
 def _rollback(view: state.View, user: state.User) -> None:
     st.subheader("Roll back an extract")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/undo:")
+    ui.show_done(_DONE, icon=":material/undo:")
     if not user.can(Right.ROLLBACK):
         st.caption("An admin can roll back an extract: its values go back to what they were before it.")
         return
@@ -175,7 +178,7 @@ def _rollback(view: state.View, user: state.User) -> None:
         list(names),
         index=None,
         placeholder="Choose an extract",
-        format_func=names.get,
+        format_func=names.__getitem__,
         key=ROLLBACK_KEY,
     )
     if chosen is None:
@@ -194,13 +197,16 @@ def _rollback(view: state.View, user: state.User) -> None:
         st.info(f"Nothing to roll back: {already}.")
         return
     if st.button(f"Roll back extract {chosen}", type="primary", icon=":material/undo:", key=ROLLBACK_CONFIRM_KEY):
-        result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
-        st.session_state[_DONE] = ui.plain(result.message + ".")
+        try:
+            result = rollback.rollback(state.engine(view.url), int(chosen), user.name)
+        except SQLAlchemyError:
+            ui.database_busy("the rollback")
+            return
         del st.session_state[ROLLBACK_KEY]
-        st.rerun()
+        ui.done_then_rerun(_DONE, ui.plain(result.message + "."))
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.DATA_STATUS):
         return
     st.title("Data status")

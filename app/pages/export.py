@@ -7,6 +7,7 @@ the tables straight away."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -35,24 +36,35 @@ TABLES, PACK = ("csv", "xlsx"), ("html", "pdf", "pptx")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _data(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool):
+def _data(
+    url: str, version: int, config: str, modified: float | None, as_at: int, as_published: bool
+) -> contents.ExportData:
     return contents.export_data(state.engine(url), state.catalogue(), as_at, as_published)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _file(url: str, version: int, config: str, modified: float, as_at: int, as_published: bool, workstream, fmt: str):
+def _file(
+    url: str,
+    version: int,
+    config: str,
+    modified: float | None,
+    as_at: int,
+    as_published: bool,
+    workstream: str | None,
+    fmt: str,
+) -> bytes:
     data = _data(url, version, config, modified, as_at, as_published)
     return formats.export_bytes(data, state.catalogue(), fmt, workstream)
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title("Export")
     if view.empty:
         st.info("Nothing to export yet: no extract has been loaded.", icon=":material/info:")
         return
-    names = {None: "All workstreams", **{w.id: w.name for w in view.catalogue.workstreams}}
+    names: dict[str | None, str] = {None: "All workstreams", **{w.id: w.name for w in view.catalogue.workstreams}}
     left, right = st.columns([2, 1])
-    workstream = left.selectbox("Workstreams", list(names), format_func=names.get, key=WORKSTREAM_KEY)
+    workstream = left.selectbox("Workstreams", list(names), format_func=names.__getitem__, key=WORKSTREAM_KEY)
     as_published = right.toggle(
         "As published",
         key=PUBLISHED_KEY,
@@ -82,7 +94,7 @@ def render(view: state.View, pages: dict) -> None:
             st.download_button(
                 f"Download {LABELS[fmt]}",
                 # The pack is made on click; the tables are small and made now.
-                (lambda fmt=fmt: _file(*key, workstream, fmt)) if fmt in PACK else _file(*key, workstream, fmt),
+                partial(_file, *key, workstream, fmt) if fmt in PACK else _file(*key, workstream, fmt),
                 file_name=formats.file_name(view.as_at, fmt, workstream),
                 mime=MIME[fmt],
                 icon=":material/download:",

@@ -1,19 +1,17 @@
 """One indicator in depth: its whole history with a range selector, its SPC chart (Making
 Data Count) beside its RAG, its definition from the catalogue, and every stored value with
-its revisions; and, in the Inequalities tab, its figures by group (:mod:`app.pages.inequalities`)."""
+its revisions; and, in the Inequalities tab, its figures by group (:mod:`app.inequalities`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import state, ui
-from app.pages import inequalities
+from app import inequalities, state, ui
 from kpis import periods
 from kpis.catalogue import Indicator, code_slug
 from kpis.report import charts, formatting, integrated, presentation
 from kpis.report.icons import icons_html
 
-ID_PARAM = "id"
 TAB_KEY, OVERVIEW_TAB, INEQUALITIES_TAB = "tab", "Overview", "Inequalities"  # ?tab=Inequalities opens it
 
 
@@ -22,17 +20,21 @@ def _chosen(view: state.View) -> str:
     and unquotes it), else the first; the URL then carries the id as the catalogue spells it.
     Widget keys carry the id only as a slug."""
     ids = view.catalogue.indicator_ids
-    wanted = view.catalogue.lookup(st.query_params.get(ID_PARAM) or "")
+    wanted = view.catalogue.lookup(st.query_params.get(ui.INDICATOR_PARAM) or "")
     default = ids.index(wanted.id) if wanted else 0
     names = {i.id: f"{i.name}" for i in view.catalogue.indicators}
     chosen = st.selectbox(
-        "Indicator", ids, index=default, format_func=names.get, key=f"indicator-choice-{code_slug(ids[default])}"
+        "Indicator",
+        ids,
+        index=default,
+        format_func=names.__getitem__,
+        key=f"indicator-choice-{code_slug(ids[default])}",
     )
-    st.query_params[ID_PARAM] = chosen
+    st.query_params[ui.INDICATOR_PARAM] = chosen
     return chosen
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     indicator_id = _chosen(view)
     indicator = view.catalogue.indicator(indicator_id)
     ws = view.catalogue.workstream(indicator.workstream)
@@ -55,7 +57,8 @@ def render(view: state.View, pages: dict) -> None:
 
 def _overview(view: state.View, indicator_id: str) -> None:
     indicator = view.catalogue.indicator(indicator_id)
-    row = view.table().set_index("indicator").loc[indicator_id]
+    table = view.table()
+    row = table[table["indicator"] == indicator_id].iloc[0]
     unit, d = indicator.unit.value, indicator.decimals
     left, middle, right = st.columns(3)
     left.metric(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
 from kpis import periods
@@ -20,7 +22,6 @@ SAVE_KEY = "narrative_save"
 TEXT_KEY = "narrative_text"  # + workstream, month and the edit's number: a fresh editor after a save
 AFTER_THEIRS_KEY = "narrative_save_after_theirs"
 DISCARD_KEY = "narrative_discard_mine"
-WORKSTREAM_PARAM = "ws"
 _DONE = "_narrative_saved"
 # Per workstream and month, from the moment the editor opens until a save: the version it
 # started from (the edit's base) and, after a refused save, the newer version it met. Kept
@@ -39,14 +40,14 @@ class Edit:
 
 def _workstream(view: state.View) -> str:
     ids = [w.id for w in view.catalogue.workstreams]
-    asked = st.query_params.get(WORKSTREAM_PARAM)
+    asked = st.query_params.get(ui.WORKSTREAM_PARAM)
     if asked in ids and WORKSTREAM_KEY not in st.session_state:
         st.session_state[WORKSTREAM_KEY] = asked
     names = {w.id: w.name for w in view.catalogue.workstreams}
-    return st.selectbox("Workstream", ids, format_func=names.get, key=WORKSTREAM_KEY)
+    return st.selectbox("Workstream", ids, format_func=names.__getitem__, key=WORKSTREAM_KEY)
 
 
-def _edit(engine, workstream: str, month: int, fresh: bool = False) -> Edit:
+def _edit(engine: Engine, workstream: str, month: int, fresh: bool = False) -> Edit:
     """This session's edit of a workstream's commentary for a month: started (from the
     store's latest) the first time, then kept."""
     edits = st.session_state.setdefault(_EDITS, {})
@@ -69,19 +70,23 @@ def _save(view: state.View, user: state.User, workstream: str, edit: Edit, text:
     except narrative.NarrativeError as error:
         st.error(ui.plain(error), icon=":material/error:")
         return
+    except SQLAlchemyError:
+        ui.database_busy("the commentary")
+        return
     if version == (based_on or 0):
         st.info("No change: nothing was saved.", icon=":material/info:")
         return
     name = view.catalogue.workstream(workstream).name
-    st.session_state[_DONE] = f"Saved version {version} of the {name} commentary for {periods.month_name(month)}."
     _edit(engine, workstream, month, fresh=True)  # the next edit starts from the version just saved
-    st.rerun()
+    ui.done_then_rerun(_DONE, f"Saved version {version} of the {name} commentary for {periods.month_name(month)}.")
 
 
-def _conflict(view: state.View, user: state.User, workstream: str, edit: Edit, text: str) -> None:
-    """A save refused because someone saved meanwhile: who and when, both texts side by
-    side to merge from, and the two ways on (the user's text stays in the editor)."""
-    error = edit.conflict
+def _conflict(
+    view: state.View, user: state.User, workstream: str, edit: Edit, error: StaleEditError, text: str
+) -> None:
+    """A save refused (``error``, the edit's conflict) because someone saved meanwhile: who
+    and when, both texts side by side to merge from, and the two ways on (the user's text
+    stays in the editor)."""
     with st.container(border=True, key="narrative-conflict"):
         st.error(ui.plain(str(error).split(" Hint:")[0]), icon=":material/sync_problem:")
         st.markdown(
@@ -122,13 +127,11 @@ def _history(view: state.View, workstream: str, month: int) -> None:
     )
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.EDIT_NARRATIVE):
         return
     st.title("Write progress")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     workstream = _workstream(view)
     month = view.as_at
     edit = _edit(state.engine(view.url), workstream, month)
@@ -137,7 +140,7 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         f"The commentary for **{periods.month_name(month)}** (the sidebar's month), shown on the workstream's page "
         "and in the board pack. Markdown: `**bold**`, `- bullet`, a blank line between paragraphs."
     )
-    if draft.carried_forward:
+    if draft.carried_forward and draft.from_month is not None:
         st.info(
             f"No commentary for {periods.month_name(month)} yet: the editor starts from "
             f"{periods.month_name(draft.from_month)}'s. Change it, then save it for {periods.month_name(month)}.",
@@ -156,7 +159,7 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         with st.container(border=True, height=360):
             ui.commentary(text)
     if edit.conflict is not None:
-        _conflict(view, user, workstream, edit, text)
+        _conflict(view, user, workstream, edit, edit.conflict, text)
     elif st.button("Save commentary", type="primary", icon=":material/save:", key=SAVE_KEY):
         _save(view, user, workstream, edit, text, draft.based_on)
     _history(view, workstream, month)

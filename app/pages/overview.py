@@ -13,7 +13,7 @@ from kpis.report.icons import icons_html
 from kpis.report.palette import rag_label
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title(view.catalogue.title)
     if view.empty:
         ui.no_data()
@@ -40,7 +40,7 @@ def render(view: state.View, pages: dict) -> None:
                         pages["indicator"],
                         label="Trend and definition",
                         icon=":material/arrow_forward:",
-                        query_params={"id": row["indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
+                        query_params=ui.indicator_params(row["indicator"], view.as_at),
                     )
 
     st.subheader("RAG summary")

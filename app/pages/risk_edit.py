@@ -5,13 +5,13 @@ someone has since replaced is refused, and a file with any problem writes nothin
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
-from app.pages.risks import RISK_PARAM, owner_label
 from kpis.access import Right
 from kpis.catalogue import Catalogue
 from kpis.errors import StaleEditError
@@ -47,7 +47,23 @@ LABELS = {
     "indicators": "Linked indicators",
     "next_review": "Next review",
 }
-BLANK = {
+
+
+class FormValues(TypedDict):
+    """What the form's widgets start from."""
+
+    programme: str
+    description: str
+    rank: str | None
+    owner: str | None
+    mitigation: str
+    status: str
+    workstream: str
+    indicators: list[str]
+    next_review: date | None
+
+
+BLANK: FormValues = {
     "programme": "",
     "description": "",
     "rank": None,
@@ -71,17 +87,17 @@ def choice_label(risk: pd.Series) -> str:
 def _choice(register: pd.DataFrame) -> int:
     ids = [int(i) for i in register["risk_id"]]
     chosen_after_save = st.session_state.pop(_CHOOSE, None)
-    asked = st.query_params.get(RISK_PARAM, "")
+    asked = st.query_params.get(ui.RISK_PARAM, "")
     if chosen_after_save in ids:
         st.session_state[CHOICE_KEY] = chosen_after_save
     elif CHOICE_KEY not in st.session_state and asked.isdigit() and int(asked) in ids:
         st.session_state[CHOICE_KEY] = int(asked)
     labels = {NEW_RISK: "New risk"} | {int(row["risk_id"]): choice_label(row) for _, row in register.iterrows()}
-    chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.get, key=CHOICE_KEY)
+    chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.__getitem__, key=CHOICE_KEY)
     if chosen == NEW_RISK:
-        st.query_params.pop(RISK_PARAM, None)
+        st.query_params.pop(ui.RISK_PARAM, None)
     else:
-        st.query_params[RISK_PARAM] = str(chosen)
+        st.query_params[ui.RISK_PARAM] = str(chosen)
     return chosen
 
 
@@ -95,7 +111,7 @@ def _base_version(register: pd.DataFrame, risk_id: int) -> int:
     return st.session_state[_LOADED][1]
 
 
-def _values(version_row: pd.Series) -> dict:
+def _values(version_row: pd.Series) -> FormValues:
     """A stored version as the form's starting values."""
     review = version_row["next_review"]
     return {
@@ -111,7 +127,7 @@ def _values(version_row: pd.Series) -> dict:
     }
 
 
-def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> dict:
+def _fields(catalogue: Catalogue, values: FormValues, risk_key: str, version: int) -> dict[str, object]:
     """The form's widgets, filled with ``values``; what they hold now."""
 
     def key(field: str) -> str:
@@ -120,7 +136,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
     owners = list(dict.fromkeys([*catalogue.owners, *([values["owner"]] if values["owner"] else [])]))
     workstreams = {"": "None"} | {w.id: w.name for w in catalogue.workstreams}
     indicators = {i.id: i.name for i in catalogue.indicators}
-    fields = {}
+    fields: dict[str, object] = {}
     fields["programme"] = st.text_input(
         LABELS["programme"], value=values["programme"], max_chars=risks.MAX_PROGRAMME, key=key("programme")
     )
@@ -139,7 +155,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["owner"],
         owners,
         index=owners.index(values["owner"]) if values["owner"] in owners else None,
-        format_func=lambda o: owner_label(catalogue, o),
+        format_func=lambda o: ui.owner_label(catalogue, o),
         placeholder="Choose an owner",
         key=key("owner"),
     )
@@ -158,7 +174,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["workstream"],
         list(workstreams),
         index=list(workstreams).index(values["workstream"]) if values["workstream"] in workstreams else 0,
-        format_func=workstreams.get,
+        format_func=workstreams.__getitem__,
         key=key("workstream"),
     )
     fields["next_review"] = review_col.date_input(
@@ -174,7 +190,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["indicators"],
         list(indicators),
         default=[i for i in values["indicators"] if i in indicators],
-        format_func=indicators.get,
+        format_func=indicators.__getitem__,
         placeholder="None",
         key=key("indicators"),
     )
@@ -184,7 +200,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
 def _invalid(error: risks.RiskError) -> None:
     count = len(error.problems)
     st.error(
-        f"The risk was not saved: {count} problem{'s' if count != 1 else ''} below. Correct them and save again.",
+        f"The risk was not saved: {count} {ui.plural(count, 'problem')} below. Correct them and save again.",
         icon=":material/block:",
     )
     shown = error.problems.assign(column=error.problems["column"].map(lambda c: LABELS.get(c, c)))
@@ -194,14 +210,14 @@ def _invalid(error: risks.RiskError) -> None:
         key="risk_form_problems",
         column_config={
             "column": "Field",
-            "value": "Value",
-            "problem": st.column_config.TextColumn("Problem", width="large"),
-            "hint": st.column_config.TextColumn("How to fix it", width="large"),
+            **ui.problem_columns(),
         },
     )
 
 
-def _save(view: state.View, user: state.User, fields: dict, risk_id: int | None, based_on: int | None) -> None:
+def _save(
+    view: state.View, user: state.User, fields: dict[str, object], risk_id: int | None, based_on: int | None
+) -> None:
     try:
         risk = risks.validate_risk(fields, view.catalogue)
         saved_id, version = risks.save(state.engine(view.url), risk, user.name, risk_id, based_on=based_on)
@@ -218,19 +234,14 @@ def _save(view: state.View, user: state.User, fields: dict, risk_id: int | None,
         )
         return
     except SQLAlchemyError:
-        st.error(
-            "The database could not take the risk just now (it is busy or unreachable); nothing was written. "
-            "Try again in a minute.",
-            icon=":material/database:",
-        )
+        ui.database_busy("the risk")
         return
     if risk_id is not None and version == based_on:
         st.info("No change: nothing was saved.", icon=":material/info:")
         return
-    st.session_state[_DONE] = f"Saved risk {saved_id}, version {version}."
     st.session_state[_LOADED] = (saved_id, version)
     st.session_state[_CHOOSE] = saved_id
-    st.rerun()
+    ui.done_then_rerun(_DONE, f"Saved risk {saved_id}, version {version}.")
 
 
 def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
@@ -258,14 +269,12 @@ def _edit(view: state.View, user: state.User, register: pd.DataFrame) -> None:
 
 
 def _rejected(error: risks.RiskError, file_name: str) -> None:
-    count = len(error.problems)
-    st.error(
-        f"{ui.plain(file_name)} was rejected; nothing was written. {count} problem{'s' if count != 1 else ''} below, each "
-        "with its row in the file (the header is row 1). Fix them and upload the file again.",
-        icon=":material/block:",
-    )
-    ui.problems_table(
-        error.problems, "risk_import_problems", safe_file_name(file_name, "risks.csv"), PROBLEMS_DOWNLOAD_KEY
+    ui.rejected_file(
+        f"{ui.plain(file_name)} was rejected; nothing was written.",
+        error.problems,
+        "risk_import_problems",
+        safe_file_name(file_name, "risks.csv"),
+        PROBLEMS_DOWNLOAD_KEY,
     )
 
 
@@ -311,12 +320,12 @@ def _import(view: state.View, user: state.User, register: pd.DataFrame) -> None:
     new = sum(i.risk_id is None for i in imported)
     updates = len(imported) - new
     st.markdown(
-        f"The file holds **{len(imported)}** risk{'s' if len(imported) != 1 else ''}: **{new}** new "
-        f"(blank risk_id) and **{updates}** update{'s' if updates != 1 else ''} of risks in the register."
+        f"The file holds **{len(imported)}** {ui.plural(len(imported), 'risk')}: **{new}** new "
+        f"(blank risk_id) and **{updates}** {ui.plural(updates, 'update')} of risks in the register."
     )
     st.dataframe(_import_preview(imported), hide_index=True, key="risk_import_rows")
     if st.button(
-        f"Import {len(imported)} risk{'s' if len(imported) != 1 else ''}",
+        f"Import {len(imported)} {ui.plural(len(imported), 'risk')}",
         type="primary",
         icon=":material/database_upload:",
         key=IMPORT_CONFIRM_KEY,
@@ -327,26 +336,19 @@ def _import(view: state.View, user: state.User, register: pd.DataFrame) -> None:
             _rejected(error, file.name)
             return
         except SQLAlchemyError:
-            st.error(
-                "The database could not take the file just now (it is busy or unreachable); nothing was written. "
-                "Try again in a minute.",
-                icon=":material/database:",
-            )
+            ui.database_busy("the file")
             return
-        st.session_state[_DONE] = ui.plain(f"{file.name} imported: {result.message}.")
         st.session_state[_IMPORTS] = st.session_state.get(_IMPORTS, 0) + 1
         st.session_state.pop(_LOADED, None)  # the file may have saved a new version of the risk in the form
-        st.rerun()
+        ui.done_then_rerun(_DONE, ui.plain(f"{file.name} imported: {result.message}."))
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.EDIT_RISKS):
         return
     st.title("Edit risks")
     st.page_link(pages["risks"], label="The risk register", icon=":material/arrow_back:")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     register = risks.current(state.engine(view.url))
     edit_tab, import_tab = st.tabs(["Add or edit a risk", "Import from CSV"])
     with edit_tab:

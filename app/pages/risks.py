@@ -27,13 +27,6 @@ DOWNLOAD_KEY = "risks_download"
 
 NOT_LINKED = ""  # the workstream filter's option for risks linked to no workstream
 OVERDUE = "⚠ overdue"
-RISK_PARAM = "risk"  # the edit page's query parameter: the risk to open
-
-
-def owner_label(catalogue: Catalogue, initials: str) -> str:
-    """``DC — Associate Director, Integrated Care`` (the report's key)."""
-    title = catalogue.owners.get(initials)
-    return f"{initials} — {title}" if title else initials
 
 
 def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] | None]:
@@ -48,13 +41,13 @@ def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] |
         "workstream": workstream_col.multiselect(
             "Workstream",
             list(workstreams),
-            format_func=workstreams.get,
+            format_func=workstreams.__getitem__,
             placeholder="Any workstream",
             key=WORKSTREAM_KEY,
         ),
         "rank": rank_col.multiselect("Rank", risks.RANKS, placeholder="Any rank", key=RANK_KEY),
         "owner": owner_col.multiselect(
-            "Owner", owners, format_func=lambda o: owner_label(catalogue, o), placeholder="Any owner", key=OWNER_KEY
+            "Owner", owners, format_func=lambda o: ui.owner_label(catalogue, o), placeholder="Any owner", key=OWNER_KEY
         ),
     }
     return {name: values or None for name, values in chosen.items()}
@@ -110,7 +103,7 @@ def _overdue_warning(register: pd.DataFrame) -> None:
         st.warning(f"{late} open {verb} review date.", icon=":material/event_busy:")
 
 
-def _selected(view: state.View, pages: dict, user: state.User, register: pd.DataFrame, row: int) -> None:
+def _selected(view: state.View, pages: state.Pages, user: state.User, register: pd.DataFrame, row: int) -> None:
     """One risk's whole text and every saved version."""
     risk = register.iloc[row]
     risk_id = int(risk["risk_id"])
@@ -120,7 +113,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
             pages["risk_edit"],
             label=f"Edit risk {risk_id}",
             icon=":material/edit:",
-            query_params={RISK_PARAM: str(risk_id)},
+            query_params={ui.RISK_PARAM: str(risk_id)},
         )
     # User text as plain text (st.text interprets neither Markdown nor HTML).
     for label, column in (
@@ -130,7 +123,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
     ):
         st.caption(label)
         st.text(risk[column] or "—")
-    st.caption(f"Owner: {ui.plain(owner_label(view.catalogue, risk['owner']))}")
+    st.caption(f"Owner: {ui.plain(ui.owner_label(view.catalogue, risk['owner']))}")
     versions = risks.history(state.engine(view.url), risk_id)
     st.markdown("**Saved versions**")
     st.dataframe(
@@ -148,7 +141,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
     )
 
 
-def _empty(pages: dict, user: state.User) -> None:
+def _empty(pages: state.Pages, user: state.User) -> None:
     if user.can(Right.EDIT_RISKS):
         st.info(
             "There are no risks in the register yet. Add them one by one, or import a CSV file of risks, "
@@ -163,7 +156,7 @@ def _empty(pages: dict, user: state.User) -> None:
         )
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title("Risks")
     frame = risks.current(state.engine(view.url))
     if frame.empty:
@@ -190,7 +183,7 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         key=TABLE_KEY,
     )
     st.caption(
-        "Owners: " + "; ".join(ui.plain(owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
+        "Owners: " + "; ".join(ui.plain(ui.owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
         f"{OVERDUE}: open and past its next review date."
     )
     st.download_button(

@@ -30,21 +30,20 @@ MATRIX_CSS = (
 EXCEPTION_COLUMNS = ["Indicator", "Period", "Latest", "RAG", "Owner", *presentation.SPC_BOARD_COLUMNS[:4], "Why"]
 
 
-def render(view: state.View, pages: dict) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     st.title("Integrated performance summary")
     if view.empty:
         ui.no_data()
         return
     ui.inject_css()
     st.html(MATRIX_CSS)
-    as_at = periods.to_text(view.as_at)
     st.caption(
         f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Statistical process control of each "
         "indicator's monthly values: variation (is the latest month a real change, or the usual ups and downs?) by "
         "assurance (will the process meet the target in force?). Select an indicator to open its SPC chart."
     )
     table = view.table()
-    _matrix(table, view, pages, as_at)
+    _matrix(table, view, pages)
     st.subheader("Exceptions")
     listed = integrated.exceptions(table, view.catalogue)
     if listed.empty:
@@ -83,12 +82,10 @@ def render(view: state.View, pages: dict) -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        st.switch_page(
-            pages["indicator"], query_params={"id": listed.loc[selected[0], "indicator"], state.AS_AT_PARAM: as_at}
-        )
+        ui.open_indicator(pages, str(listed.loc[selected[0], "indicator"]), view.as_at)
 
 
-def _matrix(table: pd.DataFrame, view: state.View, pages: dict, as_at: str) -> None:
+def _matrix(table: pd.DataFrame, view: state.View, pages: state.Pages) -> None:
     """The matrix as a grid: a row per variation group, a column per assurance."""
     cells = integrated.matrix(table)
     names = {i.id: i.display_name for i in view.catalogue.indicators}
@@ -116,5 +113,5 @@ def _matrix(table: pd.DataFrame, view: state.View, pages: dict, as_at: str) -> N
                     st.page_link(
                         pages["indicator"],
                         label=names[indicator_id],
-                        query_params={"id": indicator_id, state.AS_AT_PARAM: as_at},
+                        query_params=ui.indicator_params(indicator_id, view.as_at),
                     )

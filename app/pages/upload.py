@@ -56,7 +56,7 @@ def _template(view: state.View) -> None:
             st.radio(
                 "Layout",
                 [x.value for x in template.Layout],
-                format_func={"long": "Long: a row per indicator", "wide": "Wide: a column per month"}.get,
+                format_func={"long": "Long: a row per indicator", "wide": "Wide: a column per month"}.__getitem__,
                 horizontal=True,
                 key="template_layout",
             )
@@ -87,13 +87,12 @@ def _template(view: state.View) -> None:
 
 
 def _rejected(error: ExtractError) -> None:
-    count = len(error.problems)
-    st.error(
-        f"**{ui.plain(error.file_name)} was rejected; nothing was written.** {count} problem{'s' if count != 1 else ''} "
-        "below, each with its row in the file (the header is row 1). Fix them and upload the file again.",
-        icon=":material/block:",
+    ui.rejected_file(
+        f"**{ui.plain(error.file_name)} was rejected; nothing was written.**",
+        error.problems,
+        "upload_problems",
+        safe_file_name(error.file_name, "extract.csv"),
     )
-    ui.problems_table(error.problems, "upload_problems", safe_file_name(error.file_name, "extract.csv"))
 
 
 def _rag_moves(view: state.View, after: pd.DataFrame, month: int) -> pd.DataFrame:
@@ -132,7 +131,7 @@ def _unusual(view: state.View, plan: pd.DataFrame, after: pd.DataFrame) -> bool:
     )
 
 
-def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict) -> None:
+def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict[str, int]) -> None:
     content, file_name = source.content, source.file_name
     try:
         result = ingest.ingest(
@@ -142,11 +141,7 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
         _rejected(error)
         return
     except SQLAlchemyError:
-        st.error(
-            "The database could not take the file just now (it is busy or unreachable); nothing was written. "
-            "Try again in a minute.",
-            icon=":material/database:",
-        )
+        ui.database_busy("the file")
         return
     message = result.message + (". Every page now shows the new data." if result.extract_id else ".")
     if (result.new, result.revised) != (counts["new"], counts["revised"]):
@@ -154,14 +149,14 @@ def _load(view: state.View, user: state.User, source: ingest.Source, counts: dic
             " The stored data changed after the preview (another extract was loaded meanwhile), "
             "so these counts differ from the preview's."
         )
-    st.session_state[_DONE] = ui.plain(message)
     st.session_state[_GENERATION] = st.session_state.get(_GENERATION, 0) + 1
-    st.rerun()
+    ui.done_then_rerun(_DONE, ui.plain(message))
 
 
-def _preview(view: state.View, user: state.User, source: ingest.Source, plan) -> None:
+def _preview(view: state.View, user: state.User, source: ingest.Source, plan: pd.DataFrame) -> None:
     file_name = source.file_name
-    counts = plan["status"].value_counts().reindex(["new", "revised", "unchanged"], fill_value=0).to_dict()
+    by_status = plan["status"].value_counts()
+    counts = {status: int(by_status.get(status, 0)) for status in ("new", "revised", "unchanged")}
     st.subheader(f"What {ui.plain(file_name)} would change")
     columns = st.columns(4)
     columns[0].metric("Rows in the file", f"{len(plan):,}")
@@ -190,7 +185,7 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
         )
     if counts["revised"]:
         st.warning(
-            f"{counts['revised']} value{'s' if counts['revised'] != 1 else ''} already stored would be revised. "
+            f"{counts['revised']} {ui.plural(counts['revised'], 'value')} already stored would be revised. "
             "The values stored now stay in each indicator's history.",
             icon=":material/history:",
         )
@@ -199,7 +194,7 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
     checked = _unusual(view, plan, after)
     total = counts["new"] + counts["revised"]
     if st.button(
-        f"Load {total:,} change{'s' if total != 1 else ''}",
+        f"Load {total:,} {ui.plural(total, 'change')}",
         type="primary",
         icon=":material/database_upload:",
         key=CONFIRM_KEY,
@@ -209,13 +204,11 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
         _load(view, user, source, counts)
 
 
-def render(view: state.View, pages: dict, user: state.User) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.UPLOAD):
         return
     st.title("Load a monthly extract")
-    done = st.session_state.pop(_DONE, None)
-    if done:
-        st.success(done, icon=":material/check_circle:")
+    ui.show_done(_DONE)
     limit = upload_limit_mb()
     st.caption(
         "A CSV file or an Excel workbook (.xlsx, .xlsm): one row per indicator and month "

@@ -4,6 +4,7 @@ chart per indicator."""
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from app import state, ui
@@ -47,7 +48,7 @@ TAB_KEY, TABLE_TAB, TRENDS_TAB, PROGRESS_TAB = "tab", "KPI table", "Trends", "Pr
 ROLLING_MONTHS = 4  # the board's rolling cycle of progress updates
 
 
-def render(view: state.View, pages: dict, workstream_id: str, user: state.User | None = None) -> None:
+def render(view: state.View, pages: state.Pages, user: state.User, workstream_id: str) -> None:
     ws = view.catalogue.workstream(workstream_id)
     st.title(ws.name)
     lead = view.catalogue.owners.get(ws.lead, ws.lead)
@@ -82,17 +83,17 @@ def render(view: state.View, pages: dict, workstream_id: str, user: state.User |
             _rolling(view, workstream_id)
 
 
-def _edit_link(view: state.View, pages: dict, workstream_id: str, user: state.User | None, label: str) -> None:
-    if user is not None and user.can(Right.EDIT_NARRATIVE):
+def _edit_link(view: state.View, pages: state.Pages, workstream_id: str, user: state.User, label: str) -> None:
+    if user.can(Right.EDIT_NARRATIVE):
         st.page_link(
             pages["narrative"],
             label=label,
             icon=":material/edit_note:",
-            query_params={"ws": workstream_id, state.AS_AT_PARAM: periods.to_text(view.as_at)},
+            query_params=ui.workstream_params(workstream_id, view.as_at),
         )
 
 
-def _this_month(view: state.View, pages: dict, workstream_id: str, user: state.User | None) -> None:
+def _this_month(view: state.View, pages: state.Pages, workstream_id: str, user: state.User) -> None:
     """The month's progress commentary, before the figures, as in the report."""
     current = narrative.current(state.engine(view.url), view.as_at)
     own = current[current["workstream"] == workstream_id]
@@ -123,7 +124,7 @@ def _rolling(view: state.View, workstream_id: str) -> None:
         st.caption(ui.saved_line(row))
 
 
-def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
+def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd.DataFrame) -> None:
     board = pd.concat(
         [presentation.board_table(own, view.catalogue), presentation.spc_board(own, view.spc_table())], axis=1
     )
@@ -142,7 +143,7 @@ def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
             pages["compare_areas"],
             label="Compare with England, the region and neighbours",
             icon=":material/public:",
-            query_params={"ws": workstream_id, state.AS_AT_PARAM: periods.to_text(view.as_at)},
+            query_params=ui.workstream_params(workstream_id, view.as_at),
         )
     styled = ui.style_board(board)
     if extra is not None:  # the comparison's colour, with its symbol and word
@@ -167,13 +168,10 @@ def _kpi_table(view: state.View, pages: dict, workstream_id: str, own) -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        st.switch_page(
-            pages["indicator"],
-            query_params={"id": board.loc[selected[0], "indicator"], state.AS_AT_PARAM: periods.to_text(view.as_at)},
-        )
+        ui.open_indicator(pages, str(board.loc[selected[0], "indicator"]), view.as_at)
 
 
-def _benchmark_columns(view: state.View, board):
+def _benchmark_columns(view: state.View, board: pd.DataFrame) -> pd.DataFrame | None:
     """The "vs England" and "Inequality" columns of the board's indicators, or None where
     none of them has a comparison or an inequality figure (the table is then as before)."""
     compared, every = view.benchmarks()
@@ -186,7 +184,7 @@ def _benchmark_columns(view: state.View, board):
     return columns
 
 
-def _trends(view: state.View, workstream_id: str):
+def _trends(view: state.View, workstream_id: str) -> go.Figure:
     table = view.table()
     own = table[table["workstream"] == workstream_id]
     return trends_figure(
@@ -204,11 +202,11 @@ def trends_figure(
     url: str,
     version: int,
     config: str,
-    modified: float,
+    modified: float | None,
     workstream_id: str,
     as_at: int,
     ratings: tuple[tuple[str, str], ...],
-):
+) -> go.Figure:
     """The workstream's small multiples, cached per data version and month."""
     catalogue = state.catalogue()
     observations = state.observations(url, version)

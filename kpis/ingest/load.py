@@ -95,7 +95,9 @@ def _checked(
     today: pd.Timestamp | None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    typed, found, count, read = [], [], 0, 0
+    typed: list[pd.DataFrame] = []
+    found: list[pd.DataFrame] = []
+    count, read = 0, 0
     for cells in chunks:
         parsed = rules.parse(cells, catalogue)
         chunk_problems = rules.check(parsed, catalogue, problems, today)

@@ -487,7 +487,7 @@ def _long_header_problems(header: list[str], names: list[str], line: int, proble
 def _rows_above_the_header(records: pd.DataFrame, problems: Problems) -> pd.DataFrame | None:
     """When a row a little below the first names every required column (a title or notes
     typed above the header): one problem for each non-blank row above it."""
-    above = []
+    above: list[tuple[int, str]] = []
     for k in range(min(len(records), HEADER_SEARCH + 1)):
         cells = _without_trailing_blanks(_cells_of(records, k))
         if set(REQUIRED_COLUMNS) <= {cell.strip().lower() for cell in cells}:
@@ -605,7 +605,7 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
     if layout.wide:
         return _wide_cells(records, layout, problems)
     line = records["line"].to_numpy(np.int64)
-    blank = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=[""])
+    blank = pd.Categorical.from_codes(np.zeros(len(line), dtype=np.int8), categories=pd.Index([""]))
     frame = {"row": line, "column": blank}
     for name in (*COLUMNS, *BREAKDOWN_COLUMNS):
         position = layout.positions.get(name)
@@ -618,7 +618,8 @@ def _body_cells(records: pd.DataFrame, header: list[str], layout: Layout, proble
 
 def _refuse_wider_rows(records: pd.DataFrame, header: list[str], layout: Layout, problems: Problems) -> None:
     width = len(header)
-    extra = [c for c in records.columns if c not in ROW_NUMBERS and c >= width]
+    # The cells' columns are numbered from 0, beside the named row numbers.
+    extra = [int(c) for c in records.columns if c not in ROW_NUMBERS and int(c) >= width]
     if not extra:
         return
     wide = np.zeros(len(records), dtype=bool)

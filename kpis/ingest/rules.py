@@ -90,7 +90,9 @@ def _spread(made: pd.DataFrame, codes: np.ndarray, prefix: str = "") -> dict[str
 
 
 def _parse_periods(cells: pd.Series) -> pd.DataFrame:
-    months, errors, quarters = [], [], []
+    months: list[float] = []  # a month index, or NaN
+    errors: list[str] = []
+    quarters: list[bool] = []
     for text in cells:
         try:
             months.append(periods.parse_period(text))
@@ -152,7 +154,7 @@ def _parse_number_texts(texts: pd.Series, allow_percent: pd.Series) -> pd.DataFr
     )
 
 
-def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
+def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray, prefix: str) -> dict[str, object]:
     """:func:`_parse_number_texts` of every row, worked out once per distinct (cell,
     percent allowed) pair; and which cells are blank."""
     text_codes, texts = _distinct(cells)
@@ -172,8 +174,8 @@ def parse(cells: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     columns: dict[str, object] = {name: cells[name].array for name in cells.columns}
     codes, indicators = _distinct(cells["indicator"])
     ids = indicators.str.strip().str.casefold().map(catalogue.code_map)
-    id_codes = pd.Index(catalogue.indicator_ids).get_indexer(ids.where(ids.notna(), None))
-    columns["id"] = pd.Categorical.from_codes(id_codes[codes], categories=catalogue.indicator_ids)
+    id_codes = pd.Index(catalogue.indicator_ids).get_indexer(pd.Index(ids.where(ids.notna(), None)))
+    columns["id"] = pd.Categorical.from_codes(id_codes[codes], categories=pd.Index(catalogue.indicator_ids))
     looked_up = facts.reindex(ids.where(ids.notna(), None)).reset_index(drop=True)
     for name in ("ratio", "quarterly", "negative_ok", "percent", "ci_given"):
         looked_up[name] = looked_up[name].fillna(False).astype(bool)
@@ -248,6 +250,23 @@ class Rule:
     hint: Text
 
 
+# What a rule made for each field reads: one column of the parsed rows.
+def _column(name: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: rows[name]
+
+
+def _prefixed(prefix: str, name: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: prefix + rows[name].astype(str)
+
+
+def _beyond_magnitude(name: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: rows[name].abs() > MAX_MAGNITUDE
+
+
+def _not_whole(name: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda rows: rows[name].notna() & (np.floor(rows[name]) != rows[name])
+
+
 def _close_match(catalogue: Catalogue) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda rows: rows["indicator"].map(catalogue.unknown_code_hint)
 
@@ -299,11 +318,11 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
         ),
         *(
             Rule(
-                lambda rows, field=field: field + "." + rows[f"{field}_code"].astype(str),
+                _prefixed(field + ".", f"{field}_code"),
                 field,
-                lambda f, field=field: f[f"{field}_bad"],
-                lambda rows, field=field: rows[f"{field}_problem"].astype(str),
-                lambda rows, field=field: rows[f"{field}_hint"].astype(str),
+                _column(f"{field}_bad"),
+                _prefixed("", f"{field}_problem"),
+                _prefixed("", f"{field}_hint"),
             )
             for field in NUMBER_FIELDS
         ),
@@ -311,7 +330,7 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
             Rule(
                 f"{field}.too_large",
                 field,
-                lambda f, field=field: f[f"{field}_number"].abs() > MAX_MAGNITUDE,
+                _beyond_magnitude(f"{field}_number"),
                 f"is beyond ±{MAX_MAGNITUDE:,.0f}, more than any figure a report holds",
                 "check the figure and its units (pounds, not pence)",
             )
@@ -368,9 +387,7 @@ def rules(catalogue: Catalogue, today: pd.Timestamp | None) -> list[Rule]:
             Rule(
                 f"{field}.not_whole",
                 field,
-                lambda f, field=field: (
-                    f[f"{field}_number"].notna() & (np.floor(f[f"{field}_number"]) != f[f"{field}_number"])
-                ),
+                _not_whole(f"{field}_number"),
                 f"the {field} must be a whole count",
                 f"write the {field} as a whole number of cases, such as 52 of 131;"
                 " a percentage or rate goes in the value column",

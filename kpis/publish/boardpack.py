@@ -184,14 +184,13 @@ def _inequalities(data: contents.ExportData, catalogue: Catalogue, workstream: s
     sentences = []
     if not found.empty:
         home = found[(found["area"] == catalogue.home_code) & found["indicator"].isin(catalogue.indicator_ids)]
-        for row in home.itertuples(index=False):
-            indicator = catalogue.indicator(row.indicator)
+        for _, record in home.iterrows():
+            indicator = catalogue.indicator(record["indicator"])
             if indicator.workstream != workstream:
                 continue
-            breakdown = catalogue.breakdown(row.breakdown)
-            record = pd.Series(row._asdict())
-            name = catalogue.area_names.get(row.area, row.area)
-            change = benchmark_views.change_label(str(row.change)) if isinstance(row.change, str) else ""
+            breakdown = catalogue.breakdown(record["breakdown"])
+            name = catalogue.area_names.get(record["area"], record["area"])
+            change = benchmark_views.change_label(record["change"]) if isinstance(record["change"], str) else ""
             sentences.append(
                 {
                     "indicator": indicator.display_name,
@@ -205,7 +204,10 @@ def _inequalities(data: contents.ExportData, catalogue: Catalogue, workstream: s
     return {
         "columns": columns,
         "rows": [
-            [(values.at[k, c], benchmark_views.cell_style(words.at[k, c]) if k in words.index else "") for c in columns]
+            [
+                (values.at[k, c], benchmark_views.cell_style(str(words.at[k, c])) if k in words.index else "")
+                for c in columns
+            ]
             for k in values.index
         ],
         "sentences": sentences,

@@ -108,7 +108,8 @@ def published_extract(engine: Engine, as_at: int, log: pd.DataFrame | None = Non
     return int(earlier.max())
 
 
-def _utc(value: object) -> datetime | None:
+def _utc(value: datetime | str | None) -> datetime | None:
+    """A time read from the store (naive: UTC; or aware) as a naive UTC datetime."""
     if value is None or pd.isna(value):
         return None
     stamp = pd.Timestamp(value)

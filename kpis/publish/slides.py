@@ -170,8 +170,8 @@ def _chart(slide, data: contents.ExportData, catalogue: Catalogue, row: pd.Serie
 def _value(by_month: pd.DataFrame, month: int, column: str) -> float | None:
     if month not in by_month.index:
         return None
-    value = pd.to_numeric(by_month.at[month, column])
-    return None if pd.isna(value) else float(value)
+    value = by_month[column].get(month)
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _targets_as_lines(chart) -> None:

@@ -340,8 +340,8 @@ def spc_svg(series: pd.DataFrame, target_line: pd.DataFrame, indicator: Indicato
     cuts = (series["segment"].diff().fillna(0).to_numpy() != 0) | series["gap_before"].to_numpy()
     for run in _spc_runs(series["period"], series["value"], cuts):
         if len(run) > 1:
-            points = " ".join(f"{x(m)},{y(v)}" for m, v in run)
-            parts.append(f"<polyline fill='none' points='{points}' stroke='{COMMON}' stroke-width='1.2'/>")
+            line = " ".join(f"{x(m)},{y(v)}" for m, v in run)
+            parts.append(f"<polyline fill='none' points='{line}' stroke='{COMMON}' stroke-width='1.2'/>")
     for month, value, point_type in zip(
         series["period"], series["value"], series["point_type"].astype(str), strict=True
     ):

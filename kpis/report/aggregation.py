@@ -11,6 +11,7 @@ or every quarter for a quarterly indicator); a gap gives no figure rather than a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ def prepare(observations: pd.DataFrame, catalogue: Catalogue) -> Observed:
     )
 
 
-def _search(keys: np.ndarray, needles: np.ndarray, side: str) -> np.ndarray:
+def _search(keys: np.ndarray, needles: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
     """np.searchsorted with the needles sorted first: far fewer cache misses on a large
     array than needles in catalogue order."""
     order = np.argsort(needles, kind="stable")

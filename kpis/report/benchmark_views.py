@@ -159,7 +159,7 @@ def sii_over_time(inequality_rows: pd.DataFrame, indicator: Indicator, area_name
             showlegend=False,
         )
         fig.add_scatter(
-            x=x, y=rows["sii"], mode="lines+markers", name=area_names.get(area, area), line={"color": colour}
+            x=x, y=rows["sii"], mode="lines+markers", name=area_names.get(str(area), str(area)), line={"color": colour}
         )
     fig.update_layout(
         height=320,
@@ -221,14 +221,15 @@ def tartan_rug(compare: pd.DataFrame, catalogue: Catalogue, workstream: str) -> 
         rows = whole[whole["indicator"] == indicator_id].set_index("area")
         if rows.index.nunique() < 2:
             continue
+        by_area = {str(code): row for code, row in rows.iterrows()}
         indicator = catalogue.indicator(indicator_id)
         value_row = {"Indicator": indicator.display_name, "Period": periods.label(int(rows["period"].iloc[0]))}
         word_row = {"Indicator": "", "Period": ""}
         for code in codes:
-            if code not in rows.index:
+            if code not in by_area:
                 value_row[names[code]], word_row[names[code]] = "", NOT_COMPARED
                 continue
-            row = rows.loc[code]
+            row = by_area[code]
             word = str(row["vs_benchmark"])
             if bool(row["suppressed"]):
                 value_row[names[code]] = SUPPRESSED_MARK
@@ -310,7 +311,7 @@ def workstream_columns(compare: pd.DataFrame, change: pd.DataFrame, catalogue: C
     whole = whole.drop_duplicates("indicator")  # only where the benchmark has a figure to compare with
     vs = dict(zip(whole["indicator"], whole["vs_benchmark"].astype(str), strict=True))
     own = change[change["area"] == home] if len(change) else change
-    inequality = {}
+    inequality: dict[str, str] = {}
     for breakdown in catalogue.breakdowns:
         if not breakdown.ordered or own.empty:
             continue

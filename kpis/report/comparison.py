@@ -22,7 +22,14 @@ COMPARISON_WORDS = (BETTER, SIMILAR, WORSE, HIGHER, LOWER, NOT_COMPARED)
 DIRECTIONS = ("higher", "lower", "none")  # the catalogue's Direction values: which way is better
 
 
-def _words(lo, hi, ref, higher_good, lower_good, missing) -> pd.Categorical:
+def _words(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    ref: np.ndarray,
+    higher_good: np.ndarray,
+    lower_good: np.ndarray,
+    missing: np.ndarray,
+) -> pd.Categorical[str]:
     # code of each outcome in COMPARISON_WORDS: better 0, similar 1, worse 2, higher 3, lower 4, not_compared 5
     above_word = np.where(higher_good, 0, np.where(lower_good, 2, 3)).astype(np.int8)
     below_word = np.where(higher_good, 2, np.where(lower_good, 0, 4)).astype(np.int8)
@@ -30,11 +37,13 @@ def _words(lo, hi, ref, higher_good, lower_good, missing) -> pd.Categorical:
     below = hi < ref
     # similar (1) when the comparator is inside the limits, inclusive
     word = np.where(missing, np.int8(5), np.where(above, above_word, np.where(below, below_word, np.int8(1))))
-    return pd.Categorical.from_codes(word, categories=list(COMPARISON_WORDS))
+    return pd.Categorical.from_codes(word, categories=pd.Index(list(COMPARISON_WORDS)))
 
 
 def _directions(direction, size: int) -> tuple[np.ndarray, np.ndarray]:
     """``higher is better`` and ``lower is better`` flags from one direction or one per row."""
+    codes: np.ndarray
+    names: pd.Index | np.ndarray
     if isinstance(direction, str):
         codes, names = np.zeros(size, dtype=np.intp), pd.Index([direction])
     else:
@@ -46,7 +55,7 @@ def _directions(direction, size: int) -> tuple[np.ndarray, np.ndarray]:
     return codes == position.get("higher", -1), codes == position.get("lower", -1)
 
 
-def compare(lower, upper, comparator, direction, suppressed=None) -> pd.Categorical:
+def compare(lower, upper, comparator, direction, suppressed=None) -> pd.Categorical[str]:
     """The comparison word of each row (a categorical over :data:`COMPARISON_WORDS`).
 
     ``lower``/``upper``: the row's interval; ``comparator``: the benchmark's (or last
@@ -99,21 +108,23 @@ def add_benchmark(
     benchmark's same breakdown and group). ``benchmark`` is an area code for every row,
     or the name of a column holding each row's (its indicator's) benchmark area. Rows
     whose benchmark has no such row get NaN (compared: ``not_compared``)."""
-    keys = [k for k in keys if k in frame]
+    present = [k for k in keys if k in frame]
+    bench_area: pd.Series | pd.Categorical[str]
+    bench_names: pd.Index | np.ndarray | list[str]
     if benchmark in frame:
         bench_area = frame[benchmark]
         bench_code, bench_names = pd.factorize(bench_area)
         own = (frame[area] == bench_area).to_numpy(dtype=bool, na_value=False)
     else:
-        bench_area = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[benchmark])
+        bench_area = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=pd.Index([benchmark]))
         bench_code, bench_names = np.zeros(len(frame), dtype=np.intp), [benchmark]
         own = (frame[area] == benchmark).to_numpy(dtype=bool, na_value=False)
     # one integer per key combination, then a dense (combination x benchmark area) table
-    key_code, _ = key_ids(frame, keys)
+    key_code, _ = key_ids(frame, present)
     width = max(len(bench_names), 1)
     cell = key_code * width + bench_code
     if np.bincount(cell[own]).max(initial=0) > 1:
-        raise ValueError(f"the benchmark area has two rows for the same {', '.join(keys)}")
+        raise ValueError(f"the benchmark area has two rows for the same {', '.join(present)}")
     table = np.full((int(key_code.max(initial=-1)) + 1) * width, np.nan)
     table[cell[own]] = frame[value].to_numpy(dtype=float, na_value=np.nan)[own]
     values = np.where(bench_code >= 0, table[cell], np.nan) if len(frame) else np.array([], dtype=float)

@@ -94,7 +94,7 @@ def icons_html(variation: str, assurance: str, size: int = 22, as_images: bool =
     """Both icons, each followed by its word: ``[H] Concern (high) [F] Fail``; inline SVG
     (the board pack), or ``as_images`` (the screens)."""
     words = (VARIATION_TEXT[variation], ASSURANCE_TEXT[assurance])
-    drawn = (variation_svg(variation, size), assurance_svg(assurance, size))
+    drawn: tuple[str, ...] = (variation_svg(variation, size), assurance_svg(assurance, size))
     if as_images:
         drawn = tuple(
             image_html(svg, size, f"{kind}: {word}")

@@ -337,5 +337,5 @@ def inequality(
     for name in _RESULTS:
         out[name] = results[name]
     message_code, message_names = pd.factorize(np.asarray(messages, dtype=object))
-    out["note"] = pd.Categorical.from_codes(message_code[note_code], categories=list(message_names))
+    out["note"] = pd.Categorical.from_codes(message_code[note_code], categories=pd.Index(list(message_names)))
     return out

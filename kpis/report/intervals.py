@@ -377,5 +377,4 @@ def add_intervals(observations: pd.DataFrame) -> pd.DataFrame:
         out["value"][rows] = np.where(np.isnan(given), computed, given)
         notes[rows] = NOTE_METHOD_NONE
 
-    out["ci_note"] = pd.Categorical.from_codes(notes, categories=list(CI_NOTES))
-    return observations.assign(**out)
+    return observations.assign(**out, ci_note=pd.Categorical.from_codes(notes, categories=pd.Index(list(CI_NOTES))))

@@ -7,10 +7,12 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 # Streamlit's named colour for each rating, as used by st.badge and :color[...] Markdown.
-STREAMLIT_COLOUR = {"Green": "green", "Amber": "orange", "Red": "red", "n/a": "gray"}
+StreamlitColour = Literal["green", "orange", "red", "gray"]
+STREAMLIT_COLOUR: dict[str, StreamlitColour] = {"Green": "green", "Amber": "orange", "Red": "red", "n/a": "gray"}
 SYMBOL = {"Green": "✔", "Amber": "▲", "Red": "✖", "n/a": "–"}
 TREND_SYMBOL = {"better": "↑", "same": "→", "worse": "↓", "n/a": "–"}
 TREND_TEXT = {

@@ -83,7 +83,7 @@ def targets_frame(catalogue: Catalogue) -> pd.DataFrame:
 def _target_lookups(catalogue: Catalogue) -> dict[str, pd.Series]:
     """Per level, the targets keyed by catalogue row × STRIDE + key, for fast lookups."""
     entries = targets_frame(catalogue)
-    rows = indicator_arrays(catalogue).ids.get_indexer(entries["indicator"]).astype(np.int64)
+    rows = indicator_arrays(catalogue).ids.get_indexer(pd.Index(entries["indicator"])).astype(np.int64)
     keys = rows * STRIDE + entries["key"].to_numpy(dtype=np.int64)
     return {
         level: pd.Series(entries["target"].to_numpy()[mask], index=keys[mask])
@@ -96,7 +96,7 @@ def target_values(catalogue: Catalogue, indicators: pd.Series, months: pd.Series
     """The target of each (indicator, month): the month's trajectory value, else its
     financial year's, else the constant; NaN where there is none or no month."""
     lookups = derived(catalogue, "target_lookups", _target_lookups)
-    rows = indicator_arrays(catalogue).ids.get_indexer(indicators).astype(np.int64)
+    rows = indicator_arrays(catalogue).ids.get_indexer(pd.Index(indicators)).astype(np.int64)
     valid = months.notna().to_numpy()
     month = months.fillna(0).to_numpy(dtype=np.int64)
     keys = {"month": month, "year": periods.fy_start_years(month), "constant": np.full(len(month), -1)}
@@ -168,11 +168,13 @@ def _rag_codes(actual: pd.Series, comparator: pd.Series, direction: pd.Series, t
     )
 
 
-def rag(actual: pd.Series, comparator: pd.Series, direction: pd.Series, tolerance: pd.Series) -> pd.Categorical:
+def rag(actual: pd.Series, comparator: pd.Series, direction: pd.Series, tolerance: pd.Series) -> pd.Categorical[str]:
     """Green: comparator met (direction-aware, equality counts); Amber: missed by no more
     than ``tolerance`` × |comparator|; Red: otherwise, so any miss of zero is Red;
     n/a: no actual, no comparator, or direction ``none``."""
-    return pd.Categorical.from_codes(_rag_codes(actual, comparator, direction, tolerance), categories=list(RAG_WORDS))
+    return pd.Categorical.from_codes(
+        _rag_codes(actual, comparator, direction, tolerance), categories=pd.Index(list(RAG_WORDS))
+    )
 
 
 def _trend_codes(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> np.ndarray:
@@ -187,9 +189,9 @@ def _trend_codes(actual: pd.Series, last_year: pd.Series, direction: pd.Series) 
     )
 
 
-def trend(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> pd.Categorical:
+def trend(actual: pd.Series, last_year: pd.Series, direction: pd.Series) -> pd.Categorical[str]:
     """better / same / worse than the same period last year, direction-aware."""
-    return pd.Categorical.from_codes(_trend_codes(actual, last_year, direction), categories=list(TREND_WORDS))
+    return pd.Categorical.from_codes(_trend_codes(actual, last_year, direction), categories=pd.Index(list(TREND_WORDS)))
 
 
 def add_ratings(table: pd.DataFrame) -> pd.DataFrame:
@@ -208,9 +210,9 @@ def add_ratings(table: pd.DataFrame) -> pd.DataFrame:
         failing_zero_target & (trends == TREND_WORDS.index(SAME)), RAG_WORDS.index(RED), rag_last_year
     )
     return table.assign(
-        rag_target=pd.Categorical.from_codes(rag_target, categories=list(RAG_WORDS)),
-        trend=pd.Categorical.from_codes(trends, categories=list(TREND_WORDS)),
-        rag_last_year=pd.Categorical.from_codes(rag_last_year, categories=list(RAG_WORDS)),
+        rag_target=pd.Categorical.from_codes(rag_target, categories=pd.Index(list(RAG_WORDS))),
+        trend=pd.Categorical.from_codes(trends, categories=pd.Index(list(TREND_WORDS))),
+        rag_last_year=pd.Categorical.from_codes(rag_last_year, categories=pd.Index(list(RAG_WORDS))),
     )
 
 

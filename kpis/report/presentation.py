@@ -144,11 +144,11 @@ def tiles(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The headline tiles, in catalogue order, with their group. A tile is rated against
     its target; one without a target is rated against last year (``rag_basis``)."""
     rows = []
-    by_id = table.set_index("indicator")
+    position = {indicator: i for i, indicator in enumerate(table["indicator"])}
     for ind in catalogue.indicators:
         if not ind.headline:
             continue
-        row = by_id.loc[ind.id]
+        row = table.iloc[position[ind.id]]
         rating, basis = headline_rating(row)
         rows.append(
             {
@@ -204,7 +204,7 @@ def summary_counts(summary: pd.DataFrame, workstream: str) -> list[tuple[str, li
     :data:`COMPARISONS`, its label and the count of each rating."""
     rows = summary[summary["workstream"] == workstream].set_index("comparison")
     return [
-        (label, [(word, int(rows.loc[comparison, word])) for word in RAG_WORDS]) for comparison, label in COMPARISONS
+        (label, [(word, int(rows[word].loc[comparison])) for word in RAG_WORDS]) for comparison, label in COMPARISONS
     ]
 
 
@@ -256,8 +256,8 @@ def planned_changes(plan: pd.DataFrame, catalogue: Catalogue, moves: pd.DataFram
     changed = changed.sort_values(["order", "indicator", "period"], kind="stable")
     by_id = {i.id: i for i in catalogue.indicators}
     quarterly = changed["indicator"].map(lambda i: by_id[i].frequency.value == "quarterly")
-    moved = moves.assign(text=move_texts(moves) + " (" + moves["comparison"].astype(str) + ")")
-    moved = moved.groupby("indicator")["text"].agg("; ".join)
+    texts = moves.assign(text=move_texts(moves) + " (" + moves["comparison"].astype(str) + ")")
+    moved = texts.groupby("indicator")["text"].agg("; ".join)
     return pd.DataFrame(
         {
             "Change": changed["status"].to_numpy(),

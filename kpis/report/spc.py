@@ -165,28 +165,30 @@ class SpcSettings(BaseModel):
             raise PydanticCustomError(
                 "spc_rebase", f"rebase {raw!r} is not a list of months", {"hint": 'write months as ["2020-10"]'}
             )
-        months = []
+        months: list[int] = []
         for item in items:
             try:
-                months.append(periods.from_text(item) if isinstance(item, str) else _month_index(item))
+                month = periods.from_text(item) if isinstance(item, str) else _month_index(item)
             except periods.PeriodError:
-                months.append(None)
-            if months[-1] is None:
+                month = None
+            if month is None:
                 raise PydanticCustomError(
                     "spc_rebase",
                     f"rebase month {item!r} is not a month in the form YYYY-MM",
                     {"hint": 'write months as text, e.g. ["2020-10"]'},
                 )
+            months.append(month)
         return tuple(periods.to_text(m) for m in sorted(set(months)))
 
     @field_validator("fix_after", "shift", "trend", "min_points")
     @classmethod
     def _at_least_two(cls, value: int | None, info: ValidationInfo) -> int | None:
+        name = str(info.field_name)  # a field validator's: never None
         if value is not None and value < 2:
             raise PydanticCustomError(
                 "spc_at_least_two",
-                f"{info.field_name} {value} is below 2: {_WHY_TWO[info.field_name]}",
-                {"hint": f"write 2 or more (MDC's default: {_DEFAULTS[info.field_name]})"},
+                f"{name} {value} is below 2: {_WHY_TWO[name]}",
+                {"hint": f"write 2 or more (MDC's default: {_DEFAULTS[name]})"},
             )
         return value
 
@@ -216,7 +218,10 @@ def rebase_problems(
     ``<location>.spc.rebase[k]`` (location: ``locations[indicator]``, else the id)."""
     problems = []
     values = observations[observations["value"].notna()]
-    observed = values.groupby(values["indicator"].astype(str), sort=False)["period"].agg(lambda p: set(p.tolist()))
+    observed: dict[str, set[int]] = {
+        str(indicator): set(months.tolist())
+        for indicator, months in values.groupby(values["indicator"].astype(str), sort=False)["period"]
+    }
     for indicator, indicator_settings in settings.items():
         months = observed.get(indicator, set())
         where = (locations or {}).get(indicator, indicator)
@@ -322,7 +327,7 @@ def spc_points(
     ``target`` the target in force (NaN: none).
     """
     default = merge_settings(SpcSettings(), default)
-    settings = {
+    merged = {
         name: block if isinstance(block, SpcSettings) else merge_settings(default, block)
         for name, block in (settings or {}).items()
     }
@@ -343,7 +348,7 @@ def spc_points(
                 " pass the value in force for each period (store.current_observations)"
             )
     n = len(key)
-    per = _per_series(names, settings, default, directions)
+    per = _per_series(names, merged, default, directions)
 
     # Segments: a new one where the series changes or a rebase month falls since the last point.
     rebase_keys = np.sort(np.array([c * _STRIDE + m for c, m in per["rebase"]], dtype=np.int64))
@@ -450,15 +455,15 @@ def spc_points(
             "upper_2sigma": upper_2sigma,
             "lower_1sigma": lower_1sigma,
             "upper_1sigma": upper_1sigma,
-            "point_type": pd.Categorical.from_codes(point_type, categories=list(POINT_TYPES)),
-            "variation": pd.Categorical.from_codes(variation, categories=list(VARIATIONS)),
-            "rule": pd.Categorical.from_codes(rule, categories=list(_RULE_TEXTS)),
+            "point_type": pd.Categorical.from_codes(point_type, categories=pd.Index(list(POINT_TYPES))),
+            "variation": pd.Categorical.from_codes(variation, categories=pd.Index(list(VARIATIONS))),
+            "rule": pd.Categorical.from_codes(rule, categories=pd.Index(list(_RULE_TEXTS))),
             "trial": segment_points < per["min_points"][codes],
             "segment_points": segment_points,
             "min_points": per["min_points"][codes],
             "direction": pd.Categorical.from_codes(
                 np.select([per["higher"][codes], per["none"][codes]], [0, 2], 1),
-                categories=list(DIRECTIONS),
+                categories=pd.Index(list(DIRECTIONS)),
             ),
             "target": target,
         }
@@ -482,7 +487,7 @@ def _targets_at(targets: Targets, names: pd.Index, codes: np.ndarray, months: np
     if callable(targets):
         indicators = pd.Series(pd.Categorical.from_codes(codes, categories=names)).astype(str)
         return np.asarray(targets(indicators, pd.Series(months)), dtype=float)
-    code = names.get_indexer(targets["indicator"].astype(str))
+    code = names.get_indexer(pd.Index(targets["indicator"].astype(str)))
     known = code >= 0
     keys = code[known].astype(np.int64) * _STRIDE + targets["period"].to_numpy(dtype=np.int64)[known]
     if not len(keys):

@@ -53,8 +53,8 @@ def _arrived(observations: pd.DataFrame) -> tuple[set[tuple[str, int]], dict[str
     known = observations[observations["value"].notna()] if "value" in observations else observations
     names = known["indicator"].astype(str)
     pairs = set(zip(names, known["period"].astype(int), strict=True))
-    first = known.groupby(names, observed=True)["period"].min().astype(int).to_dict()
-    return pairs, first
+    first = known.groupby(names, observed=True)["period"].min()
+    return pairs, {str(name): int(month) for name, month in first.items()}
 
 
 def _expected(catalogue: Catalogue, first: dict[str, int], month: int) -> list[tuple[str, int]]:

@@ -36,5 +36,5 @@ def add_suppression(
     for column in comparisons:
         words = pd.Categorical(result[column], categories=list(COMPARISON_WORDS))
         codes = np.where(flags, COMPARISON_WORDS.index(NOT_COMPARED), words.codes).astype(np.int8)
-        result[column] = pd.Categorical.from_codes(codes, categories=list(COMPARISON_WORDS))
+        result[column] = pd.Categorical.from_codes(codes, categories=pd.Index(list(COMPARISON_WORDS)))
     return result

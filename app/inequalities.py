@@ -32,13 +32,13 @@ def render(view: state.View, indicator: Indicator) -> None:
     slug = code_slug(indicator.id)
     names = {b: catalogue.breakdown(b).name for b in indicator.breakdowns}
     left, right = st.columns(2)
-    breakdown_id = left.selectbox("Breakdown", list(names), format_func=names.get, key=f"ineq-breakdown-{slug}")
+    breakdown_id = left.selectbox("Breakdown", list(names), format_func=names.__getitem__, key=f"ineq-breakdown-{slug}")
     breakdown = catalogue.breakdown(breakdown_id)
     areas = [c for c in views.area_order(catalogue) if c in set(own.loc[own["breakdown"] == breakdown_id, "area"])]
     if not areas:
         st.info(f"No figures by {breakdown.name.lower()} yet.")
         return
-    area = right.selectbox("Area", areas, format_func=catalogue.area_names.get, key=f"ineq-area-{slug}")
+    area = right.selectbox("Area", areas, format_func=catalogue.area_names.__getitem__, key=f"ineq-area-{slug}")
     rows = own[(own["breakdown"] == breakdown_id) & (own["area"] == area)]
     period = int(rows["period"].max())
     area_name = catalogue.area_names.get(area, area)
