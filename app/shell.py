@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state, ui
-from kpis import periods
+from kpis import periods, sample
 from kpis.access import AccessPolicy
 
 AS_AT_KEY = "as_at_month"
@@ -50,8 +50,13 @@ def status(view: state.View, user: state.User, policy: AccessPolicy) -> None:
             f"Latest extract {loaded}, by {ui.plain(latest['loaded_by'])} ({ui.plain(latest['file_name'])}); "
             f"data version {view.version}."
         )
-        if (view.extracts()["loaded_by"] == "sample data (illustrative)").all():
-            sidebar.warning("Showing the **illustrative sample data**, not real figures.", icon=":material/info:")
+        in_force = sample.sample_values_in_force(view.observations(), view.extracts())
+        if in_force:
+            sidebar.warning(
+                f"**Illustrative sample data**: {in_force:,} of {len(view.observations()):,} values in force are "
+                "sample figures, not real ones.",
+                icon=":material/science:",
+            )
     sidebar.caption(f"Signed in: **{ui.plain(user.name)}** ({user.role}, {user.how})")
     if policy.authentication == "oidc":
         sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)

@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from app import state
 from app.state import AS_AT_PARAM, Pages
-from kpis import periods
+from kpis import periods, sample
 from kpis.catalogue import Catalogue
 from kpis.governance import narrative
 from kpis.report import presentation
@@ -119,6 +120,17 @@ def summary_metrics(summary: pd.DataFrame, workstream: str) -> None:
         st.markdown(
             f"**{label}:** "
             + " · ".join(f":{STREAMLIT_COLOUR[w]}-background[{SYMBOL[w]} {w} **{n}**]" for w, n in counts)
+        )
+
+
+def sample_notice(view: state.View, rows: pd.DataFrame) -> None:
+    """``12 of 33 figures on this page are illustrative sample data``, while any is."""
+    flags = sample.sample_figures(rows, view.observations(), view.extracts())
+    if flags.any():
+        st.info(
+            f"**{int(flags.sum())} of {len(rows)} figures on this page are illustrative sample data**, not real "
+            "figures. An admin can remove the sample data on the Data status page.",
+            icon=":material/science:",
         )
 
 

@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     load_sample = commands.add_parser("load-sample", help="load the illustrative sample data into an empty store")
     _add_common(load_sample)
+    remove_sample = commands.add_parser(
+        "remove-sample", help="withdraw every sample value still in force, as one extract in the history"
+    )
+    remove_sample.add_argument("--user", default=None, help="who is removing it (default: the OS user)")
+    _add_common(remove_sample)
     return parser
 
 
@@ -462,6 +467,16 @@ def _load_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remove_sample(args: argparse.Namespace) -> int:
+    removed = sample.remove_sample(store.connect(args.database), args.user or getpass.getuser())
+    print(
+        "No sample value is in force: nothing to remove."
+        if removed is None
+        else f"The sample data was removed as extract {removed}."
+    )
+    return 0
+
+
 COMMANDS = {
     "validate": _validate,
     "ingest": _ingest,
@@ -472,6 +487,7 @@ COMMANDS = {
     "rollback": _rollback,
     "reference": _reference,
     "load-sample": _load_sample,
+    "remove-sample": _remove_sample,
     "compare": _benchmarking,
     "inequality": _benchmarking,
 }

@@ -1,12 +1,20 @@
 """The illustrative sample data (``data/sample``): the extracts, the workstream narrative
-and the risk register, loaded into an empty store at first start."""
+and the risk register, loaded into an empty store at first start.
+
+While any sample value is in force the screens say how many of a page's figures are
+sample data (:func:`sample_figures`); an admin removes every sample value still in force
+in one step (:func:`remove_sample`): one extract that withdraws them, in the history like
+any other (nothing deleted, the report as it stood before can still be rebuilt).
+"""
 
 from __future__ import annotations
 
 from contextlib import suppress
 from pathlib import Path
 
-from sqlalchemy import Engine
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
 
 from kpis import errors, ingest, periods, store
 from kpis.catalogue import Catalogue
@@ -62,3 +70,79 @@ def load_sample_risks(engine: Engine, catalogue: Catalogue) -> risks.ImportResul
     return risks.import_csv(
         engine, RISKS_FILE.read_bytes(), catalogue, SAMPLE_USER, RISKS_FILE.name, into_empty_only=True
     )
+
+
+REMOVAL_FILE = "remove-sample-data.csv"
+
+
+def sample_extract_ids(extracts: pd.DataFrame) -> set[int]:
+    """The ids of the extracts the sample loaded (``extracts``: :func:`kpis.store.extract_log`)."""
+    return {int(i) for i in extracts.loc[extracts["loaded_by"] == SAMPLE_USER, "id"]}
+
+
+def sample_values_in_force(observations: pd.DataFrame, extracts: pd.DataFrame) -> int:
+    """How many of the values in force (the home area's whole population) are sample data."""
+    return int(observations["extract_id"].isin(list(sample_extract_ids(extracts))).sum())
+
+
+def sample_figures(table: pd.DataFrame, observations: pd.DataFrame, extracts: pd.DataFrame) -> pd.Series:
+    """For each row of a KPI table, whether its figure is sample data: the value in force
+    for its indicator and period came from a sample extract (same index as ``table``)."""
+    samples = sample_extract_ids(extracts)
+    if not samples or table.empty:
+        return pd.Series(False, index=table.index)
+    from_sample = observations[observations["extract_id"].isin(list(samples))]
+    keys = set(zip(from_sample["indicator"].astype(str), from_sample["period"].astype(int), strict=True))
+    months = [None if pd.isna(p) else periods.parse_period(str(p)) for p in table["period"]]
+    flags = [m is not None and (str(i), m) in keys for i, m in zip(table["indicator"], months, strict=True)]
+    return pd.Series(flags, index=table.index)
+
+
+def _sample_rows_in_force(conn, samples: list[int]) -> pd.DataFrame:
+    """Every revision in force (any area, breakdown and group) written by a sample extract."""
+    o = store.observations
+    keys = [o.c.indicator, o.c.period, *(o.c[k] for k in store.KEY_COLUMNS)]
+    latest = select(*keys, func.max(o.c.revision).label("revision")).group_by(*keys).subquery("latest")
+    joined = and_(*(o.c[c.name] == latest.c[c.name] for c in keys), o.c.revision == latest.c.revision)
+    result = conn.execute(
+        select(*keys, o.c.revision).join(latest, joined).where(o.c.extract_id.in_(samples), o.c.value.is_not(None))
+    )
+    return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
+
+
+def remove_sample(engine: Engine, removed_by: str) -> int | None:
+    """Withdraw every sample value still in force, in one transaction, as one extract
+    (:data:`REMOVAL_FILE`); its id, or None when there was nothing to remove. Values an
+    officer has loaded since stay as they are."""
+    with store.write_transaction(engine) as conn:
+        samples = sorted(sample_extract_ids(store.extract_log(conn)))
+        rows = _sample_rows_in_force(conn, samples) if samples else pd.DataFrame()
+        if rows.empty:
+            return None
+        withdrawn = rows.assign(
+            period=periods.from_texts(rows["period"].astype(object)).to_numpy(),
+            revision=rows["revision"] + 1,
+            value=np.nan,
+            numerator=np.nan,
+            denominator=np.nan,
+            note=None,
+            **{c: np.nan for c in store.BREAKDOWN_VALUE_COLUMNS},
+        )
+        record = withdrawn[["indicator", "period", *store.KEY_COLUMNS]].assign(
+            period=periods.texts(withdrawn["period"])
+        )
+        content = record.to_csv(index=False, lineterminator="\n").encode()
+        new_id = store.add_extract(
+            conn,
+            content=content,
+            sha256=ingest.sha256(content),
+            file_name=REMOVAL_FILE,
+            loaded_by=removed_by,
+            rows_total=len(withdrawn),
+            rows_new=0,
+            rows_revised=len(withdrawn),
+            rows_unchanged=0,
+        )
+        columns = ingest.observation_columns(withdrawn)
+        store.insert_rows(conn, store.observations, columns, ingest.observation_rows(withdrawn, new_id))
+    return new_id

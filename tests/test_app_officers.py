@@ -234,6 +234,26 @@ def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue,
     assert "Nothing to roll back: it was already rolled back by extract 5." in texts(at, "info")
 
 
+def test_the_sample_is_labelled_until_an_admin_removes_it_in_one_step(app_env, monkeypatch):
+    at = start("admin", monkeypatch)
+    assert "**33 of 33 figures on this page are illustrative sample data**" in " ".join(texts(at, "info"))
+    assert any("values in force are sample figures" in w for w in texts(at, "warning"))
+    open_page(at, "data-status")
+    at.button(key=data_status.REMOVE_SAMPLE_KEY).click().run()
+    assert not at.exception
+    assert texts(at, "success") == ["The sample data was removed as extract 4."]
+    assert not [b for b in at.button if b.key == data_status.REMOVE_SAMPLE_KEY]  # nothing left to remove
+    open_page(at, "")
+    assert not any("illustrative sample data" in i for i in texts(at, "info"))
+    assert store.current_observations(store.connect(app_env)).empty
+
+
+def test_an_officer_is_not_offered_the_removal(app_env, monkeypatch):
+    at = start("officer", monkeypatch)
+    open_page(at, "data-status")
+    assert data_status.REMOVE_SAMPLE_KEY not in [b.key for b in at.button]
+
+
 @pytest.mark.parametrize("path", ["upload", "data-status"])
 def test_a_viewer_is_refused_the_officer_pages_by_url(app_env, monkeypatch, path):
     at = start("viewer", monkeypatch)

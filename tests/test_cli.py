@@ -803,3 +803,23 @@ def test_export_on_each_backend(cli, database_url, files, tmp_path):
     for indicator in EXPECTED:
         assert_row(table.loc[indicator].to_dict(), indicator)
     assert not cli.decoy.exists()
+
+
+def test_load_sample_then_remove_sample(cli, db):
+    assert ok(cli("load-sample", "--database", db)).stdout.count("loaded as extract") == 3
+    assert (
+        ok(cli("load-sample", "--database", db)).stdout == "The store already holds data: the sample was not loaded.\n"
+    )
+    removed = ok(cli("remove-sample", "--database", db, "--user", "ann"))
+    assert removed.stdout == "The sample data was removed as extract 4.\n"
+    engine = store.connect(db)
+    try:
+        assert store.current_observations(engine).empty
+        assert store.extract_log(engine).loc[0, ["loaded_by", "file_name"]].tolist() == [
+            "ann",
+            "remove-sample-data.csv",
+        ]
+    finally:
+        engine.dispose()
+    again = ok(cli("remove-sample", "--database", db))
+    assert again.stdout == "No sample value is in force: nothing to remove.\n"

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpis import periods, sample, store
+from kpis import ingest, periods, sample, store
 from kpis.report.formatting import half_up
 from kpis.report.performance import build_kpi_table, rag_summary
-from tests.conftest import reference_path
+from tests.conftest import reference_path, store_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,3 +71,52 @@ def test_committed_files_are_what_the_script_makes(catalogue, monkeypatch):
 def test_sample_is_labelled_illustrative():
     readme = (sample.SAMPLE_DIR / "README.md").read_text(encoding="utf-8")
     assert "illustrative" in readme.lower() and "made up" in readme.lower()
+
+
+# Labelled while in force, removed in one step -------------------------------------------
+
+
+@pytest.fixture
+def fresh(tmp_path, catalogue):
+    engine = store.connect(f"sqlite:///{tmp_path / 'kpis.sqlite'}")
+    sample.load_sample(engine, catalogue)
+    yield engine
+    engine.dispose()
+
+
+def test_every_figure_of_the_sample_report_is_labelled_until_an_officer_loads_real_ones(fresh, catalogue):
+    nov = periods.parse_period("2020-11")
+    table = build_kpi_table(store.current_observations(fresh), catalogue, nov)
+    flags = sample.sample_figures(table, store.current_observations(fresh), store.extract_log(fresh))
+    assert flags.all() and len(flags) == 33
+    real = b"indicator,period,value\nreablement_no_ongoing_care,2020-11,77\n"
+    ingest.ingest(fresh, real, "november.csv", catalogue, "officer")
+    observations = store.current_observations(fresh)
+    table = build_kpi_table(observations, catalogue, nov)
+    flags = sample.sample_figures(table, observations, store.extract_log(fresh)).set_axis(table["indicator"])
+    assert not flags["reablement_no_ongoing_care"] and flags.sum() == 32
+    assert sample.sample_values_in_force(observations, store.extract_log(fresh)) == len(observations) - 1
+
+
+def test_removing_the_sample_withdraws_every_sample_value_and_keeps_real_ones(fresh, catalogue):
+    ingest.ingest(
+        fresh, b"indicator,period,value\nreablement_no_ongoing_care,2020-11,77\n", "nov.csv", catalogue, "ann"
+    )
+    before_rows = len(store_snapshot(fresh)[1])
+    in_force = len(store.current_breakdowns(fresh))  # every area, breakdown and group
+    removed = sample.remove_sample(fresh, "Ann Admin")
+    assert removed == 5
+    current = store.current_observations(fresh)
+    assert current[["indicator", "value"]].values.tolist() == [["reablement_no_ongoing_care", 77.0]]
+    assert store.current_breakdowns(fresh)["extract_id"].tolist() == [4]  # the officer's value only
+    assert len(store_snapshot(fresh)[1]) == before_rows + in_force - 1  # a withdrawal each; nothing deleted
+    log = store.extract_log(fresh).set_index("id")
+    assert log.loc[5, ["file_name", "loaded_by", "rows_revised"]].tolist() == [
+        sample.REMOVAL_FILE,
+        "Ann Admin",
+        in_force - 1,
+    ]
+    # the report as it stood before can still be rebuilt, and a second removal writes nothing
+    assert len(store.current_observations(fresh, as_of_extract=4)) > 1
+    assert sample.remove_sample(fresh, "Ann Admin") is None
+    assert store.data_version(fresh) == 5

@@ -11,7 +11,7 @@ from pandas.io.formats.style import Styler
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
-from kpis import periods
+from kpis import periods, sample
 from kpis.access import Right
 from kpis.governance import rollback
 from kpis.report import formatting, status
@@ -22,6 +22,8 @@ EXTRACT_KEY = "status_extract"
 ROLLBACK_KEY = "rollback_extract"
 ROLLBACK_CONFIRM_KEY = "rollback_confirm"
 _DONE = "rollback_done"
+REMOVE_SAMPLE_KEY = "remove_sample"
+_SAMPLE_DONE = "remove_sample_done"
 STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green", status.REVISED: "Green"}
 
 
@@ -206,6 +208,26 @@ def _rollback(view: state.View, user: state.User) -> None:
         ui.done_then_rerun(_DONE, ui.plain(result.message + "."))
 
 
+def _remove_sample(view: state.View, user: state.User) -> None:
+    """For an admin, while any sample value is in force: withdraw them all in one step."""
+    ui.show_done(_SAMPLE_DONE, icon=":material/science:")
+    in_force = sample.sample_values_in_force(view.observations(), view.extracts())
+    if not in_force or not user.can(Right.ROLLBACK):
+        return
+    st.subheader("Remove the sample data")
+    st.caption(
+        f"{in_force:,} values in force are the illustrative sample's. Removing it withdraws every sample value "
+        "still in force as one extract in the history (nothing is deleted); values an officer has loaded stay."
+    )
+    if st.button("Remove the sample data", icon=":material/delete_sweep:", key=REMOVE_SAMPLE_KEY):
+        try:
+            removed = sample.remove_sample(state.engine(view.url), user.name)
+        except SQLAlchemyError:
+            ui.database_busy("the removal")
+            return
+        ui.done_then_rerun(_SAMPLE_DONE, f"The sample data was removed as extract {removed}.")
+
+
 def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if not access.allowed(user, Right.DATA_STATUS):
         return
@@ -216,3 +238,4 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     _coverage(view)
     _history(view)
     _rollback(view, user)
+    _remove_sample(view, user)

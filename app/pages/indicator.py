@@ -59,6 +59,7 @@ def _overview(view: state.View, indicator_id: str) -> None:
     indicator = view.catalogue.indicator(indicator_id)
     table = view.table()
     row = table[table["indicator"] == indicator_id].iloc[0]
+    ui.sample_notice(view, table[table["indicator"] == indicator_id])
     unit, d = indicator.unit.value, indicator.decimals
     left, middle, right = st.columns(3)
     left.metric(

@@ -25,6 +25,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         "months each normally arrives behind."
     )
     table = view.table()
+    ui.sample_notice(view, table)
     tiles = presentation.tiles(table, view.catalogue)
     by_id = table.set_index("indicator")
     ui.inject_css()

@@ -58,6 +58,7 @@ def render(view: state.View, pages: state.Pages, user: state.User, workstream_id
         return
     table = view.table()
     own = table[table["workstream"] == workstream_id].reset_index(drop=True)
+    ui.sample_notice(view, own)
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")
     ui.summary_metrics(view.summary(), workstream_id)
     _this_month(view, pages, workstream_id, user)
