@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument(
         "--output", type=Path, default=None, help="write to this file (a workbook must go to a file), or a directory"
     )
-    _add_common(template, database=False)
+    _add_common(template)
 
     undo = commands.add_parser("rollback", help="roll back an extract: its values go back to what they were before it")
     undo.add_argument("extract", type=int, metavar="EXTRACT_ID")
@@ -345,7 +345,8 @@ def _template(args: argparse.Namespace) -> int:
     if not due:
         print(f"Nothing is due for {periods.month_name(month)}: no template to write.", file=sys.stderr)
         return 1
-    content = template.template(catalogue, month, args.layout, args.format)
+    observations = store.current_observations(store.connect(args.database))  # for "last month"
+    content = template.template(catalogue, month, args.layout, args.format, observations)
     output = args.output
     if output is not None and output.is_dir():
         output = output / template.template_name(month, args.layout, args.format)

@@ -562,10 +562,13 @@ def test_output_csv_is_well_formed(cli, db, files, catalogue):
 
 def test_template_writes_the_indicators_due_for_a_month(cli, catalogue, tmp_path):
     result = ok(cli("template", "--month", "2020-10"))
-    lines = result.stdout.splitlines()
-    assert lines[0] == "indicator,period,value,numerator,denominator,note"
+    lines = list(csv.reader(result.stdout.splitlines()))
+    assert lines[0] == [
+        "indicator", "name", "unit", "figure", "enter", "last month", "period", "value", "numerator", "denominator",
+        "note",
+    ]  # fmt: skip
     monthly = [i.id for i in catalogue.indicators if i.frequency.value == "monthly"]
-    assert lines[1:] == [f"{i},2020-10,,,," for i in monthly]
+    assert [(row[0], *row[6:]) for row in lines[1:]] == [(i, "2020-10", "", "", "", "") for i in monthly]
     out = tmp_path / "december.csv"
     written = ok(cli("template", "--month", "2020-12", "--output", out))
     assert written.stdout == f"{out}: the long template for Dec 2020, {len(catalogue.indicators)} indicators due\n"
@@ -579,7 +582,9 @@ def test_the_cli_writes_a_wide_workbook_template(cli, catalogue, tmp_path):
     due = [i for i in catalogue.indicators if i.frequency.value == "monthly"]
     assert result.stdout == f"{path}: the wide template for Oct 2020, {len(due)} indicators due\n"
     sheet = openpyxl.load_workbook(path)["Template"]
-    assert [c.value for c in sheet[1]][:4] == ["indicator", "name", "measure", "Apr-20"]
+    assert [c.value for c in sheet[1]][:8] == [
+        "indicator", "name", "unit", "figure", "enter", "last month", "measure", "Apr-20",
+    ]  # fmt: skip
 
 
 def test_a_workbook_template_needs_an_output_file(cli):

@@ -78,7 +78,7 @@ def _template(view: state.View) -> None:
         ):
             column.download_button(
                 f"Download as {fmt.value.upper()}",
-                template.template(view.catalogue, month, layout, fmt),
+                template.template(view.catalogue, month, layout, fmt, view.observations()),
                 file_name=template.template_name(month, layout, fmt),
                 mime=mime,
                 icon=icon,

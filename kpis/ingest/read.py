@@ -43,7 +43,9 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 BREAKDOWN_COLUMNS = ["area", "breakdown", "group", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "population"]
 CELL_COLUMNS = ["row", "column", *COLUMNS, "numerator_row", "denominator_row", *BREAKDOWN_COLUMNS]
 INDICATOR_HEADERS = ("indicator", "id", "code")  # what the first column of a wide sheet may be called
-WIDE_EXTRA_COLUMNS = ("name", "unit", "measure", "note", "figure", "last month")  # ignored but measure and note
+# Columns a template carries for the officer's reference, ignored when a file is read back.
+REFERENCE_COLUMNS = ("name", "unit", "figure", "enter", "last month")
+WIDE_EXTRA_COLUMNS = ("measure", "note", *REFERENCE_COLUMNS)  # ignored but measure and note
 MEASURES = ("value", "numerator", "denominator")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CHUNK_ROWS = 250_000
@@ -443,6 +445,8 @@ def _long_header_problems(header: list[str], names: list[str], line: int, proble
     names = ["indicator" if k == 0 and n in ("id", "code") else n for k, n in enumerate(names)]
     for position, name in enumerate(names, start=1):
         written = header[position - 1]
+        if name in REFERENCE_COLUMNS:
+            continue
         if name not in COLUMNS and name not in BREAKDOWN_COLUMNS:
             close = difflib.get_close_matches(name, COLUMNS, n=1) or difflib.get_close_matches(
                 name, BREAKDOWN_COLUMNS, n=1

@@ -2,8 +2,12 @@
 
 Two layouts, as CSV or a workbook: **long**, the header and one row per indicator due;
 **wide**, one row per indicator due with the months of the financial year so far as
-columns (a ratio indicator on two rows, its numerator and denominator). The wide layout's
-``name`` column, and a workbook's notes sheet, are ignored when the file is read back.
+columns (a ratio indicator on two rows, its numerator and denominator). Beside the cells
+to fill, each row says what the officer needs without the catalogue
+(:data:`kpis.ingest.read.REFERENCE_COLUMNS`): the indicator's ``name``, its ``unit``,
+whether the ``figure`` is the month's own or as reported, what to ``enter`` (a value, or
+a numerator and denominator) and ``last month``'s figure in the store. Those columns, and
+a workbook's notes sheet, are ignored when the file is read back.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ import csv
 import io
 from enum import StrEnum
 
+import pandas as pd
+
 from kpis import periods
-from kpis.catalogue import Catalogue, Indicator
+from kpis.catalogue import Aggregation, Catalogue, Indicator
 from kpis.ingest.read import COLUMNS
-from kpis.report import status
+from kpis.report import formatting, status
+
+REFERENCE = ["name", "unit", "figure", "enter", "last month"]  # as kpis.ingest.read.REFERENCE_COLUMNS
 
 
 class Layout(StrEnum):
@@ -39,16 +47,59 @@ def header_label(month: int) -> str:
     return f"{periods.month_name(month)[:3]}-{month // 12 % 100:02d}"
 
 
-def rows(catalogue: Catalogue, month: int, layout: Layout) -> list[list[str]]:
-    """The template's cells, header first."""
+def figure_kind(indicator: Indicator) -> str:
+    """What figure an officer enters: the month's own (the report adds up the year or
+    twelve months) or the figure as reported for the period."""
+    if indicator.aggregation is Aggregation.AS_REPORTED:
+        return "as reported for the month"
+    window = "the year to date" if indicator.aggregation.is_ytd else "12 months"
+    return f"the month's own (the report adds up {window})"
+
+
+def to_enter(indicator: Indicator) -> str:
+    return "numerator and denominator" if indicator.aggregation.uses_ratio else "value"
+
+
+def _last_month(indicator: Indicator, month: int, observations: pd.DataFrame | None) -> str:
+    """The figure in the store for the month before, as loaded (``40 / 80`` for a ratio)."""
+    if observations is None or observations.empty:
+        return ""
+    found = observations[
+        (observations["indicator"].astype(str) == indicator.id) & (observations["period"] == month - 1)
+    ]
+    if found.empty:
+        return ""
+    row = found.iloc[0]
+    if indicator.aggregation.uses_ratio and pd.notna(row["numerator"]) and pd.notna(row["denominator"]):
+        return f"{formatting.exact(row['numerator'])} / {formatting.exact(row['denominator'])}"
+    return formatting.exact(row["value"])
+
+
+def _reference(indicator: Indicator, month: int, observations: pd.DataFrame | None) -> list[str]:
+    return [
+        indicator.name,
+        indicator.unit.value,
+        figure_kind(indicator),
+        to_enter(indicator),
+        _last_month(indicator, month, observations),
+    ]
+
+
+def rows(catalogue: Catalogue, month: int, layout: Layout, observations: pd.DataFrame | None = None) -> list[list[str]]:
+    """The template's cells, header first; ``observations`` (the values in force) give
+    each row its ``last month`` figure."""
     due = status.due(catalogue, month)
     if layout is Layout.LONG:
-        return [COLUMNS, *([i.id, periods.to_text(month), "", "", "", ""] for i in due)]
+        return [
+            ["indicator", *REFERENCE, *COLUMNS[1:]],
+            *([i.id, *_reference(i, month, observations), periods.to_text(month), "", "", "", ""] for i in due),
+        ]
     months = months_so_far(month)
-    table = [["indicator", "name", "measure", *(header_label(m) for m in months)]]
+    table = [["indicator", *REFERENCE, "measure", *(header_label(m) for m in months)]]
     blanks = [""] * len(months)
     for indicator in due:
-        table += [[indicator.id, indicator.name, measure, *blanks] for measure in _measures(indicator)]
+        reference = _reference(indicator, month, observations)
+        table += [[indicator.id, *reference, measure, *blanks] for measure in _measures(indicator)]
     return table
 
 
@@ -56,10 +107,16 @@ def _measures(indicator: Indicator) -> list[str]:
     return ["numerator", "denominator"] if indicator.aggregation.uses_ratio else ["value"]
 
 
-def template(catalogue: Catalogue, month: int, layout: Layout = Layout.LONG, fmt: Format = Format.CSV) -> bytes:
+def template(
+    catalogue: Catalogue,
+    month: int,
+    layout: Layout = Layout.LONG,
+    fmt: Format = Format.CSV,
+    observations: pd.DataFrame | None = None,
+) -> bytes:
     """The template's bytes: CSV as Excel writes it, or a workbook whose first sheet is the
     template and whose second holds notes (not read back)."""
-    table = rows(catalogue, month, Layout(layout))
+    table = rows(catalogue, month, Layout(layout), observations)
     if Format(fmt) is Format.CSV:
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(table)
@@ -72,21 +129,36 @@ def _workbook(table: list[list[str]], catalogue: Catalogue, month: int, layout: 
 
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     text = book.add_format({"num_format": "@"})  # periods stay text: Excel would make 2020-10 a date
+    fill = book.add_format({"num_format": "@", "border": 1, "bg_color": "#FFFFFF"})
+    reference = book.add_format({"num_format": "@", "italic": True, "font_color": "#4A4A4A", "bg_color": "#F2F2F2"})
     sheet = book.add_worksheet("Template")
+    names = table[0]
+    widths = {"indicator": 28, "name": 44, "unit": 9, "figure": 30, "enter": 24, "last month": 12}
+    for c, name in enumerate(names):
+        sheet.set_column(c, c, widths.get(name, 12))
     for r, row in enumerate(table):
         for c, value in enumerate(row):
-            sheet.write_string(r, c, value, header if r == 0 else text)
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, len(table[0]) - 1, 14 if layout is Layout.LONG else 12)
-    if layout is Layout.WIDE:
-        sheet.set_column(1, 1, 40)
+            if r == 0:
+                cell = header
+            elif names[c] in REFERENCE:
+                cell = reference
+            elif names[c] in ("indicator", "period", "measure"):
+                cell = text
+            else:
+                cell = fill  # to fill in
+            sheet.write_string(r, c, value, cell)
+    sheet.freeze_panes(1, 2)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
     notes = book.add_worksheet("Notes")
     lines = [
         f"{catalogue.title}: extract template for {periods.month_name(month)} ({layout.value} layout).",
         "Fill in the first sheet; this sheet is not read.",
+        "The grey columns (name, unit, figure, enter, last month) are there for reference: they say what to enter"
+        " and last month's figure in the store; they are ignored when the file is read back.",
         "Values: a plain number in the indicator's unit (52 for 52%); a ratio indicator takes its numerator and"
         " denominator (whole counts) instead.",
         "Leave a cell blank where there is no figure yet. Load the file on the 'Load an extract' page, or with"
