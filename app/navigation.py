@@ -51,12 +51,15 @@ class PageRow:
     render: state.Render
     right: Right | None = None
     default: bool = False
+    hidden: bool = False  # reachable by its URL only, not in the menu
 
 
 def page_table(catalogue: Catalogue) -> list[PageRow]:
     """Every page, in the menu's order."""
     return [
-        PageRow("overview", "overview", "Report", "Overview", ":material/dashboard:", overview.render, default=True),
+        PageRow("overview", "home", "Report", "Overview", ":material/dashboard:", overview.render, default=True),
+        # The default page answers at "/" only: the same page at /overview, for bookmarks and links.
+        PageRow("overview_url", "overview", "Report", "Overview", ":material/dashboard:", overview.render, hidden=True),
         PageRow(
             "summary", SUMMARY_PATH, "Report", "Integrated performance summary", ":material/grid_view:", summary.render
         ),
@@ -121,6 +124,7 @@ def _page(row: PageRow, view: state.View, pages: state.Pages, user: state.User) 
             icon=row.icon,
             url_path=row.path,
             default=row.default,
+            visibility="hidden" if row.hidden else "visible",
         )
     right = row.right
     return st.Page(

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.pages.workstream import TAB_KEY, TRENDS_TAB
 from app.shell import AS_AT_KEY
-from kpis import periods, store
+from kpis import ingest, periods, store
 from kpis.catalogue import DEFAULT_PATH, load_catalogue
 from kpis.report import formatting, integrated, presentation
 from kpis.report.integrated import ASSURANCE_TEXT, VARIATION_TEXT
@@ -65,9 +65,9 @@ def test_every_page_renders_without_an_exception(app, catalogue):
         assert app.title, f"/{path} has no title"
 
 
-def test_first_start_loads_the_sample_and_defaults_to_the_latest_month(app, app_env):
+def test_first_start_loads_the_sample_and_defaults_to_the_report_month(app, app_env):
     assert app.sidebar.selectbox(key=AS_AT_KEY).value == periods.parse_period("2020-11")
-    assert "illustrative sample data" in "\n".join(w.value for w in app.sidebar.warning)
+    assert "Illustrative sample data**: 802 of 802 values in force" in "\n".join(w.value for w in app.sidebar.warning)
     assert store.data_version(store.connect(app_env)) == 3
 
 
@@ -110,6 +110,29 @@ def test_overview_rag_summary_and_changes(app):
     assert [row[f"Last year: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [7, 2, 0, 0]
     changes = dataframe_with(app, "Against")
     assert {"Workstream", "Indicator", "Against", "From", "To"} <= set(changes.columns)
+
+
+def test_the_overview_opens_at_its_own_url_too(app):
+    """A bookmark of /overview opens the overview (the default page answers at / as well)."""
+    open_page(app, "overview")
+    assert not app.exception
+    assert app.title[0].value == "ICU Summary Performance Report"
+    assert app.markdown[0].value == "**Report for Nov 2020**"
+
+
+def test_the_default_month_is_the_report_month_not_the_latest_with_any_figure(app, app_env, catalogue):
+    """December partly in (two lag-0 figures): the overview stays on November's report."""
+    engine = store.connect(app_env)  # the sample, loaded at the app's first start
+    december = (
+        b"indicator,period,value\nreablement_no_ongoing_care,2020-12,80\nhome_care_hours_per_week,2020-12,24000\n"
+    )
+    ingest.ingest(engine, december, "december.csv", catalogue, "officer")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    heading = [m.value for m in at.markdown if m.value.startswith("**Report for")]
+    # December's report expects 28 figures: the 33 less the five quarterly ones (not due: Oct, lag 2)
+    assert heading == ["**Report for Nov 2020 · Dec 2020 data partly in (2 of 28)**"]
+    assert "As at M8 2020/21 (Nov 2020)" in at.caption[0].value
 
 
 @pytest.mark.parametrize("workstream", ["integrated_care", "prevention", "safe_quality", "market"])
