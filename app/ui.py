@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -60,7 +61,53 @@ def inject_css() -> None:
     rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
     rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc img { vertical-align: middle; }")
     rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; color: #1a1a1a; }")
+    rules += _card_rules(palette)
     st.html("<style>" + "\n".join(rules) + "</style>")
+
+
+PHONE_WIDTH = 640  # px: below it a KPI table shows as cards (indicator, actual, target, RAG), above it as a table
+
+
+def _card_rules(palette: dict) -> list[str]:
+    """A KPI table's two views, one shown at a time by the screen's width."""
+    rules = [
+        f"@media (max-width: {PHONE_WIDTH}px) {{ [class*='st-key-kpi-wide-'] {{ display: none; }} }}",
+        f"@media (min-width: {PHONE_WIDTH + 1}px) {{ [class*='st-key-kpi-cards-'] {{ display: none; }} }}",
+        ".kpi-card { border: 1px solid #d0d0d0; border-radius: 0.5rem; padding: 0.5rem 0.7rem; margin-bottom: 0.5rem; }",
+        ".kpi-card .name { font-weight: 600; } .kpi-card .name a { color: inherit; }",
+        ".kpi-card .figures { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; margin-top: 0.3rem; }",
+        ".kpi-card .figure b { display: block; font-size: 1.15rem; } .kpi-card .figure b.trend { font-size: 0.95rem; }",
+        ".kpi-card .figure span { font-size: 0.8rem; color: #4a4a4a; }",
+        ".kpi-card .rag { padding: 0.1rem 0.4rem; border-radius: 0.3rem; font-weight: 600; align-self: center; }",
+    ]
+    rules += [
+        f".kpi-card .rag-{rag.replace('/', '')} {{ background: {s.background}; color: {s.text}; }}"
+        for rag, s in palette.items()
+    ]
+    return rules
+
+
+def kpi_cards(board: pd.DataFrame, as_at: int, key: str) -> None:
+    """A KPI table (:func:`kpis.report.presentation.board_table`) as one card per
+    indicator, for a phone: its name (a link to its page), actual, target and RAG, and the
+    trend against last year; shown only below :data:`PHONE_WIDTH`."""
+    cards = []
+    for record in board.to_dict("records"):
+        link = "indicator?" + urlencode({"id": str(record["indicator"]), AS_AT_PARAM: periods.to_text(as_at)})
+        rag = str(record["rag_target"]).replace("/", "")
+        cards.append(
+            "<div class='kpi-card'>"
+            f"<div class='name'><a href='{html.escape(link)}' target='_self'>{html.escape(str(record['Indicator']))}</a>"
+            f" <span class='period'>· {html.escape(str(record['Period']))}</span></div>"
+            "<div class='figures'>"
+            f"<div class='figure'><span>Actual</span><b>{html.escape(str(record['Actual']))}</b></div>"
+            f"<div class='figure'><span>Target</span><b>{html.escape(str(record['Target']))}</b></div>"
+            f"<div class='rag rag-{html.escape(rag)}'>{html.escape(str(record['RAG']))}</div>"
+            f"<div class='figure'><span>Against last year</span><b class='trend'>{html.escape(str(record['Trend']))}</b></div>"
+            "</div></div>"
+        )
+    with st.container(key=key):
+        st.html("".join(cards))
 
 
 def rag_badge(rag: str, suffix: str = "") -> None:

@@ -4,6 +4,7 @@ friendly. Each test runs the real app on its own SQLite file."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
@@ -110,6 +111,20 @@ def test_overview_rag_summary_and_changes(app):
     assert [row[f"Last year: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [7, 2, 0, 0]
     changes = dataframe_with(app, "Against")
     assert {"Workstream", "Indicator", "Against", "From", "To"} <= set(changes.columns)
+
+
+def test_on_a_phone_each_kpi_row_is_a_card_with_actual_target_and_rag(app, catalogue):
+    """The workstream table's phone view (shown below 640 px by CSS): a card per indicator
+    with its name (a link keeping the month), actual, target and RAG."""
+    open_page(app, "integrated_care")
+    board = dataframe_with(app, "RAG")
+    cards = next(h.proto.body for h in app.get("html") if "kpi-card" in h.proto.body)
+    assert cards.count("class='kpi-card'") == len(catalogue.in_workstream("integrated_care"))
+    for row in board.itertuples():
+        name = html.escape(row.Indicator)
+        assert f">{name}</a>" in cards
+        assert f"<b>{html.escape(row.Actual)}</b>" in cards and html.escape(row.RAG) in cards
+    assert "indicator?id=nel_admissions&amp;as_at=2020-11" in cards
 
 
 def test_the_overview_opens_at_its_own_url_too(app):

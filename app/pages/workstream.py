@@ -10,6 +10,7 @@ import streamlit as st
 from app import state, ui
 from kpis import periods
 from kpis.access import Right
+from kpis.catalogue import code_slug
 from kpis.governance import narrative
 from kpis.report import benchmark_views, benchmarking, charts, presentation
 
@@ -17,16 +18,16 @@ from kpis.report import benchmark_views, benchmarking, charts, presentation
 _NUMBER = {
     "Actual": "Actual",
     "Last year": "Last year",
-    "Last year +/-": "+/-",
-    "Last year %": "%",
+    "Last year +/-": "± last yr",
+    "Last year %": "% last yr",
     "Target": "Target",
-    "Target +/-": "+/-",
-    "Target %": "%",
+    "Target +/-": "± target",
+    "Target %": "% target",
 }
 BOARD_COLUMNS_CONFIG = {
     "Period": st.column_config.TextColumn(width=50, pinned=True),
     "Indicator": st.column_config.TextColumn(width=300, pinned=True),  # stays in view beside the SPC columns
-    **{c: st.column_config.TextColumn(label, width=62, help=c) for c, label in _NUMBER.items()},
+    **{c: st.column_config.TextColumn(label, width=74, help=c) for c, label in _NUMBER.items()},
     "RAG": st.column_config.TextColumn(width=82, help="Against target"),
     "Trend": st.column_config.TextColumn(width=96, help="Against the same period last year"),
 }
@@ -58,6 +59,7 @@ def render(view: state.View, pages: state.Pages, user: state.User, workstream_id
         return
     table = view.table()
     own = table[table["workstream"] == workstream_id].reset_index(drop=True)
+    ui.inject_css()
     ui.sample_notice(view, own)
     st.markdown(f"**As at {periods.label(view.as_at)}** ({periods.month_name(view.as_at)})")
     ui.summary_metrics(view.summary(), workstream_id)
@@ -153,7 +155,9 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
             subset=["vs England"],
             axis=0,
         )
-    event = st.dataframe(
+    ui.kpi_cards(board, view.as_at, key=f"kpi-cards-{code_slug(workstream_id)}")  # a phone's view of the table
+    wide = st.container(key=f"kpi-wide-{code_slug(workstream_id)}")  # the table itself, hidden on a phone
+    event = wide.dataframe(
         styled,
         hide_index=True,
         column_order=[
