@@ -152,7 +152,7 @@ def style_counts(frame: pd.DataFrame) -> Styler:
     palette = rag_palette()
     styler = frame.style
     for column in frame.columns:
-        word = column.split(": ")[-1]
+        word = column.split(": ")[-1].split(" ")[-1]  # "Target: Green" or "✔ Green"
         if word in palette:
             swatch = palette[word]
             styler = styler.map(

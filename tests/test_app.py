@@ -105,10 +105,12 @@ def test_tiles_follow_the_as_at_month(app, app_env, catalogue):
 
 
 def test_overview_rag_summary_and_changes(app):
-    summary = dataframe_with(app, "Target: Green")
-    row = summary.set_index("Workstream").loc["Prevention and Early Intervention"]
-    assert [row[f"Target: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [4, 0, 0, 5]
-    assert [row[f"Last year: {w}"] for w in ("Green", "Amber", "Red", "n/a")] == [7, 2, 0, 0]
+    target, last_year = [d.value.set_index("Workstream") for d in app.dataframe if "Total" in d.value]
+    words = ["✔ Green", "▲ Amber", "✖ Red", "– n/a", "Total"]
+    assert target.loc["Prevention and Early Intervention", words].tolist() == [4, 0, 0, 5, 9]
+    assert last_year.loc["Prevention and Early Intervention", words].tolist() == [7, 2, 0, 0, 9]
+    assert target.loc["All workstreams", "Total"] == 33 == last_year.loc["All workstreams", "Total"]
+    assert target.drop(index="All workstreams").sum().tolist() == target.loc["All workstreams"].tolist()
     changes = dataframe_with(app, "Against")
     assert {"Workstream", "Indicator", "Against", "From", "To"} <= set(changes.columns)
 

@@ -45,8 +45,18 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
                     )
 
     st.subheader("RAG summary")
-    wide = presentation.summary_wide(view.summary(), view.catalogue).drop(columns="workstream")
-    st.dataframe(ui.style_counts(wide), hide_index=True, key="rag-summary")
+    for column, (comparison, label) in zip(st.columns(2), presentation.COMPARISONS, strict=True):
+        block = presentation.summary_block(view.summary(), view.catalogue, comparison)
+        column.markdown(f"**{label}**")
+        column.dataframe(
+            ui.style_counts(block),
+            hide_index=True,
+            key=f"rag-summary-{comparison}",
+            column_config={
+                "Workstream": st.column_config.TextColumn(width=230),
+                **{c: st.column_config.NumberColumn(width=48) for c in block.columns[1:]},
+            },
+        )
 
     st.subheader("Changed since last month")
     previous = view.as_at - 1

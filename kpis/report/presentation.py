@@ -197,6 +197,20 @@ def summary_wide(summary: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 
 
 COMPARISONS = (("target", "Against target"), ("last_year", "Against last year"))
+ALL_WORKSTREAMS = "All workstreams"
+
+
+def summary_block(summary: pd.DataFrame, catalogue: Catalogue, comparison: str) -> pd.DataFrame:
+    """One of the report's two RAG summary blocks (``target`` or ``last_year``): a row per
+    workstream with the count of each rating and its total, then a row of totals."""
+    names = {w.id: w.name for w in catalogue.workstreams}
+    rows = summary[summary["comparison"] == comparison].set_index("workstream").reindex(list(names))
+    block = pd.DataFrame({"Workstream": list(names.values())})
+    for word in RAG_WORDS:
+        block[rag_label(word)] = rows[word].fillna(0).astype(int).to_numpy()
+    block["Total"] = block[[rag_label(w) for w in RAG_WORDS]].sum(axis=1)
+    totals = pd.DataFrame([{"Workstream": ALL_WORKSTREAMS, **block.drop(columns="Workstream").sum().to_dict()}])
+    return pd.concat([block, totals], ignore_index=True)
 
 
 def summary_counts(summary: pd.DataFrame, workstream: str) -> list[tuple[str, list[tuple[str, int]]]]:
