@@ -150,6 +150,15 @@ def test_the_upload_page_states_its_size_limit_before_a_file_is_chosen(app_env, 
     assert "python -m kpis ingest FILE" in " ".join(c.value for c in at.caption)
 
 
+def test_a_rating_the_file_would_make_n_a_says_why(app_env):
+    """December's year-to-date admissions without November: no figure, and the preview says why."""
+    at = start()
+    upload_file(at, "December.csv", b"indicator,period,value\nnel_admissions,2020-12,1800\n")
+    moves = dataframe_with(at, "Rating")
+    changes = moves.set_index("Rating")["Change"]
+    assert changes["against target"].endswith("→ – n/a (needs Nov 2020, not yet loaded)")
+
+
 def test_a_value_far_from_its_history_needs_a_tick_before_loading(app_env):
     at = start()
     engine = store.connect(app_env)

@@ -16,7 +16,7 @@ from kpis import ingest, periods
 from kpis.access import Right
 from kpis.errors import ExtractError
 from kpis.publish import template
-from kpis.report import plausibility, presentation, status
+from kpis.report import plausibility, presentation, reasons, status
 from kpis.report.performance import build_kpi_table
 from kpis.spreadsheet import safe_file_name
 
@@ -96,7 +96,10 @@ def _rejected(error: ExtractError) -> None:
 
 
 def _rag_moves(view: state.View, after: pd.DataFrame, month: int) -> pd.DataFrame:
-    return presentation.rag_changes(build_kpi_table(after, view.catalogue, month), view.table(month))
+    """The ratings the file would move, each one that becomes n/a with its reason."""
+    table = build_kpi_table(after, view.catalogue, month)
+    table = table.join(reasons.reasons(table, after, view.catalogue, month))
+    return presentation.rag_changes(table, view.table(month))
 
 
 def _unusual(view: state.View, plan: pd.DataFrame, after: pd.DataFrame) -> bool:

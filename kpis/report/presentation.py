@@ -224,11 +224,16 @@ def summary_counts(summary: pd.DataFrame, workstream: str) -> list[tuple[str, li
 
 def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
     """Indicators whose RAG moved between two KPI tables: ``indicator, name, workstream,
-    comparison, from, to`` (comparison ``target`` or ``last year``)."""
+    comparison, from, to, why`` (comparison ``target`` or ``last year``; ``why`` a rating
+    moved to n/a, where ``now`` carries the reasons of :mod:`kpis.report.reasons`)."""
     merged = now.merge(before[["indicator", "rag_target", "rag_last_year"]], on="indicator", suffixes=("", "_before"))
     frames = []
     for column, comparison in (("rag_target", "target"), ("rag_last_year", "last year")):
         moved = merged[merged[column] != merged[f"{column}_before"]]
+        why = [
+            rag_reason(row, comparison) if to == "n/a" else ""
+            for to, (_, row) in zip(moved[column], moved.iterrows(), strict=True)
+        ]
         frames.append(
             pd.DataFrame(
                 {
@@ -238,6 +243,7 @@ def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
                     "comparison": comparison,
                     "from": moved[f"{column}_before"],
                     "to": moved[column],
+                    "why": why,
                 }
             )
         )
@@ -245,8 +251,11 @@ def rag_changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
 
 
 def move_texts(moves: pd.DataFrame) -> pd.Series:
-    """Each RAG change of :func:`rag_changes` as ``Amber → Green``."""
-    return moves["from"].astype(str).map(rag_label) + " → " + moves["to"].astype(str).map(rag_label)
+    """Each RAG change of :func:`rag_changes` as ``Amber → Green``, or ``Green → n/a
+    (needs Oct 2020, not yet loaded)`` where the table knows why."""
+    texts = moves["from"].astype(str).map(rag_label) + " → " + moves["to"].astype(str).map(rag_label)
+    why = moves["why"] if "why" in moves else pd.Series("", index=moves.index)
+    return texts + why.map(lambda w: f" ({w})" if w else "")
 
 
 PLANNED_COLUMNS = ["Change", "Indicator", "Period", "Stored", "In the file", "RAG as at"]
