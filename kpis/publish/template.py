@@ -20,10 +20,10 @@ import pandas as pd
 
 from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, Indicator
-from kpis.ingest.read import COLUMNS
+from kpis.ingest.read import COLUMNS, REFERENCE_COLUMNS
 from kpis.report import formatting, status
 
-REFERENCE = ["name", "unit", "figure", "enter", "last month"]  # as kpis.ingest.read.REFERENCE_COLUMNS
+REFERENCE = list(REFERENCE_COLUMNS)  # for the officer, ignored when read back
 
 
 class Layout(StrEnum):
