@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from kpis.catalogue import Catalogue
 from kpis.governance import narrative
 from kpis.report import presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
@@ -21,6 +22,7 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>!#|~$&{}])")
 _LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 _BARE_LINK = re.compile(r"(?i)(:)(?=//)|(www)(?=\.)")
 WORD_JOINER = "\u2060"
+RISK_PARAM = "risk"  # the risk edit page's query parameter: the risk to open (the register links to it)
 
 
 def plain(value: object) -> str:
@@ -157,3 +159,9 @@ def problems_table(problems: pd.DataFrame, key: str, file_name: str, download_ke
         icon=":material/download:",
         key=download_key,
     )
+
+
+def owner_label(catalogue: Catalogue, initials: str) -> str:
+    """``DC — Associate Director, Integrated Care`` (the report's key)."""
+    title = catalogue.owners.get(initials)
+    return f"{initials} — {title}" if title else initials

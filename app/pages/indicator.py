@@ -1,13 +1,12 @@
 """One indicator in depth: its whole history with a range selector, its SPC chart (Making
 Data Count) beside its RAG, its definition from the catalogue, and every stored value with
-its revisions; and, in the Inequalities tab, its figures by group (:mod:`app.pages.inequalities`)."""
+its revisions; and, in the Inequalities tab, its figures by group (:mod:`app.inequalities`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import state, ui
-from app.pages import inequalities
+from app import inequalities, state, ui
 from kpis import periods
 from kpis.catalogue import Indicator, code_slug
 from kpis.report import charts, formatting, integrated, presentation

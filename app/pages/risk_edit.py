@@ -11,7 +11,6 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
-from app.pages.risks import RISK_PARAM, owner_label
 from kpis.access import Right
 from kpis.catalogue import Catalogue
 from kpis.errors import StaleEditError
@@ -71,7 +70,7 @@ def choice_label(risk: pd.Series) -> str:
 def _choice(register: pd.DataFrame) -> int:
     ids = [int(i) for i in register["risk_id"]]
     chosen_after_save = st.session_state.pop(_CHOOSE, None)
-    asked = st.query_params.get(RISK_PARAM, "")
+    asked = st.query_params.get(ui.RISK_PARAM, "")
     if chosen_after_save in ids:
         st.session_state[CHOICE_KEY] = chosen_after_save
     elif CHOICE_KEY not in st.session_state and asked.isdigit() and int(asked) in ids:
@@ -79,9 +78,9 @@ def _choice(register: pd.DataFrame) -> int:
     labels = {NEW_RISK: "New risk"} | {int(row["risk_id"]): choice_label(row) for _, row in register.iterrows()}
     chosen = st.selectbox("Risk to add or edit", list(labels), format_func=labels.get, key=CHOICE_KEY)
     if chosen == NEW_RISK:
-        st.query_params.pop(RISK_PARAM, None)
+        st.query_params.pop(ui.RISK_PARAM, None)
     else:
-        st.query_params[RISK_PARAM] = str(chosen)
+        st.query_params[ui.RISK_PARAM] = str(chosen)
     return chosen
 
 
@@ -139,7 +138,7 @@ def _fields(catalogue: Catalogue, values: dict, risk_key: str, version: int) -> 
         LABELS["owner"],
         owners,
         index=owners.index(values["owner"]) if values["owner"] in owners else None,
-        format_func=lambda o: owner_label(catalogue, o),
+        format_func=lambda o: ui.owner_label(catalogue, o),
         placeholder="Choose an owner",
         key=key("owner"),
     )

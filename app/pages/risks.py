@@ -27,13 +27,6 @@ DOWNLOAD_KEY = "risks_download"
 
 NOT_LINKED = ""  # the workstream filter's option for risks linked to no workstream
 OVERDUE = "⚠ overdue"
-RISK_PARAM = "risk"  # the edit page's query parameter: the risk to open
-
-
-def owner_label(catalogue: Catalogue, initials: str) -> str:
-    """``DC — Associate Director, Integrated Care`` (the report's key)."""
-    title = catalogue.owners.get(initials)
-    return f"{initials} — {title}" if title else initials
 
 
 def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] | None]:
@@ -54,7 +47,7 @@ def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] |
         ),
         "rank": rank_col.multiselect("Rank", risks.RANKS, placeholder="Any rank", key=RANK_KEY),
         "owner": owner_col.multiselect(
-            "Owner", owners, format_func=lambda o: owner_label(catalogue, o), placeholder="Any owner", key=OWNER_KEY
+            "Owner", owners, format_func=lambda o: ui.owner_label(catalogue, o), placeholder="Any owner", key=OWNER_KEY
         ),
     }
     return {name: values or None for name, values in chosen.items()}
@@ -120,7 +113,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
             pages["risk_edit"],
             label=f"Edit risk {risk_id}",
             icon=":material/edit:",
-            query_params={RISK_PARAM: str(risk_id)},
+            query_params={ui.RISK_PARAM: str(risk_id)},
         )
     # User text as plain text (st.text interprets neither Markdown nor HTML).
     for label, column in (
@@ -130,7 +123,7 @@ def _selected(view: state.View, pages: dict, user: state.User, register: pd.Data
     ):
         st.caption(label)
         st.text(risk[column] or "—")
-    st.caption(f"Owner: {ui.plain(owner_label(view.catalogue, risk['owner']))}")
+    st.caption(f"Owner: {ui.plain(ui.owner_label(view.catalogue, risk['owner']))}")
     versions = risks.history(state.engine(view.url), risk_id)
     st.markdown("**Saved versions**")
     st.dataframe(
@@ -190,7 +183,7 @@ def render(view: state.View, pages: dict, user: state.User) -> None:
         key=TABLE_KEY,
     )
     st.caption(
-        "Owners: " + "; ".join(ui.plain(owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
+        "Owners: " + "; ".join(ui.plain(ui.owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
         f"{OVERDUE}: open and past its next review date."
     )
     st.download_button(
