@@ -127,10 +127,12 @@ def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
             periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
             with_withdrawn=True,
         )
-    return store.current_cells(
+    return store.current_observations(
         conn,
         indicators=sorted(rows["indicator"].astype(str).unique()),
         periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
+        withdrawn=True,
+        limits=True,
     )
 
 
