@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -295,6 +296,7 @@ def _writer_page_cache(conn: Connection) -> Iterator[None]:
         yield
         return
     driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection's
     before = driver.execute("PRAGMA cache_size").fetchone()[0]
     driver.execute(f"PRAGMA cache_size={-WRITER_CACHE_KIB}")
     try:
@@ -319,23 +321,23 @@ def add_extract(
 ) -> int:
     """Record an extract (a loaded file, or a rollback with the extract it ``reverts``),
     loaded now; its id. Names longer than their columns are cut."""
-    return int(
-        conn.execute(
-            insert(extracts).values(
-                sha256=sha256,
-                file_name=file_name[:255],
-                loaded_by=loaded_by[:255],
-                loaded_at=datetime.now(UTC),
-                rows_total=rows_total,
-                rows_new=rows_new,
-                rows_revised=rows_revised,
-                rows_unchanged=rows_unchanged,
-                content=content,
-                # Left out when None: NULL, and a store of the first schema has no such column.
-                **({} if reverts is None else {"reverts": reverts}),
-            )
-        ).inserted_primary_key[0]
-    )
+    key = conn.execute(
+        insert(extracts).values(
+            sha256=sha256,
+            file_name=file_name[:255],
+            loaded_by=loaded_by[:255],
+            loaded_at=datetime.now(UTC),
+            rows_total=rows_total,
+            rows_new=rows_new,
+            rows_revised=rows_revised,
+            rows_unchanged=rows_unchanged,
+            content=content,
+            # Left out when None: NULL, and a store of the first schema has no such column.
+            **({} if reverts is None else {"reverts": reverts}),
+        )
+    ).inserted_primary_key
+    assert key is not None  # an insert's
+    return int(key[0])
 
 
 def set_extract_counts(conn: Connection, extract_id: int, new: int, revised: int, unchanged: int) -> None:
@@ -458,14 +460,14 @@ def current_breakdowns(
     withdrawn values (NaN), as an ingest plan needs them."""
     o = observations.c
     key = [o.indicator, o.period, o.area, o.breakdown, o.group]
-    latest = select(*key, func.max(o.revision).label("revision"))
+    revisions = select(*key, func.max(o.revision).label("revision"))
     if as_of_extract is not None:
-        latest = latest.where(o.extract_id <= as_of_extract)
+        revisions = revisions.where(o.extract_id <= as_of_extract)
     if indicators is not None:
-        latest = latest.where(o.indicator.in_(indicators))
+        revisions = revisions.where(o.indicator.in_(indicators))
     if periods_in is not None:
-        latest = latest.where(o.period.in_(periods_in))
-    latest = latest.group_by(*key).subquery("latest")
+        revisions = revisions.where(o.period.in_(periods_in))
+    latest = revisions.group_by(*key).subquery("latest")
     query = select(*(o[c] for c in KEYED_COLUMNS)).join(
         latest,
         (o.indicator == latest.c.indicator)
@@ -498,7 +500,7 @@ def read_frame(connectable: Engine | Connection, query: Select) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=keys)
 
 
-def _rows(connectable: Engine | Connection, query: Select, *, raw: bool = False) -> tuple[list[str], list[tuple]]:
+def _rows(connectable: Engine | Connection, query: Select, *, raw: bool = False) -> tuple[list[str], Sequence[Any]]:
     """The column names and rows of a select, as plain tuples (given SQLAlchemy Row objects,
     pandas takes a slow path per row). ``raw``: the driver's own values, unconverted (text,
     numbers; not for dates), which saves a conversion per value."""
@@ -566,20 +568,24 @@ def extract_log(connectable: Engine | Connection) -> pd.DataFrame:
 
 def extract_content(connectable: Engine | Connection, extract_id: int) -> bytes:
     """The file of an extract exactly as it was loaded."""
-    frame = read_frame(connectable, select(extracts.c.content).where(extracts.c.id == extract_id))
-    if frame.empty:
+    content = _first(connectable, select(extracts.c.content).where(extracts.c.id == extract_id))
+    if content is None:
         raise KeyError(f"no extract {extract_id}")
-    return bytes(frame.iloc[0, 0])
+    return bytes(content)
 
 
 def data_version(connectable: Engine | Connection) -> int:
     """Id of the latest extract (0 for an empty store): changes whenever data changes."""
-    frame = read_frame(connectable, select(func.coalesce(func.max(extracts.c.id), 0)))
-    return int(frame.iloc[0, 0])
+    return int(_first(connectable, select(func.coalesce(func.max(extracts.c.id), 0))))
 
 
 def latest_month(connectable: Engine | Connection) -> int | None:
     """The latest period with any observation, as a month index."""
-    frame = read_frame(connectable, select(func.max(observations.c.period)))
-    value = frame.iloc[0, 0]
+    value = _first(connectable, select(func.max(observations.c.period)))
     return None if value is None else periods.from_text(value)
+
+
+def _first(connectable: Engine | Connection, query: Select) -> Any:
+    """The first value of a select's first row (None: no row)."""
+    _, rows = _rows(connectable, query)
+    return rows[0][0] if rows else None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from kpis import periods
 from kpis.catalogue.model import (
@@ -61,14 +62,19 @@ def _location(prefix: str, loc: tuple) -> str:
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel]:
     """The model a location is in: the catalogue's nested areas and breakdowns have their own."""
-    nested = {"home_area": HomeArea, "areas": Area, "breakdowns": Breakdown, "groups": Group}
+    nested: dict[str, type[BaseModel]] = {
+        "home_area": HomeArea,
+        "areas": Area,
+        "breakdowns": Breakdown,
+        "groups": Group,
+    }
     for part in loc[:-1]:
         if isinstance(part, str) and part in nested and part in model.model_fields:
             model = nested[part]
     return model
 
 
-def _hint(error: dict, model: type[BaseModel]) -> str:
+def _hint(error: ErrorDetails, model: type[BaseModel]) -> str:
     model = _model_at(model, tuple(error["loc"]))
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -92,7 +98,7 @@ def _hint(error: dict, model: type[BaseModel]) -> str:
     return _HINTS.get(kind, "see the catalogue reference in the README")
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     message = error["msg"]
     return message.removeprefix("Value error, ")
 

@@ -41,26 +41,26 @@ class SpcSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rebase: tuple[str, ...] = Field(
-        (),
+        default=(),
         description="Months (`YYYY-MM`; in code also month indices) where the process changed: each "
         "starts a new segment with its own limits; moving ranges and runs never cross one.",
     )
     fix_after: int | None = Field(
-        None,
+        default=None,
         description="Compute each segment's mean and limits from its first N points (at least 2) and "
         "extend them; absent = from every point.",
     )
     screen_outliers: bool = Field(
-        True,
+        default=True,
         description="Leave moving ranges of 3.267 × the average moving range or more out of the "
         "limits (recomputed once); `false` keeps them all, as the NHS England Excel tool does.",
     )
-    shift: int = Field(7, description="Points in a row on one side of the mean that make a shift (at least 2).")
+    shift: int = Field(default=7, description="Points in a row on one side of the mean that make a shift (at least 2).")
     trend: int = Field(
-        7, description="Points in a row, each above (or below) the one before, that make a trend (at least 2)."
+        default=7, description="Points in a row, each above (or below) the one before, that make a trend (at least 2)."
     )
     min_points: int = Field(
-        12,
+        default=12,
         description="Points a segment needs for its limits to be final; with fewer they are trial limits (at least 2).",
     )
 
@@ -74,28 +74,30 @@ class SpcSettings(BaseModel):
             raise PydanticCustomError(
                 "spc_rebase", f"rebase {raw!r} is not a list of months", {"hint": 'write months as ["2020-10"]'}
             )
-        months = []
+        months: list[int] = []
         for item in items:
             try:
-                months.append(periods.from_text(item) if isinstance(item, str) else _month_index(item))
+                month = periods.from_text(item) if isinstance(item, str) else _month_index(item)
             except periods.PeriodError:
-                months.append(None)
-            if months[-1] is None:
+                month = None
+            if month is None:
                 raise PydanticCustomError(
                     "spc_rebase",
                     f"rebase month {item!r} is not a month in the form YYYY-MM",
                     {"hint": 'write months as text, e.g. ["2020-10"]'},
                 )
+            months.append(month)
         return tuple(periods.to_text(m) for m in sorted(set(months)))
 
     @field_validator("fix_after", "shift", "trend", "min_points")
     @classmethod
     def _at_least_two(cls, value: int | None, info: ValidationInfo) -> int | None:
+        name = str(info.field_name)
         if value is not None and value < 2:
             raise PydanticCustomError(
                 "spc_at_least_two",
-                f"{info.field_name} {value} is below 2: {_WHY_TWO[info.field_name]}",
-                {"hint": f"write 2 or more (MDC's default: {_DEFAULTS[info.field_name]})"},
+                f"{name} {value} is below 2: {_WHY_TWO[name]}",
+                {"hint": f"write 2 or more (MDC's default: {_DEFAULTS[name]})"},
             )
         return value
 
