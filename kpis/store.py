@@ -289,9 +289,8 @@ WRITER_CACHE_KIB = 65_536
 def _writer_page_cache(conn: Connection) -> Iterator[None]:
     """On SQLite, a page cache of ``WRITER_CACHE_KIB`` for one write transaction, then the
     size it had (which frees the pages; writers take turns, so one at a time holds it).
-    An extract of one month of every indicator puts a row in every leaf page of the
-    (indicator, period, revision) index: with SQLite's default 2 MB cache each insert read
-    a page back and spilled another, and 100,000 rows took twice as long to insert."""
+    A month of every indicator touches every leaf page of the observations' key index,
+    which SQLite's default 2 MB cache cannot hold (docs/benchmarks.md, "Engine")."""
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -355,8 +354,8 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg 
 def insert_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
     """Insert many rows with the driver's own ``executemany``: ``rows`` are tuples of
     plain Python values (``str``, ``int``, ``float``, ``bytes``, ``None`` for NULL) in
-    ``columns`` order. It skips SQLAlchemy's per-row parameter processing, which took
-    longer than SQLite's own work for 100,000 rows."""
+    ``columns`` order, skipping SQLAlchemy's per-row parameter processing (it pays:
+    docs/benchmarks.md, "Engine")."""
     if not rows:
         return
     quote = conn.dialect.identifier_preparer.quote
@@ -392,7 +391,8 @@ def current_observations(
 
     Every revision is read in the order of the unique (indicator, period, …, revision) index
     and the last of each cell kept here, so the database only scans its index (each
-    indicator's periods as one range when they are consecutive months)."""
+    indicator's periods as one range when they are consecutive months): faster than a
+    join on the latest revisions (docs/benchmarks.md, "Store reads")."""
     o = observations.c
     columns = [*(o[c] for c in ("indicator", "period", *VALUE_COLUMNS, "revision", "extract_id"))]
     if limits:
