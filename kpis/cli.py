@@ -266,12 +266,9 @@ def _spc(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.config)
     found, unknown = _unknown_indicators(catalogue, args.indicator)
     if unknown:
-        print(
-            f"python -m kpis spc: error: argument --indicator: {unknown[0]!r} is not an indicator id or alias; "
-            f"{catalogue.unknown_code_hint(unknown[0])}",
-            file=sys.stderr,
+        return _refused(
+            "spc", f"{unknown[0]!r} is not an indicator id or alias; {catalogue.unknown_code_hint(unknown[0])}"
         )
-        return 2
     chosen = list(dict.fromkeys(found)) if found else catalogue.indicator_ids
     observations = store.current_observations(store.connect(args.database))
     problems = integrated.check_rebases(catalogue, observations)
@@ -394,18 +391,20 @@ def _unknown_indicators(catalogue: Catalogue, wanted: list[str] | None) -> tuple
     return [i.id for i in found if i is not None], [c for c, i in zip(wanted, found, strict=True) if i is None]
 
 
+def _refused(command: str, problem: str) -> int:
+    """An ``--indicator`` that names no indicator: argparse's form of message, its exit code."""
+    print(f"python -m kpis {command}: error: argument --indicator: {problem}", file=sys.stderr)
+    return 2
+
+
 def _benchmarking(args: argparse.Namespace) -> int:
     from kpis.report import benchmarking  # only these commands need it
 
     catalogue = load_catalogue(args.config)
     indicators, unknown = _unknown_indicators(catalogue, args.indicator)
     if unknown:
-        print(
-            f"python -m kpis {args.command}: error: argument --indicator: not an indicator: {', '.join(unknown)}"
-            f" ({catalogue.unknown_code_hint(unknown[0])})",
-            file=sys.stderr,
-        )
-        return 2
+        hint = catalogue.unknown_code_hint(unknown[0])
+        return _refused(args.command, f"not an indicator: {', '.join(unknown)} ({hint})")
     engine = store.connect(args.database)
     observations = store.current_breakdowns(engine, indicators=indicators)
     if args.command == "compare":
