@@ -378,15 +378,15 @@ def current_observations(
     as_of_extract: int | None = None,
     periods_in: list[str] | None = None,
     *,
-    withdrawn: bool = False,
-    limits: bool = False,
+    with_withdrawn: bool = False,
+    with_limits: bool = False,
 ) -> pd.DataFrame:
     """The value in force for every (indicator, period) of the home area's whole population,
     sorted by indicator and period: columns ``indicator`` (categorical), ``period`` (month
     index), ``value, numerator, denominator, note, revision, extract_id``, optionally as it
     stood right after extract ``as_of_extract``. ``indicators`` and ``periods_in``
-    (``YYYY-MM``) narrow it down; ``withdrawn`` keeps withdrawn values (``value`` NaN: the
-    next value gets the next revision) and ``limits`` adds the given limits and population
+    (``YYYY-MM``) narrow it down; ``with_withdrawn`` keeps withdrawn values (``value`` NaN: the
+    next value gets the next revision) and ``with_limits`` adds the given limits and population
     (:data:`BREAKDOWN_VALUE_COLUMNS`), as an ingest plan needs them.
 
     Every revision is read in the order of the unique (indicator, period, …, revision) index
@@ -395,7 +395,7 @@ def current_observations(
     join on the latest revisions (docs/benchmarks.md, "Store reads")."""
     o = observations.c
     columns = [*(o[c] for c in ("indicator", "period", *VALUE_COLUMNS, "revision", "extract_id"))]
-    if limits:
+    if with_limits:
         columns += [o[c] for c in BREAKDOWN_VALUE_COLUMNS]
     query = select(*columns).where(*_whole_home(o))
     if as_of_extract is not None:
@@ -416,7 +416,7 @@ def current_observations(
         period = np.array(column["period"], dtype=object)
         keep = np.ones(len(rows), dtype=bool)  # the last revision of each cell: the next row is another cell
         keep[:-1] = (indicator[1:] != indicator[:-1]) | (period[1:] != period[:-1])
-        if not withdrawn:  # a withdrawn value: none in force
+        if not with_withdrawn:  # a withdrawn value: none in force
             keep &= np.array([v is not None for v in column["value"]], dtype=bool)
     if not rows or not keep.any():
         return _typed(pd.DataFrame([], columns=keys))

@@ -1230,7 +1230,7 @@ def test_the_plan_reads_what_current_observations_gives_for_the_extracts_cells(e
             ["2021-01"],
             [],
         ):
-            cells = store.current_observations(conn, ids, periods_in=months, withdrawn=True, limits=True)
+            cells = store.current_observations(conn, ids, periods_in=months, with_withdrawn=True, with_limits=True)
             wanted = whole["indicator"].isin(ids) & whole["period"].isin([periods.from_text(m) for m in months])
             assert_frame_equal(
                 cells.drop(columns=store.BREAKDOWN_VALUE_COLUMNS).astype({"indicator": str}),

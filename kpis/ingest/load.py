@@ -131,8 +131,8 @@ def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
         conn,
         indicators=sorted(rows["indicator"].astype(str).unique()),
         periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
-        withdrawn=True,
-        limits=True,
+        with_withdrawn=True,
+        with_limits=True,
     )
 
 
