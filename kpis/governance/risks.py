@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from kpis import store
 from kpis.catalogue import Catalogue
 from kpis.errors import ExtractError, Problems, StaleEditError
+from kpis.errors import problem as _problem
 from kpis.governance import versions
 from kpis.governance.risk_rules import (
     MAX_PROGRAMME,
@@ -33,7 +34,6 @@ from kpis.governance.risk_rules import (
     RiskError,
     RiskRank,
     RiskStatus,
-    _problem,
     cell_text,
     checked_risk,
     reject,
