@@ -22,14 +22,16 @@ def _from_query(months: tuple[int, ...]) -> int | None:
     return month if month in months else None
 
 
-def as_at_selector(months: tuple[int, ...]) -> int:
-    """The report month: the latest month with data unless chosen (or given in the URL as
-    ``?as_at=2020-10``). Every page follows it."""
+def as_at_selector(months: tuple[int, ...], report_month: int | None) -> int:
+    """The as-at month: the report month (every figure due in, allowing for each
+    indicator's lag) unless chosen (or given in the URL as ``?as_at=2020-10``). Every page
+    follows it."""
     if not months:
         return periods.current_month()
     options = list(reversed(months))
     if AS_AT_KEY not in st.session_state or st.session_state[AS_AT_KEY] not in options:
-        st.session_state[AS_AT_KEY] = _from_query(months) or options[0]
+        default = report_month if report_month in options else options[0]
+        st.session_state[AS_AT_KEY] = _from_query(months) or default
     as_at = st.sidebar.selectbox("As at month", options, key=AS_AT_KEY, format_func=state.month_option)
     st.query_params[state.AS_AT_PARAM] = periods.to_text(as_at)
     return as_at

@@ -18,7 +18,7 @@ import streamlit as st
 from kpis import access, periods, sample, store
 from kpis.access import AccessPolicy, Right, Role
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
-from kpis.report import integrated
+from kpis.report import integrated, status
 from kpis.report.performance import rag_summary
 
 CONFIG_ENV = "KPIS_CONFIG"
@@ -86,6 +86,12 @@ def spc_points(url: str, version: int, config: str, modified: float, as_at: int)
     """Every indicator's SPC chart as at a month (``integrated.spc_charts``): the one
     computation behind the table's icons and the charts."""
     return integrated.spc_charts(observations(url, version), _catalogue(config, modified), as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def report_month(url: str, version: int, config: str, modified: float) -> int | None:
+    """The report month of the data (:func:`kpis.report.status.report_month`)."""
+    return status.report_month(observations(url, version), _catalogue(config, modified))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -25,7 +25,7 @@ from kpis.governance import rollback
 from kpis.publish import contents, formats, template
 from kpis.publish.template import Format as TemplateFormat
 from kpis.publish.template import Layout
-from kpis.report import integrated, status
+from kpis.report import formatting, integrated, status
 from kpis.report.performance import rag_summary
 
 FORMATS = ("csv", "json", "markdown")
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_month,
         default=None,
         metavar="YYYY-MM",
-        help="the report month (default: the latest month with data)",
+        help="the report month (default: the latest with every figure due in, allowing for lags)",
     )
     _add_output(summary)
     summary.add_argument("--counts", action="store_true", help="print the RAG summary counts per workstream instead")
@@ -81,7 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_spc(commands)
 
     export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
-    export.add_argument("--as-at", type=_month, required=True, metavar="YYYY-MM", help="the report month")
+    export.add_argument(
+        "--as-at",
+        type=_month,
+        default=None,
+        metavar="YYYY-MM",
+        help="the report month (default: the latest with every figure due in, allowing for lags)",
+    )
     export.add_argument("--format", choices=formats.FORMATS, required=True)
     export.add_argument("--workstream", default=None, metavar="ID", help="only this workstream (default: all)")
     export.add_argument(
@@ -246,8 +252,7 @@ def kpi_table_as_at(
     engine, catalogue: Catalogue, as_at: int | None, as_of_extract: int | None = None
 ) -> tuple[pd.DataFrame, int]:
     observations = store.current_observations(engine, as_of_extract=as_of_extract)
-    if as_at is None:
-        as_at = int(observations["period"].max()) if len(observations) else periods.current_month()
+    as_at = as_at if as_at is not None else _report_month(observations, catalogue)
     return integrated.report_table(observations, catalogue, as_at), as_at
 
 
@@ -274,7 +279,7 @@ def _spc(args: argparse.Namespace) -> int:
     problems = integrated.check_rebases(catalogue, observations)
     if problems:
         raise CatalogueError(problems, args.config)
-    as_at = args.as_at if args.as_at is not None else _latest_month(observations)
+    as_at = args.as_at if args.as_at is not None else _report_month(observations, catalogue)
     points = integrated.spc_charts(observations, catalogue, as_at)
     rows = integrated.chart_rows(points)
     rows = rows[rows["indicator"].isin(chosen)]
@@ -284,8 +289,10 @@ def _spc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _latest_month(observations: pd.DataFrame) -> int:
-    return int(observations["period"].max()) if len(observations) else periods.current_month()
+def _report_month(observations: pd.DataFrame, catalogue: Catalogue) -> int:
+    """The default as-at month: the report month (every figure due in, allowing for lags)."""
+    month = status.report_month(observations, catalogue)
+    return periods.current_month() if month is None else month
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -296,6 +303,12 @@ def _export(args: argparse.Namespace) -> int:
         print(f"python -m kpis export: error: argument --workstream: {error}", file=sys.stderr)
         return 2
     engine = store.connect(args.database)
+    if args.as_at is None:
+        month = status.report_month(store.current_observations(engine), catalogue)
+        if month is None:
+            print("Nothing to export: no extract is loaded yet (or give --as-at YYYY-MM).", file=sys.stderr)
+            return 1
+        args.as_at = month
     try:
         data = contents.export_data(engine, catalogue, args.as_at, as_published=args.as_published)
     except contents.ExportError as error:
@@ -341,6 +354,14 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _before_after(line) -> str:
+    """``7,100 → 7,039``, ``7,200 → withdrawn``, ``5 kept (revised since by extract 3)``."""
+    if line.action == rollback.KEEP:
+        return f"{formatting.exact(line.now)} kept (revised since by extract {line.revised_by})"
+    after = "withdrawn" if line.action == rollback.WITHDRAW else formatting.exact(line.after)
+    return f"{formatting.exact(line.now)} → {after}"
+
+
 def _rollback(args: argparse.Namespace) -> int:
     engine = store.connect(args.database)
     try:
@@ -351,6 +372,11 @@ def _rollback(args: argparse.Namespace) -> int:
                 f"Extract {args.extract}: would restore {counts.get(rollback.RESTORE, 0)}, withdraw "
                 f"{counts.get(rollback.WITHDRAW, 0)} and keep {counts.get(rollback.KEEP, 0)} values; nothing written"
             )
+            undone = rollback.undone_by(engine, args.extract)
+            if undone is not None:
+                print(f"It was already rolled back by extract {undone}.")
+            for line in rollback.changes(plan).itertuples(index=False):
+                print(f"  {line.indicator} {line.period}: {_before_after(line)}")
             return 0
         print(rollback.rollback(engine, args.extract, args.user or getpass.getuser()).message)
     except rollback.RollbackError as error:

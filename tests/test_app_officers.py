@@ -95,6 +95,7 @@ def test_a_good_file_is_previewed_then_written_only_on_confirmation(app_env, cat
         ["new", "M8 2020/21", "", "9,100"],
     ]
     assert "revised" in texts(at, "warning")[0]
+    assert not at.get("checkbox")  # nothing unusual: 9,000 is under 5 times the usual level
 
     at.button(key=upload.CONFIRM_KEY).click().run()
     assert not at.exception
@@ -149,6 +150,31 @@ def test_the_upload_page_states_its_size_limit_before_a_file_is_chosen(app_env, 
     assert "python -m kpis ingest FILE" in " ".join(c.value for c in at.caption)
 
 
+def test_a_value_far_from_its_history_needs_a_tick_before_loading(app_env):
+    at = start()
+    engine = store.connect(app_env)
+    upload_file(at, "November.csv", b"indicator,period,value\nnel_admissions,2020-11,105000\n")
+    unusual = dataframe_with(at, "Why")
+    # Nov 2019 to Oct 2020 of the sample: the median of the 12 months before November is
+    # (1,611 + 1,748) / 2 = 1,679.5, and 105,000 / 1,679.5 = 62.5.
+    assert unusual.values.tolist() == [
+        [
+            "Total non-elective admissions",
+            "Nov 2020",
+            "105,000 is 62.5 times the median of its last 12 months (1,679.5)",
+        ]
+    ]
+    assert any("far from its indicator's usual level" in w for w in texts(at, "warning"))
+    assert at.button(key=upload.CONFIRM_KEY).disabled
+    before = store_snapshot(engine)
+    at.checkbox(key=upload.UNUSUAL_KEY).check().run()
+    assert not at.button(key=upload.CONFIRM_KEY).disabled
+    assert_store_unchanged(engine, before)  # ticking writes nothing
+    at.button(key=upload.CONFIRM_KEY).click().run()
+    assert not at.exception
+    assert store.data_version(engine) == 4
+
+
 def test_the_template_is_offered_for_the_month_after_the_latest_data(app_env):
     at = start()
     open_page(at, "upload")
@@ -188,6 +214,11 @@ def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue,
     assert "would restore **1** values to their earlier revision, withdraw **1** values" in " ".join(
         m.value for m in at.markdown
     )
+    changes = dataframe_with(at, "After the rollback")
+    assert changes[["Indicator", "Period", "Now", "After the rollback", "What happens"]].values.tolist() == [
+        ["Total non-elective admissions", "Nov 2020", "9,100", "withdrawn", "withdrawn (new in this extract)"],
+        ["Total non-elective admissions", "Oct 2020", "9,000", "1,748", "restored to its earlier value"],
+    ]
     assert_store_unchanged(engine, before)
     at.button(key=data_status.ROLLBACK_CONFIRM_KEY).click().run()
     assert not at.exception
@@ -195,6 +226,12 @@ def test_an_admin_rolls_back_an_extract_with_a_preview_first(app_env, catalogue,
     current = store.current_observations(engine).set_index(["indicator", "period"])["value"]
     assert current[("nel_admissions", periods.parse_period("2020-10"))] == 1748
     assert ("nel_admissions", NOV) not in current.index
+    # The extracts table marks both; a second rollback of extract 4 says which extract undid it.
+    extracts = dataframe_with(at, "sha256").set_index("id")
+    assert extracts.loc[4, "reverts"] == "rolled back by extract 5"
+    assert extracts.loc[5, "reverts"] == "rolls back extract 4"
+    at.selectbox(key=data_status.ROLLBACK_KEY).set_value(4).run()
+    assert "Nothing to roll back: it was already rolled back by extract 5." in texts(at, "info")
 
 
 @pytest.mark.parametrize("path", ["upload", "data-status"])

@@ -509,7 +509,16 @@ def test_the_new_keys_come_last_in_the_reference():
     assert top.index("`indicators`") < top.index("`home_area`") < top.index("`areas`") < top.index("`breakdowns`")
     indicator = text.split("**Indicator")[1].split("**Home area")[0]
     keys = [line.split("`")[1] for line in indicator.splitlines() if line.startswith("| `")]
-    assert keys[-7:] == ["source", "breakdowns", "benchmark", "ci_method", "sii_transform", "suppress_below", "spc"]
+    assert keys[-8:] == [
+        "source",
+        "breakdowns",
+        "benchmark",
+        "ci_method",
+        "sii_transform",
+        "suppress_below",
+        "lag",
+        "spc",
+    ]
 
 
 # SPC settings: a top-level default, overridden key by key per indicator -----------------

@@ -76,6 +76,8 @@ GOOD_ROWS = 4 + 16
 
 # A correction: MOFD in October 2020 was on target after all.
 REVISION = "indicator,period,value\nmofd_bed_occupancy,2020-10,3.5\nmofd_bed_occupancy,2020-09,4\n"
+# What `rollback 2 --dry-run` lists after REVISION: each value withdrawn or restored.
+DRY_RUN_LINES = ["  mofd_bed_occupancy 2020-09: 4 → withdrawn", "  mofd_bed_occupancy 2020-10: 3.5 → 16"]
 
 BAD = "\n".join(
     [
@@ -598,7 +600,8 @@ def test_rollback_dry_run_then_for_real(cli, db, files):
     load_good(cli, db, files)
     ok(cli("ingest", files["revision.csv"], "--database", db))
     dry = ok(cli("rollback", "2", "--dry-run", "--database", db))
-    assert dry.stdout == "Extract 2: would restore 1, withdraw 1 and keep 0 values; nothing written\n"
+    assert dry.stdout.splitlines()[0] == "Extract 2: would restore 1, withdraw 1 and keep 0 values; nothing written"
+    assert dry.stdout.splitlines()[1:] == DRY_RUN_LINES
     engine = store.connect(db)
     try:
         assert store.data_version(engine) == 2
@@ -722,7 +725,6 @@ def test_export_an_unknown_workstream_lists_the_valid_ids(cli, db, tmp_path):
     ("args", "message"),
     [
         (["--as-at", "2020-11", "--format", "docx"], "argument --format: invalid choice: 'docx'"),
-        (["--format", "csv"], "the following arguments are required: --as-at"),
         (["--as-at", "2020-11"], "the following arguments are required: --format"),
     ],
 )
@@ -731,6 +733,17 @@ def test_export_usage_errors(cli, db, tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert not list(tmp_path.glob("icu-kpis-*"))
+
+
+def test_export_defaults_to_the_report_month(cli, db, files, tmp_path):
+    empty = cli("export", "--format", "csv", "--output", tmp_path, "--database", db)
+    assert (empty.returncode, empty.stderr) == (
+        1,
+        "Nothing to export: no extract is loaded yet (or give --as-at YYYY-MM).\n",
+    )
+    load_good(cli, db, files)
+    result = ok(cli("export", "--format", "csv", "--output", tmp_path, "--database", db))
+    assert result.stdout.startswith(f"{tmp_path / 'icu-kpis-2020-11.csv'}: ")
 
 
 def test_export_as_published_is_the_first_export_after_a_revision(cli, db, files, tmp_path):

@@ -112,11 +112,40 @@ def test_rolling_back_twice_writes_nothing_the_second_time(three):
     rollback.rollback(three, 2, "admin")
     before = store_snapshot(three)
     result = rollback.rollback(three, 2, "admin")
-    assert result.extract_id is None
+    assert (result.extract_id, result.undone_by) == (None, 4)
+    assert result.message == "Extract 2 was already rolled back by extract 4; nothing written"
+    assert rollback.undone_by(three, 2) == 4
+    assert_store_unchanged(three, before)
+
+
+def test_an_extract_revised_since_but_never_rolled_back_says_so(three, catalogue):
+    rollback.rollback(three, 3, "admin")  # the MOFD value goes back to extract 2's
+    load_rows = csv_bytes("nel_admissions,2020-10,7300", "nel_admissions,2020-11,7400", "mofd_bed_occupancy,2020-10,6")
+    ingest.ingest(three, load_rows, "e.csv", catalogue, "officer")
+    result = rollback.rollback(three, 2, "admin")
+    assert (result.extract_id, result.undone_by) == (None, None)
     assert result.message == (
         "Extract 2: nothing to roll back: all 3 of its values have been revised since by later extracts; nothing written"
     )
-    assert_store_unchanged(three, before)
+
+
+def test_a_rollback_rolled_back_no_longer_counts_as_undoing(three):
+    rollback.rollback(three, 2, "admin")  # extract 4
+    rollback.rollback(three, 4, "admin")  # extract 5 puts extract 2's values back
+    assert rollback.undone_by(three, 2) is None
+
+
+def test_the_changes_list_every_value_before_and_after(three):
+    lines = rollback.changes(rollback.plan_rollback(three, 2))
+    assert lines.columns.tolist() == rollback.CHANGE_COLUMNS
+    assert lines[["indicator", "period", "action"]].values.tolist() == [
+        ["nel_admissions", "2020-11", "withdraw"],
+        ["nel_admissions", "2020-10", "restore"],
+        ["mofd_bed_occupancy", "2020-10", "keep"],
+    ]
+    assert lines["now"].tolist() == [7200.0, 7100.0, 5.0]
+    assert lines["after"].fillna(-1).tolist() == [-1, 7039.0, 5.0]  # withdrawn: no value; kept: as it is
+    assert lines["revised_by"].tolist() == [pd.NA, pd.NA, 3]
 
 
 def test_an_unknown_extract_is_refused_and_nothing_written(three):

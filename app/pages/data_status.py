@@ -10,7 +10,7 @@ from app import access, state, ui
 from kpis import periods
 from kpis.access import Right
 from kpis.governance import rollback
-from kpis.report import status
+from kpis.report import formatting, status
 from kpis.report.palette import rag_palette
 from kpis.spreadsheet import safe_file_name
 
@@ -79,12 +79,29 @@ def _names(log: pd.DataFrame) -> dict[int, str]:
     return {int(i): f"Extract {i}: {name}" for i, name in zip(log["id"], log["file_name"], strict=True)}
 
 
+def _rollback_notes(log: pd.DataFrame) -> pd.Series:
+    """Each extract's part in a rollback: ``rolls back extract 2``, ``rolled back by extract
+    4``, or both for a rollback that was itself rolled back."""
+    reverts = log["reverts"].astype("Int64")
+    undone_by = log[reverts.notna()].groupby(reverts.dropna())["id"].max()
+    notes = [
+        "; ".join(
+            [
+                *([f"rolls back extract {int(r)}"] if pd.notna(r) else []),
+                *([f"rolled back by extract {int(undone_by[i])}"] if i in undone_by.index else []),
+            ]
+        )
+        for i, r in zip(log["id"], reverts, strict=True)
+    ]
+    return pd.Series(notes, index=log.index, dtype=object)
+
+
 def _history(view: state.View) -> None:
     st.subheader("Extracts loaded")
     log = view.extracts()
     shown = log.assign(
         loaded_at=pd.to_datetime(log["loaded_at"], utc=True).dt.strftime("%-d %b %Y %H:%M"),
-        reverts=log["reverts"].map(lambda r: "" if pd.isna(r) else f"rolls back extract {int(r)}"),
+        reverts=_rollback_notes(log),
     )
     st.dataframe(
         shown,
@@ -115,6 +132,28 @@ def _history(view: state.View) -> None:
         icon=":material/download:",
         key="status_download",
     )
+
+
+def _changes_table(view: state.View, plan: pd.DataFrame) -> None:
+    """Every value the rollback would withdraw, restore or keep, as before → after."""
+    lines = rollback.changes(plan)
+    names = {ind.id: ind.name for ind in view.catalogue.indicators}
+    shown = pd.DataFrame(
+        {
+            "Indicator": lines["indicator"].map(lambda i: names.get(i, i)),
+            "Period": lines["period"].map(lambda p: periods.month_name(periods.from_text(p))),
+            "Now": lines["now"].map(formatting.exact),
+            "After the rollback": [
+                "withdrawn" if a == rollback.WITHDRAW else formatting.exact(after if a != rollback.KEEP else now)
+                for a, now, after in zip(lines["action"], lines["now"], lines["after"], strict=True)
+            ],
+            "What happens": [
+                f"kept: revised since by extract {by}" if a == rollback.KEEP else rollback.ACTION_WORDS[a]
+                for a, by in zip(lines["action"], lines["revised_by"], strict=True)
+            ],
+        }
+    )
+    st.dataframe(shown, hide_index=True, key="rollback_changes")
 
 
 def _rollback(view: state.View, user: state.User) -> None:
@@ -148,8 +187,11 @@ def _rollback(view: state.View, user: state.User) -> None:
         f"Rolling back extract {chosen} would restore **{restore}** values to their earlier revision, "
         f"withdraw **{withdraw}** values it brought first, and keep **{keep}** revised since."
     )
+    _changes_table(view, plan)
     if restore + withdraw == 0:
-        st.info("Nothing to roll back: every value of this extract has been revised since.")
+        undone = rollback.undone_by(state.engine(view.url), int(chosen))
+        already = f"it was already rolled back by extract {undone}" if undone else "every value has been revised since"
+        st.info(f"Nothing to roll back: {already}.")
         return
     if st.button(f"Roll back extract {chosen}", type="primary", icon=":material/undo:", key=ROLLBACK_CONFIRM_KEY):
         result = rollback.rollback(state.engine(view.url), int(chosen), user.name)

@@ -8,7 +8,7 @@ import streamlit as st
 from app import state, ui
 from kpis import periods
 from kpis.catalogue import code_slug
-from kpis.report import presentation
+from kpis.report import presentation, status
 from kpis.report.icons import icons_html
 from kpis.report.palette import rag_label
 
@@ -18,8 +18,11 @@ def render(view: state.View, pages: dict) -> None:
     if view.empty:
         ui.no_data()
         return
+    st.markdown(f"**{status.report_heading(view.observations(), view.catalogue, view.as_at)}**")
     st.caption(
-        f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Each indicator shows its latest period up to that month."
+        f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Each indicator shows its latest "
+        "period up to that month; the report month is the latest with every figure due in, allowing for the "
+        "months each normally arrives behind."
     )
     table = view.table()
     tiles = presentation.tiles(table, view.catalogue)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,7 +16,7 @@ from kpis import ingest, periods
 from kpis.access import Right
 from kpis.errors import ExtractError
 from kpis.publish import template
-from kpis.report import presentation, status
+from kpis.report import plausibility, presentation, status
 from kpis.report.performance import build_kpi_table
 from kpis.spreadsheet import safe_file_name
 
@@ -27,6 +28,7 @@ _GENERATION = "upload_generation"  # a new uploader (empty) after each load
 UPLOAD_LIMIT_ENV = "KPIS_UPLOAD_MAX_MB"
 UPLOAD_LIMIT_DEFAULT_MB = 20
 SHEET_KEY = "upload_sheet"
+UNUSUAL_KEY = "upload_unusual_checked"
 
 
 def upload_limit_mb() -> float:
@@ -94,10 +96,40 @@ def _rejected(error: ExtractError) -> None:
     ui.problems_table(error.problems, "upload_problems", safe_file_name(error.file_name, "extract.csv"))
 
 
-def _rag_moves(view: state.View, plan, month: int):
-    before = view.table(month)
-    after = build_kpi_table(ingest.applied(view.observations(), plan), view.catalogue, month)
-    return presentation.rag_changes(after, before)
+def _rag_moves(view: state.View, after: pd.DataFrame, month: int) -> pd.DataFrame:
+    return presentation.rag_changes(build_kpi_table(after, view.catalogue, month), view.table(month))
+
+
+def _unusual(view: state.View, plan: pd.DataFrame, after: pd.DataFrame) -> bool:
+    """The values far from their indicator's history, each to be confirmed; whether the
+    officer has ticked that they are right (True when there are none)."""
+    found = plausibility.unusual(plan, after, view.catalogue)
+    if found.empty:
+        return True
+    count = len(found)
+    st.warning(
+        f"**{count} value{'s are' if count != 1 else ' is'} far from {'their' if count != 1 else 'its'} "
+        f"indicator's usual level**: {plausibility.RULE}. Check {'them' if count != 1 else 'it'} in the file "
+        "before loading; a wrong unit or a misplaced decimal point is the usual cause.",
+        icon=":material/warning:",
+    )
+    names = {i.id: i.name for i in view.catalogue.indicators}
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Indicator": found["indicator"].map(lambda i: names.get(i, i)),
+                "Period": found["period"].map(periods.month_name),
+                "Why": found["reason"],
+            }
+        ),
+        hide_index=True,
+        key="upload_unusual",
+    )
+    return st.checkbox(
+        f"I have checked {'these' if count != 1 else 'this'} {count} value{'s' if count != 1 else ''} and "
+        f"{'they are' if count != 1 else 'it is'} right",
+        key=UNUSUAL_KEY,
+    )
 
 
 def _load(view: state.View, user: state.User, source: ingest.Source, counts: dict) -> None:
@@ -140,7 +172,8 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
         st.info("Nothing to load: every row matches the value already stored.", icon=":material/check_circle:")
         return
     month = max(view.as_at, int(plan["period"].max()))
-    moves = _rag_moves(view, plan, month)
+    after = ingest.applied(view.observations(), plan)
+    moves = _rag_moves(view, after, month)
     st.markdown(f"**RAG ratings that would change, as at {periods.label(month)} ({periods.month_name(month)})**")
     if moves.empty:
         st.caption("No rating would change.")
@@ -163,12 +196,15 @@ def _preview(view: state.View, user: state.User, source: ingest.Source, plan) ->
         )
     st.markdown("**New and revised values**")
     st.dataframe(presentation.planned_changes(plan, view.catalogue, moves), hide_index=True, key="upload_changes")
+    checked = _unusual(view, plan, after)
     total = counts["new"] + counts["revised"]
     if st.button(
         f"Load {total:,} change{'s' if total != 1 else ''}",
         type="primary",
         icon=":material/database_upload:",
         key=CONFIRM_KEY,
+        disabled=not checked,
+        help=None if checked else "Tick that you have checked the unusual values first.",
     ):
         _load(view, user, source, counts)
 

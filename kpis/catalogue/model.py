@@ -12,7 +12,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from kpis import periods
@@ -284,6 +284,12 @@ class Indicator(BaseModel):
         description="A count n with 0 < n < this is shown as `*` (small-number suppression); "
         "default: the top-level `suppress_below`; 0 turns suppression off.",
     )
+    lag: StrictInt | None = Field(
+        None,
+        ge=0,
+        description="Months behind the report month its figure normally arrives (`lag: 2`: the Nov "
+        "report shows September); default: the top-level `lag`.",
+    )
     spc: SpcSettings | None = Field(
         None,
         description="Its own SPC settings (keys as the top-level `spc`, see **SPC** below), each key set "
@@ -442,6 +448,11 @@ class Catalogue(BaseModel):
         ge=0,
         description="Default small-number suppression: a count n with 0 < n < this is shown as `*`; 0 = off.",
     )
+    lag: StrictInt = Field(
+        0,
+        ge=0,
+        description="Default reporting lag in months: how far behind the report month figures normally arrive.",
+    )
     spc: SpcSettings = Field(
         SpcSettings(),
         description="The SPC settings of every indicator (Making Data Count's by default; see **SPC** below).",
@@ -517,6 +528,10 @@ class Catalogue(BaseModel):
         if indicator.benchmark is not None:
             return indicator.benchmark
         return ENGLAND_CODE if any(a.code == ENGLAND_CODE for a in self.areas) else None
+
+    def lag_for(self, indicator: Indicator) -> int:
+        """Months behind the report month that ``indicator``'s figure normally arrives."""
+        return self.lag if indicator.lag is None else indicator.lag
 
     def suppress_below_for(self, indicator: Indicator) -> int:
         return self.suppress_below if indicator.suppress_below is None else indicator.suppress_below

@@ -3,8 +3,10 @@ written as new revisions by a new extract that records which one it reverts. His
 never deleted: a value the extract brought for the first time is withdrawn (a revision
 with no value), and a value revised since by a later extract is kept as it is.
 
-``plan_rollback`` says what a rollback would do (for the screen); ``rollback`` does it in
-one transaction, planned inside the write lock.
+``plan_rollback`` says what a rollback would do to each value (for the screen and
+``--dry-run``; :func:`changes` lists them as before → after); ``rollback`` does it in one
+transaction, planned inside the write lock. A second rollback of the same extract says
+which extract already undid it (:func:`undone_by`).
 """
 
 from __future__ import annotations
@@ -50,9 +52,12 @@ class RollbackResult:
     restored: int
     withdrawn: int
     kept: int
+    undone_by: int | None = None  # the rollback extract that already undid every value of it
 
     @property
     def message(self) -> str:
+        if self.extract_id is None and self.undone_by is not None:
+            return f"Extract {self.reverts} was already rolled back by extract {self.undone_by}; nothing written"
         if self.extract_id is None:
             return (
                 f"Extract {self.reverts}: nothing to roll back: all {self.kept} of its values have been "
@@ -108,6 +113,55 @@ def _require_extract(conn: Connection, extract_id: int) -> None:
         raise RollbackError(f"there is no extract {extract_id}; see the extract history for the ids")
 
 
+def _undone_by(conn: Connection, extract_id: int, plan: pd.DataFrame) -> int | None:
+    """The rollback extract that already undid extract ``extract_id``: the latest one that
+    reverts it and has not been rolled back itself, when no value of it is left to roll
+    back; None otherwise."""
+    if not (plan["action"] == KEEP).all():
+        return None
+    e = store.extracts.c
+    undone = e.reverts.in_(select(e.id).where(e.reverts == extract_id))
+    reverted_again = set(conn.execute(select(e.reverts).where(undone)).scalars())
+    rollbacks = conn.execute(select(e.id).where(e.reverts == extract_id).order_by(e.id)).scalars()
+    standing = [r for r in rollbacks if r not in reverted_again]
+    return standing[-1] if standing else None
+
+
+def undone_by(engine: Engine, extract_id: int) -> int | None:
+    """The extract that already rolled back every value of extract ``extract_id``, if any."""
+    with engine.connect() as conn:
+        _require_extract(conn, extract_id)
+        return _undone_by(conn, extract_id, _plan(_revisions_of_keys(conn, extract_id), extract_id))
+
+
+CHANGE_COLUMNS = ["indicator", "period", "action", "now", "after", "revised_by"]
+ACTION_WORDS = {
+    RESTORE: "restored to its earlier value",
+    WITHDRAW: "withdrawn (new in this extract)",
+    KEEP: "kept (revised since)",
+}
+
+
+def changes(plan: pd.DataFrame) -> pd.DataFrame:
+    """Each value of a plan as before → after (:data:`CHANGE_COLUMNS`): ``now`` is the value
+    in force, ``after`` the value once rolled back (NaN: none, withdrawn; a kept value stays
+    as it is); the period as ``2020-11``; values withdrawn or restored first."""
+    after = plan["restore_value"].where(plan["action"] != KEEP, plan["value"])
+    order = plan["action"].map({WITHDRAW: 0, RESTORE: 1, KEEP: 2})
+    lines = pd.DataFrame(
+        {
+            "indicator": plan["indicator"],
+            "period": periods.texts(plan["period"]) if len(plan) else plan["period"],
+            "action": plan["action"],
+            "now": plan["value"],
+            "after": after,
+            "revised_by": plan["revised_by"],
+            "order": order,
+        }
+    )
+    return lines.sort_values(["order", "indicator", "period"], kind="stable")[CHANGE_COLUMNS].reset_index(drop=True)
+
+
 def plan_rollback(engine: Engine, extract_id: int) -> pd.DataFrame:
     """What rolling back extract ``extract_id`` would do to each of its values
     (:data:`PLAN_COLUMNS`), without writing anything."""
@@ -133,15 +187,11 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
         _require_extract(conn, extract_id)
         plan = _plan(_revisions_of_keys(conn, extract_id), extract_id)
         counts = plan["action"].value_counts()
-        result = dict(
-            reverts=extract_id,
-            restored=int(counts.get(RESTORE, 0)),
-            withdrawn=int(counts.get(WITHDRAW, 0)),
-            kept=int(counts.get(KEEP, 0)),
-        )
+        restored, withdrawn, kept = (int(counts.get(action, 0)) for action in (RESTORE, WITHDRAW, KEEP))
         written = plan[plan["action"] != KEEP].drop(columns="value").rename(columns=RESTORED)
         if written.empty:
-            return RollbackResult(extract_id=None, **result)
+            undone = _undone_by(conn, extract_id, plan)
+            return RollbackResult(extract_id, None, restored, withdrawn, kept, undone)
         content = _record(written)
         new_id = store.add_extract(
             conn,
@@ -152,8 +202,8 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
             rows_total=len(plan),
             rows_new=0,
             rows_revised=len(written),
-            rows_unchanged=result["kept"],
+            rows_unchanged=kept,
             reverts=extract_id,
         )
         store.insert_rows(conn, store.observations, observation_columns(written), observation_rows(written, new_id))
-    return RollbackResult(extract_id=new_id, **result)
+    return RollbackResult(extract_id, new_id, restored, withdrawn, kept)

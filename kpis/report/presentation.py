@@ -194,11 +194,19 @@ def move_texts(moves: pd.DataFrame) -> pd.Series:
 PLANNED_COLUMNS = ["Change", "Indicator", "Period", "Stored", "In the file", "RAG as at"]
 
 
+def _as_given(value: float, numerator: float, denominator: float, decimals: int) -> str:
+    if pd.isna(numerator) or pd.isna(denominator):
+        return formatting.exact(value)
+    return f"{formatting.number(value, decimals)} ({formatting.exact(numerator)} / {formatting.exact(denominator)})"
+
+
 def planned_changes(plan: pd.DataFrame, catalogue: Catalogue, moves: pd.DataFrame) -> pd.DataFrame:
     """An extract's plan for the officer's preview: each new or revised value (revised
     first) with the value stored now, the value in the file and the RAG change its
     indicator shows in ``moves`` (from :func:`rag_changes`), ``Green → Red (target)``.
-    Values are shown as given, not rounded to the report's precision."""
+    Values are shown as given, not rounded to the report's precision, except a value
+    computed from a numerator and denominator: rounded as the report rounds it, with the
+    two figures it comes from (``45.2 (19 / 42)``)."""
     changed = plan[plan["status"] != "unchanged"].copy()
     changed["order"] = changed["status"].map({"revised": 0, "new": 1})
     changed = changed.sort_values(["order", "indicator", "period"], kind="stable")
@@ -217,7 +225,12 @@ def planned_changes(plan: pd.DataFrame, catalogue: Catalogue, moves: pd.DataFram
                     changed["previous_value"], changed["status"], changed["previous_revision"], strict=True
                 )
             ],
-            "In the file": [formatting.exact(v) for v in changed["value"]],
+            "In the file": [
+                _as_given(v, n, d, by_id[i].decimals)
+                for v, n, d, i in zip(
+                    changed["value"], changed["numerator"], changed["denominator"], changed["indicator"], strict=True
+                )
+            ],
             "RAG as at": changed["indicator"].map(moved).fillna("no change").to_numpy(),
         },
         columns=PLANNED_COLUMNS,

@@ -1,11 +1,18 @@
 """Which values are due, which are in, which are late: the officers' data status and the
 extract template.
 
-A monthly indicator is due every month, a quarterly one on each quarter's last month.
+A monthly indicator is due every month, a quarterly one on each quarter's last month,
+and each arrives its catalogue ``lag`` months behind the report month (the Nov report
+shows a lag-2 indicator's September). The **report month** (:func:`report_month`) is the
+latest month for which every indicator due has arrived, allowing for its lag: the default
+as-at month everywhere, so that a month partly in never makes the report worse.
+
 For the months up to the report month (the as-at month), each indicator's value is
-``loaded`` (``revised`` when corrected since), ``late`` (due in the report month and not
-in), ``missing`` (due in an earlier month and never loaded), ``not due``, or ``not
-started`` (before the indicator's first value: a measure new this year).
+``loaded`` (``revised`` when corrected since), ``late`` (the month it is expected for in
+the report month, allowing for its lag, and not in), ``expected later`` (a month after
+that: within its normal lag), ``missing`` (due in an earlier month and never loaded),
+``not due``, or ``not started`` (before the indicator's first value: a measure new this
+year).
 """
 
 from __future__ import annotations
@@ -17,8 +24,18 @@ from kpis import periods
 from kpis.catalogue import Catalogue, Frequency, Indicator
 
 LOADED, REVISED, LATE, MISSING, NOT_DUE, NOT_STARTED = "loaded", "revised", "late", "missing", "not due", "not started"
-STATES = [LOADED, REVISED, LATE, MISSING, NOT_DUE, NOT_STARTED]
-SYMBOL = {LOADED: "✓", REVISED: "✓ rev.", LATE: "LATE", MISSING: "missing", NOT_DUE: "·", NOT_STARTED: ""}
+EXPECTED_LATER = "expected later"
+STATES = [LOADED, REVISED, LATE, EXPECTED_LATER, MISSING, NOT_DUE, NOT_STARTED]
+SYMBOL = {
+    LOADED: "✓",
+    REVISED: "✓ rev.",
+    LATE: "LATE",
+    EXPECTED_LATER: "…",
+    MISSING: "missing",
+    NOT_DUE: "·",
+    NOT_STARTED: "",
+}
+SEARCHED_MONTHS = 12  # an indicator whose next figure is overdue by more than this has stopped
 COVERAGE_COLUMNS = ["owner", "owner_title", "workstream", "indicator", "name", "month", "state", "revision"]
 
 
@@ -31,6 +48,82 @@ def due(catalogue: Catalogue, month: int) -> list[Indicator]:
     return [i for i in catalogue.indicators if is_due(i, month)]
 
 
+def _arrived(observations: pd.DataFrame) -> tuple[set[tuple[str, int]], dict[str, int]]:
+    """The (indicator, month) pairs with a value, and each indicator's first month."""
+    known = observations[observations["value"].notna()] if "value" in observations else observations
+    names = known["indicator"].astype(str)
+    pairs = set(zip(names, known["period"].astype(int), strict=True))
+    first = known.groupby(names, observed=True)["period"].min().astype(int).to_dict()
+    return pairs, first
+
+
+def _expected(catalogue: Catalogue, first: dict[str, int], month: int) -> list[tuple[str, int]]:
+    """What report month ``month`` expects: each started indicator due, with the month of
+    its figure (``month`` less its lag)."""
+    wanted = []
+    for indicator in catalogue.indicators:
+        figure = month - catalogue.lag_for(indicator)
+        started = first.get(indicator.id)
+        if started is not None and started <= figure and is_due(indicator, figure):
+            wanted.append((indicator.id, figure))
+    return wanted
+
+
+def arrivals(observations: pd.DataFrame, catalogue: Catalogue, month: int) -> tuple[int, int]:
+    """``(arrived, expected)``: of the figures report month ``month`` expects (each started
+    indicator due, allowing for its lag), how many are in."""
+    pairs, first = _arrived(observations)
+    wanted = _expected(catalogue, first, month)
+    return sum(pair in pairs for pair in wanted), len(wanted)
+
+
+def _next_due(indicator: Indicator, after: int) -> int:
+    """The first month after ``after`` that ``indicator`` has a figure due for."""
+    month = after + 1
+    while not is_due(indicator, month):
+        month += 1
+    return month
+
+
+def report_month(observations: pd.DataFrame, catalogue: Catalogue) -> int | None:
+    """The latest month, up to the latest with any figure, whose report has every figure
+    due in, allowing for each indicator's lag (None for no data).
+
+    An indicator whose latest figure is for month L holds the report back from the month
+    its next figure is due in (the next month due after L, plus its lag): a gap further
+    back (a month never loaded) is *missing* in the data status, but does not hold every
+    later report back. Not counted: indicators with no figure yet, and indicators whose
+    next figure was due more than :data:`SEARCHED_MONTHS` months before the latest month
+    with data (stopped)."""
+    if observations.empty:
+        return None
+    known = observations[observations["value"].notna()] if "value" in observations else observations
+    last = known.groupby(known["indicator"].astype(str), observed=True)["period"].max().astype(int).to_dict()
+    latest = int(observations["period"].max())
+    month = latest
+    for indicator in catalogue.indicators:
+        if indicator.id not in last:
+            continue
+        held_from = _next_due(indicator, last[indicator.id]) + catalogue.lag_for(indicator)
+        if held_from > latest - SEARCHED_MONTHS:
+            month = min(month, held_from - 1)
+    return month
+
+
+def report_heading(observations: pd.DataFrame, catalogue: Catalogue, as_at: int) -> str:
+    """``Report for Nov 2020 · Dec 2020 data partly in (8 of 33)``: the report month and
+    how much of the month after it has arrived (nothing said when none has)."""
+    heading = f"Report for {periods.month_name(as_at)}"
+    following = as_at + 1
+    if observations.empty or following > int(observations["period"].max()):
+        return heading
+    arrived, expected = arrivals(observations, catalogue, following)
+    if arrived == 0:
+        return heading
+    state = "in" if arrived == expected else "partly in"
+    return f"{heading} · {periods.month_name(following)} data {state} ({arrived} of {expected})"
+
+
 def coverage(observations: pd.DataFrame, catalogue: Catalogue, as_at: int, months: int = 12) -> pd.DataFrame:
     """One row per indicator and month for the ``months`` months up to ``as_at``
     (:data:`COVERAGE_COLUMNS`), ordered by owner, then catalogue order."""
@@ -41,16 +134,19 @@ def coverage(observations: pd.DataFrame, catalogue: Catalogue, as_at: int, month
     rows = []
     for indicator in catalogue.indicators:
         started = first.get(indicator.id)
+        expected = as_at - catalogue.lag_for(indicator)  # the month its figure is due for in this report
         for month in window:
             revision = stored.get((indicator.id, int(month)))
             if revision is not None:
                 state = REVISED if revision > 1 else LOADED
             elif not is_due(indicator, int(month)):
                 state = NOT_DUE
+            elif month > expected:
+                state = EXPECTED_LATER
             elif started is None or month < started:
-                state = LATE if month == as_at else NOT_STARTED
+                state = LATE if month == expected else NOT_STARTED
             else:
-                state = LATE if month == as_at else MISSING
+                state = LATE if month == expected else MISSING
             rows.append(
                 (
                     indicator.owner or "",
