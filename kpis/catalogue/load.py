@@ -124,16 +124,9 @@ def _cross_checks(
     workstream_ids = {w.id for _, w in workstreams}
     first_workstream: dict[str, int] = {}
     for j, workstream in workstreams:
-        if workstream.id in first_workstream:
-            problems.append(
-                CatalogueProblem(
-                    f"workstreams[{j}].id",
-                    workstream.id,
-                    f"duplicates workstreams[{first_workstream[workstream.id]}].id",
-                    "give every workstream its own id",
-                )
-            )
-        first_workstream.setdefault(workstream.id, j)
+        problems += _repeated(
+            first_workstream, workstream.id, j, "workstreams[{}].id", "give every workstream its own id"
+        )
     problems += _code_checks(items)
     problems += _area_checks(raw, items)
     for i, ind in items:
@@ -194,6 +187,15 @@ def _valid_list(raw: dict, key: str, model: type[BaseModel]) -> list[tuple[int, 
     return valid
 
 
+def _repeated(first: dict[str, int], value: str, position: int, where: str, hint: str) -> list[CatalogueProblem]:
+    """The problem of an id met before (``first``: each id's first position, kept up to
+    date here), located by ``where`` with the position in its ``{}``; none for an id met first."""
+    if value in first:
+        return [CatalogueProblem(where.format(position), value, f"duplicates {where.format(first[value])}", hint)]
+    first[value] = position
+    return []
+
+
 def _area_checks(raw: dict, items: list[tuple[int, Indicator]]) -> list[CatalogueProblem]:
     """Areas and breakdowns: unique, and every indicator's breakdowns and benchmark declared."""
     problems = []
@@ -212,28 +214,16 @@ def _area_checks(raw: dict, items: list[tuple[int, Indicator]]) -> list[Catalogu
     breakdowns = _valid_list(raw, "breakdowns", Breakdown)
     declared: dict[str, int] = {}
     for j, breakdown in breakdowns:
-        if breakdown.id in declared:
-            problems.append(
-                CatalogueProblem(
-                    f"breakdowns[{j}].id",
-                    breakdown.id,
-                    f"duplicates breakdowns[{declared[breakdown.id]}].id",
-                    "give every breakdown its own id",
-                )
-            )
-        declared.setdefault(breakdown.id, j)
+        problems += _repeated(declared, breakdown.id, j, "breakdowns[{}].id", "give every breakdown its own id")
         first_group: dict[str, int] = {}
         for k, group in enumerate(breakdown.groups):
-            if group.id in first_group:
-                problems.append(
-                    CatalogueProblem(
-                        f"breakdowns[{j}].groups[{k}].id",
-                        group.id,
-                        f"duplicates breakdowns[{j}].groups[{first_group[group.id]}].id",
-                        "give every group of a breakdown its own id",
-                    )
-                )
-            first_group.setdefault(group.id, k)
+            problems += _repeated(
+                first_group,
+                group.id,
+                k,
+                f"breakdowns[{j}].groups[{{}}].id",
+                "give every group of a breakdown its own id",
+            )
         if breakdown.ordered and len(breakdown.groups) < 2:
             problems.append(
                 CatalogueProblem(
