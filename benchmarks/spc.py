@@ -44,7 +44,8 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.engine import Row, load_average, machine, median_time, print_table, profile_to, verdict  # noqa: E402
 from kpis import periods  # noqa: E402
-from kpis.report.spc import SpcSettings, spc_points, spc_summary  # noqa: E402
+from kpis.catalogue import SpcSettings  # noqa: E402
+from kpis.report.spc import spc_points, spc_summary  # noqa: E402
 
 TARGET_SECONDS = 1.0
 LAST = periods.month_index(2025, 10)

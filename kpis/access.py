@@ -85,20 +85,26 @@ class AccessPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     authentication: Literal["none", "oidc", "proxy"] = Field(
-        "none", description="How users are identified: none (local user), oidc (st.login) or proxy (a header)."
+        default="none", description="How users are identified: none (local user), oidc (st.login) or proxy (a header)."
     )
-    proxy_header: str = Field("X-Forwarded-Email", description="With proxy: the header holding the user's email.")
+    proxy_header: str = Field(
+        default="X-Forwarded-Email", description="With proxy: the header holding the user's email."
+    )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="With proxy: the addresses or networks (10.0.0.5, 10.0.0.0/24) whose proxy_header is "
         "believed; none: only this machine's (127.0.0.1, ::1).",
     )
-    oidc_provider: str | None = Field(None, description="With oidc: the provider name under [auth] in secrets.toml.")
+    oidc_provider: str | None = Field(
+        default=None, description="With oidc: the provider name under [auth] in secrets.toml."
+    )
     email_verified_claim: str = Field(
-        "email_verified",
+        default="email_verified",
         description="With oidc: the claim that must be true for the email claim to be believed.",
     )
-    default_role: Role | None = Field(None, description="The role of a signed-in user matched by no entry (none).")
+    default_role: Role | None = Field(
+        default=None, description="The role of a signed-in user matched by no entry (none)."
+    )
     roles: dict[Role, list[Entry]] = Field(
         default_factory=dict, description="Role → emails (``ann@council.gov.uk``) and domains (``@council.gov.uk``)."
     )

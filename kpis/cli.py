@@ -10,8 +10,9 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,8 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="the report month (default: the latest with every figure due in, allowing for lags)",
     )
-    summary.add_argument("--format", choices=FORMATS, default="csv")
-    summary.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+    _add_output(summary)
     summary.add_argument("--counts", action="store_true", help="print the RAG summary counts per workstream instead")
     summary.add_argument(
         "--as-of-extract", type=int, default=None, metavar="N", help="use the data as it stood after extract N"
@@ -132,22 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("compare", "compare every area and group with the benchmark, its own area's total and last year"),
         ("inequality", "the gap, slope index (SII) and relative index (RII) of inequality per ordered breakdown"),
     ):
-        benchmark = commands.add_parser(name, help=help_text)
-        benchmark.add_argument(
-            "--indicator", action="append", default=None, metavar="ID", help="only this indicator (repeatable)"
+        _add_figures_options(
+            commands.add_parser(name, help=help_text),
+            "only this indicator (repeatable)",
+            "each indicator's latest period up to this month (default: the latest month with data)",
+            repeated=True,
         )
-        benchmark.add_argument(
-            "--as-at",
-            type=_month,
-            default=None,
-            metavar="YYYY-MM",
-            help="each indicator's latest period up to this month (default: the latest month with data)",
-        )
-        benchmark.add_argument("--format", choices=FORMATS, default="csv")
-        benchmark.add_argument(
-            "--output", type=Path, default=None, help="write to this file instead of standard output"
-        )
-        _add_common(benchmark)
 
     load_sample = commands.add_parser("load-sample", help="load the illustrative sample data into an empty store")
     _add_common(load_sample)
@@ -163,15 +153,39 @@ def _add_spc(commands) -> None:
     spc = commands.add_parser(
         "spc", help="print the SPC chart (XmR, Making Data Count) of each indicator: one row per period"
     )
-    spc.add_argument(
-        "--indicator", nargs="+", default=None, metavar="ID", help="only these indicators (ids or aliases)"
+    _add_figures_options(
+        spc,
+        "only these indicators (ids or aliases)",
+        "the last month (default: the latest with data)",
+        repeated=False,
     )
-    spc.add_argument(
-        "--as-at", type=_month, default=None, metavar="YYYY-MM", help="the last month (default: the latest with data)"
-    )
-    spc.add_argument("--format", choices=FORMATS, default="csv")
-    spc.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
-    _add_common(spc)
+
+
+def _add_figures_options(
+    parser: argparse.ArgumentParser, indicator_help: str, as_at_help: str, *, repeated: bool
+) -> None:
+    """The options of the commands that print figures per indicator (spc, compare,
+    inequality): ``--indicator`` (``repeated``: one id per ``--indicator``, else several
+    after one), ``--as-at``, ``--format``, ``--output`` and the common ones."""
+    if repeated:
+        parser.add_argument("--indicator", action="append", default=None, metavar="ID", help=indicator_help)
+    else:
+        parser.add_argument("--indicator", nargs="+", default=None, metavar="ID", help=indicator_help)
+    parser.add_argument("--as-at", type=_month, default=None, metavar="YYYY-MM", help=as_at_help)
+    _add_output(parser)
+    _add_common(parser)
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="csv")
+    parser.add_argument("--output", type=Path, default=None, help="write to this file instead of standard output")
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -233,7 +247,9 @@ def _markdown(frame: pd.DataFrame) -> str:
 def render(frame: pd.DataFrame, fmt: str) -> str:
     frame = contents.kept_decimals(frame)
     if fmt != "json":  # true / false, as JSON writes them
-        frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in frame.select_dtypes(bool)})
+        frame = frame.assign(
+            **{str(c): frame[c].map({True: "true", False: "false"}) for c in frame.select_dtypes(bool).columns}
+        )
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\n")
     if fmt == "json":
@@ -256,28 +272,19 @@ def _summary(args: argparse.Namespace) -> int:
     table, _ = kpi_table_as_at(engine, catalogue, args.as_at, args.as_of_extract)
     frame = rag_summary(table, catalogue) if args.counts else table
     text = render(frame, args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, args.output)
     return 0
 
 
 def _spc(args: argparse.Namespace) -> int:
     """Every rebase month is checked against the periods with a value first (exit 1)."""
     catalogue = load_catalogue(args.config)
-    chosen = catalogue.indicator_ids
-    if args.indicator:
-        found = [catalogue.lookup(code) for code in args.indicator]
-        unknown = [code for code, ind in zip(args.indicator, found, strict=True) if ind is None]
-        if unknown:
-            print(
-                f"python -m kpis spc: error: argument --indicator: {unknown[0]!r} is not an indicator id or alias; "
-                f"{catalogue.unknown_code_hint(unknown[0])}",
-                file=sys.stderr,
-            )
-            return 2
-        chosen = list(dict.fromkeys(ind.id for ind in found if ind is not None))
+    found, unknown = _unknown_indicators(catalogue, args.indicator)
+    if unknown:
+        return _refused(
+            "spc", f"{unknown[0]!r} is not an indicator id or alias; {catalogue.unknown_code_hint(unknown[0])}"
+        )
+    chosen = list(dict.fromkeys(found)) if found else catalogue.indicator_ids
     observations = store.current_observations(store.connect(args.database))
     problems = integrated.check_rebases(catalogue, observations)
     if problems:
@@ -288,10 +295,7 @@ def _spc(args: argparse.Namespace) -> int:
     rows = rows[rows["indicator"].isin(chosen)]
     rows = rows.iloc[np.argsort(rows["indicator"].map(chosen.index).to_numpy(), kind="stable")]
     text = render(rows.reset_index(drop=True), args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, args.output)
     return 0
 
 
@@ -424,25 +428,28 @@ def _unknown_indicators(catalogue: Catalogue, wanted: list[str] | None) -> tuple
     return [i.id for i in found if i is not None], [c for c, i in zip(wanted, found, strict=True) if i is None]
 
 
+def _refused(command: str, problem: str) -> int:
+    """An ``--indicator`` that names no indicator: argparse's form of message, its exit code."""
+    print(f"python -m kpis {command}: error: argument --indicator: {problem}", file=sys.stderr)
+    return 2
+
+
 def _benchmarking(args: argparse.Namespace) -> int:
     from kpis.report import benchmarking  # only these commands need it
 
     catalogue = load_catalogue(args.config)
     indicators, unknown = _unknown_indicators(catalogue, args.indicator)
     if unknown:
-        print(
-            f"python -m kpis {args.command}: error: argument --indicator: not an indicator: {', '.join(unknown)}"
-            f" ({catalogue.unknown_code_hint(unknown[0])})",
-            file=sys.stderr,
-        )
-        return 2
+        hint = catalogue.unknown_code_hint(unknown[0])
+        return _refused(args.command, f"not an indicator: {', '.join(unknown)} ({hint})")
     engine = store.connect(args.database)
     observations = store.current_breakdowns(engine, indicators=indicators)
     if args.command == "compare":
         table = benchmarking.compare_table(observations, catalogue, args.as_at, indicators)
     else:
         found = benchmarking.inequality_table(observations, catalogue, args.as_at, indicators)
-        for row in found[found["note"] != ""].itertuples(index=False):
+        notes: Iterable[Any] = found[found["note"] != ""].itertuples(index=False)
+        for row in notes:
             print(
                 f"{row.indicator} {periods.to_text(int(row.period))} {row.area} {row.breakdown}: "
                 f"not computed because {row.note}",
@@ -450,10 +457,7 @@ def _benchmarking(args: argparse.Namespace) -> int:
             )
         table = found.drop(columns="note")
     text = render_figures(benchmarking.shown(table), args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _write(text, args.output)
     return 0
 
 

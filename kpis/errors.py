@@ -5,8 +5,10 @@ The engine raises these; the pages and the command line turn them into messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -132,7 +134,8 @@ class ExtractError(Exception):
 
     def describe(self, limit: int = 50) -> str:
         lines = [f"{self.file_name}: rejected, nothing was written ({len(self.problems)} problem(s))"]
-        for p in self.problems.head(limit).itertuples(index=False):
+        shown: Iterable[Any] = self.problems.head(limit).itertuples(index=False)  # named tuples of PROBLEM_COLUMNS
+        for p in shown:
             where = f"row {p.row}" if p.row else "file"
             sheet = f"sheet {p.sheet!r}, " if p.sheet else ""
             column = f", column {p.column}" if p.column else ""

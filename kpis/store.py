@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -287,13 +289,13 @@ WRITER_CACHE_KIB = 65_536
 def _writer_page_cache(conn: Connection) -> Iterator[None]:
     """On SQLite, a page cache of ``WRITER_CACHE_KIB`` for one write transaction, then the
     size it had (which frees the pages; writers take turns, so one at a time holds it).
-    An extract of one month of every indicator puts a row in every leaf page of the
-    (indicator, period, revision) index: with SQLite's default 2 MB cache each insert read
-    a page back and spilled another, and 100,000 rows took twice as long to insert."""
+    A month of every indicator touches every leaf page of the observations' key index,
+    which SQLite's default 2 MB cache cannot hold (docs/benchmarks.md, "Engine")."""
     if conn.dialect.name != "sqlite":
         yield
         return
     driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection's
     before = driver.execute("PRAGMA cache_size").fetchone()[0]
     driver.execute(f"PRAGMA cache_size={-WRITER_CACHE_KIB}")
     try:
@@ -318,23 +320,23 @@ def add_extract(
 ) -> int:
     """Record an extract (a loaded file, or a rollback with the extract it ``reverts``),
     loaded now; its id. Names longer than their columns are cut."""
-    return int(
-        conn.execute(
-            insert(extracts).values(
-                sha256=sha256,
-                file_name=file_name[:255],
-                loaded_by=loaded_by[:255],
-                loaded_at=datetime.now(UTC),
-                rows_total=rows_total,
-                rows_new=rows_new,
-                rows_revised=rows_revised,
-                rows_unchanged=rows_unchanged,
-                content=content,
-                # Left out when None: NULL, and a store of the first schema has no such column.
-                **({} if reverts is None else {"reverts": reverts}),
-            )
-        ).inserted_primary_key[0]
-    )
+    key = conn.execute(
+        insert(extracts).values(
+            sha256=sha256,
+            file_name=file_name[:255],
+            loaded_by=loaded_by[:255],
+            loaded_at=datetime.now(UTC),
+            rows_total=rows_total,
+            rows_new=rows_new,
+            rows_revised=rows_revised,
+            rows_unchanged=rows_unchanged,
+            content=content,
+            # Left out when None: NULL, and a store of the first schema has no such column.
+            **({} if reverts is None else {"reverts": reverts}),
+        )
+    ).inserted_primary_key
+    assert key is not None  # an insert's
+    return int(key[0])
 
 
 def set_extract_counts(conn: Connection, extract_id: int, new: int, revised: int, unchanged: int) -> None:
@@ -352,8 +354,8 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg 
 def insert_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
     """Insert many rows with the driver's own ``executemany``: ``rows`` are tuples of
     plain Python values (``str``, ``int``, ``float``, ``bytes``, ``None`` for NULL) in
-    ``columns`` order. It skips SQLAlchemy's per-row parameter processing, which took
-    longer than SQLite's own work for 100,000 rows."""
+    ``columns`` order, skipping SQLAlchemy's per-row parameter processing (it pays:
+    docs/benchmarks.md, "Engine")."""
     if not rows:
         return
     quote = conn.dialect.identifier_preparer.quote
@@ -363,24 +365,6 @@ def insert_rows(conn: Connection, table: Table, columns: list[str], rows: list[t
         f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([marker] * len(columns))})",
         rows,
     )
-
-
-def _latest_revisions(
-    as_of_extract: int | None = None,
-    indicators: list[str] | None = None,
-    periods_in: list[str] | None = None,
-):
-    """Subquery: the latest revision of each (indicator, period), optionally as it stood
-    right after extract ``as_of_extract``, and only for some indicators or periods."""
-    o = observations.c
-    query = select(o.indicator, o.period, func.max(o.revision).label("revision")).where(*_whole_home(o))
-    if as_of_extract is not None:
-        query = query.where(o.extract_id <= as_of_extract)
-    if indicators is not None:
-        query = query.where(o.indicator.in_(indicators))
-    if periods_in is not None:
-        query = query.where(o.period.in_(periods_in))
-    return query.group_by(o.indicator, o.period).subquery("latest")
 
 
 def _whole_home(columns) -> list:
@@ -393,22 +377,60 @@ def current_observations(
     indicators: list[str] | None = None,
     as_of_extract: int | None = None,
     periods_in: list[str] | None = None,
+    *,
+    with_withdrawn: bool = False,
+    with_limits: bool = False,
 ) -> pd.DataFrame:
-    """The value in force for every (indicator, period), sorted by indicator and period:
-    columns ``indicator`` (categorical), ``period`` (month index), ``value, numerator,
-    denominator, note, revision, extract_id``. ``indicators`` and ``periods_in``
-    (``YYYY-MM``) narrow it down."""
-    latest = _latest_revisions(as_of_extract, indicators, periods_in)
+    """The value in force for every (indicator, period) of the home area's whole population,
+    sorted by indicator and period: columns ``indicator`` (categorical), ``period`` (month
+    index), ``value, numerator, denominator, note, revision, extract_id``, optionally as it
+    stood right after extract ``as_of_extract``. ``indicators`` and ``periods_in``
+    (``YYYY-MM``) narrow it down; ``with_withdrawn`` keeps withdrawn values (``value`` NaN: the
+    next value gets the next revision) and ``with_limits`` adds the given limits and population
+    (:data:`BREAKDOWN_VALUE_COLUMNS`), as an ingest plan needs them.
+
+    Every revision is read in the order of the unique (indicator, period, …, revision) index
+    and the last of each cell kept here, so the database only scans its index (each
+    indicator's periods as one range when they are consecutive months): faster than a
+    join on the latest revisions (docs/benchmarks.md, "Store reads")."""
     o = observations.c
-    query = (
-        select(o.indicator, o.period, o.value, o.numerator, o.denominator, o.note, o.revision, o.extract_id)
-        .join(
-            latest,
-            (o.indicator == latest.c.indicator) & (o.period == latest.c.period) & (o.revision == latest.c.revision),
-        )
-        .where(o.value.is_not(None), *_whole_home(o))  # a withdrawn value: none in force
+    columns = [*(o[c] for c in ("indicator", "period", *VALUE_COLUMNS, "revision", "extract_id"))]
+    if with_limits:
+        columns += [o[c] for c in BREAKDOWN_VALUE_COLUMNS]
+    query = select(*columns).where(*_whole_home(o))
+    if as_of_extract is not None:
+        query = query.where(o.extract_id <= as_of_extract)
+    if indicators is not None:
+        query = query.where(o.indicator.in_(indicators))
+    months = sorted(set(periods_in)) if periods_in is not None else []
+    as_range = _consecutive(months)
+    if periods_in is not None:
+        query = query.where(o.period.between(months[0], months[-1]) if as_range else o.period.in_(months))
+    keys, rows = _rows(connectable, query.order_by(o.indicator, o.period, o.revision), raw=True)
+    if as_range:  # only the months asked for, whatever else the range of texts holds
+        wanted = set(months)
+        rows = [row for row in rows if row[1] in wanted]
+    if rows:
+        column = {key: list(map(itemgetter(k), rows)) for k, key in enumerate(keys)}
+        indicator = np.array(column["indicator"], dtype=object)
+        period = np.array(column["period"], dtype=object)
+        keep = np.ones(len(rows), dtype=bool)  # the last revision of each cell: the next row is another cell
+        keep[:-1] = (indicator[1:] != indicator[:-1]) | (period[1:] != period[:-1])
+        if not with_withdrawn:  # a withdrawn value: none in force
+            keep &= np.array([v is not None for v in column["value"]], dtype=bool)
+    if not rows or not keep.any():
+        return _typed(pd.DataFrame([], columns=keys))
+    codes, names = pd.factorize(indicator[keep], sort=True)
+    return pd.DataFrame(
+        {
+            "indicator": pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype="str")),
+            "period": periods.from_texts(pd.Series(period[keep], dtype=object)).to_numpy(),
+            **{key: np.array(column[key], dtype=float)[keep] for key in ("value", "numerator", "denominator")},
+            "note": np.array(column["note"], dtype=object)[keep].tolist(),
+            **{key: np.array(column[key], dtype=np.int64)[keep] for key in ("revision", "extract_id")},
+            **{key: np.array(column[key], dtype=float)[keep] for key in keys[8:]},
+        }
     )
-    return _typed(_read(connectable, query.order_by(o.indicator, o.period)))
 
 
 KEYED_COLUMNS = [
@@ -438,14 +460,14 @@ def current_breakdowns(
     withdrawn values (NaN), as an ingest plan needs them."""
     o = observations.c
     key = [o.indicator, o.period, o.area, o.breakdown, o.group]
-    latest = select(*key, func.max(o.revision).label("revision"))
+    revisions = select(*key, func.max(o.revision).label("revision"))
     if as_of_extract is not None:
-        latest = latest.where(o.extract_id <= as_of_extract)
+        revisions = revisions.where(o.extract_id <= as_of_extract)
     if indicators is not None:
-        latest = latest.where(o.indicator.in_(indicators))
+        revisions = revisions.where(o.indicator.in_(indicators))
     if periods_in is not None:
-        latest = latest.where(o.period.in_(periods_in))
-    latest = latest.group_by(*key).subquery("latest")
+        revisions = revisions.where(o.period.in_(periods_in))
+    latest = revisions.group_by(*key).subquery("latest")
     query = select(*(o[c] for c in KEYED_COLUMNS)).join(
         latest,
         (o.indicator == latest.c.indicator)
@@ -457,66 +479,9 @@ def current_breakdowns(
     )
     if not with_withdrawn:
         query = query.where(o.value.is_not(None))
-    frame = _read(connectable, query.order_by(*key))
+    frame = read_frame(connectable, query.order_by(*key))
     out = _typed(frame.astype({c: float for c in BREAKDOWN_VALUE_COLUMNS}))
     return out.astype({c: object for c in KEY_COLUMNS})
-
-
-def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]) -> pd.DataFrame:
-    """The same frame as ``current_observations(conn, indicators, periods_in=periods_in)``
-    and the cells' given limits and population (:data:`BREAKDOWN_VALUE_COLUMNS`, which a
-    plan compares), but with withdrawn values too (``value`` NaN: the next value gets the next revision),
-    read the way an ingest plan needs it (the cells of an extract: a few periods of many
-    indicators): every revision of those cells in the order of the unique (indicator,
-    period, revision) index (each indicator's periods as one range when they are
-    consecutive months), the last of each kept here, so the database only scans its
-    index; rows read through the driver as plain tuples."""
-    o = observations.c
-    months = sorted(set(periods_in))
-    as_range = _consecutive(months)
-    result = conn.execute(
-        select(
-            o.indicator,
-            o.period,
-            o.value,
-            o.numerator,
-            o.denominator,
-            o.note,
-            o.revision,
-            o.extract_id,
-            *(o[c] for c in BREAKDOWN_VALUE_COLUMNS),  # given limits: a reload that drops them revises the cell
-        )
-        .where(
-            o.indicator.in_(indicators),
-            o.period.between(months[0], months[-1]) if as_range else o.period.in_(months),
-            *_whole_home(o),
-        )
-        .order_by(o.indicator, o.period, o.revision)
-    )
-    keys = list(result.keys())
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    if as_range:  # only the months asked for, whatever else the range of texts holds
-        wanted = set(months)
-        rows = [row for row in rows if row[1] in wanted]
-    if not rows:
-        return _typed(pd.DataFrame([], columns=keys))
-    column = {key: list(map(itemgetter(k), rows)) for k, key in enumerate(keys)}
-    indicator = np.array(column["indicator"], dtype=object)
-    period = np.array(column["period"], dtype=object)
-    last = np.ones(len(rows), dtype=bool)  # the last revision of each cell: the next row is another cell
-    last[:-1] = (indicator[1:] != indicator[:-1]) | (period[1:] != period[:-1])
-    codes, names = pd.factorize(indicator[last], sort=True)
-    return pd.DataFrame(
-        {
-            "indicator": pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype="str")),
-            "period": periods.from_texts(pd.Series(period[last], dtype=object)).to_numpy(),
-            **{key: np.array(column[key], dtype=float)[last] for key in ("value", "numerator", "denominator")},
-            "note": np.array(column["note"], dtype=object)[last].tolist(),
-            **{key: np.array(column[key], dtype=np.int64)[last] for key in ("revision", "extract_id")},
-            **{key: np.array(column[key], dtype=float)[last] for key in BREAKDOWN_VALUE_COLUMNS},
-        }
-    )
 
 
 def _consecutive(months: list[str]) -> bool:
@@ -528,22 +493,32 @@ def _consecutive(months: list[str]) -> bool:
     return months == [periods.to_text(m) for m in range(first, last + 1)]
 
 
-def _read(connectable: Engine | Connection, query) -> pd.DataFrame:
+def read_frame(connectable: Engine | Connection, query: Select) -> pd.DataFrame:
+    """The rows of a select as a frame, one column per selected column, by its name: the
+    one way the engine reads rows (observations, extracts, narrative, risks)."""
+    keys, rows = _rows(connectable, query)
+    return pd.DataFrame(rows, columns=keys)
+
+
+def _rows(connectable: Engine | Connection, query: Select, *, raw: bool = False) -> tuple[list[str], Sequence[Any]]:
+    """The column names and rows of a select, as plain tuples (given SQLAlchemy Row objects,
+    pandas takes a slow path per row). ``raw``: the driver's own values, unconverted (text,
+    numbers; not for dates), which saves a conversion per value."""
     if isinstance(connectable, Engine):
         with connectable.connect() as conn:
-            return _frame(conn.execute(query))
-    return _frame(connectable.execute(query))
-
-
-def _frame(result) -> pd.DataFrame:
-    # Plain tuples: given SQLAlchemy Row objects, pandas takes a slow path per row
-    # (seconds per million rows).
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+            return _rows(conn, query, raw=raw)
+    result = connectable.execute(query)
+    keys = list(result.keys())
+    if raw:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        return keys, rows
+    return keys, [tuple(row) for row in result.fetchall()]
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Stored text to working types: periods as month indices, indicators categorical."""
-    out = frame.astype({"value": float, "numerator": float, "denominator": float})
+    out = frame.astype({"value": float, "numerator": float, "denominator": float, "revision": int, "extract_id": int})
     out["indicator"] = out["indicator"].astype(str).astype("category")
     out["period"] = periods.from_texts(out["period"].astype(str)) if len(out) else pd.Series(dtype=int)
     return out.reset_index(drop=True)
@@ -569,7 +544,7 @@ def observation_history(connectable: Engine | Connection, indicator: str) -> pd.
         .where(o.indicator == indicator, *_whole_home(o))
         .order_by(o.period, o.revision)
     )
-    frame = _read(connectable, query)
+    frame = read_frame(connectable, query)
     return frame.astype({"value": float, "numerator": float, "denominator": float})
 
 
@@ -588,25 +563,29 @@ def extract_log(connectable: Engine | Connection) -> pd.DataFrame:
         e.rows_unchanged,
         e.reverts,
     ).order_by(e.id.desc())
-    return _read(connectable, query).astype({"reverts": "Int64"})
+    return read_frame(connectable, query).astype({"reverts": "Int64"})
 
 
 def extract_content(connectable: Engine | Connection, extract_id: int) -> bytes:
     """The file of an extract exactly as it was loaded."""
-    frame = _read(connectable, select(extracts.c.content).where(extracts.c.id == extract_id))
-    if frame.empty:
+    content = _first(connectable, select(extracts.c.content).where(extracts.c.id == extract_id))
+    if content is None:
         raise KeyError(f"no extract {extract_id}")
-    return bytes(frame.iloc[0, 0])
+    return bytes(content)
 
 
 def data_version(connectable: Engine | Connection) -> int:
     """Id of the latest extract (0 for an empty store): changes whenever data changes."""
-    frame = _read(connectable, select(func.coalesce(func.max(extracts.c.id), 0)))
-    return int(frame.iloc[0, 0])
+    return int(_first(connectable, select(func.coalesce(func.max(extracts.c.id), 0))))
 
 
 def latest_month(connectable: Engine | Connection) -> int | None:
     """The latest period with any observation, as a month index."""
-    frame = _read(connectable, select(func.max(observations.c.period)))
-    value = frame.iloc[0, 0]
+    value = _first(connectable, select(func.max(observations.c.period)))
     return None if value is None else periods.from_text(value)
+
+
+def _first(connectable: Engine | Connection, query: Select) -> Any:
+    """The first value of a select's first row (None: no row)."""
+    _, rows = _rows(connectable, query)
+    return rows[0][0] if rows else None

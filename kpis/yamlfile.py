@@ -39,8 +39,15 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     if not plain and event.tag in (None, "!", "tag:yaml.org,2002:str"):
         return value
     tag = event.tag if event.tag not in (None, "!") else _SCALARS.resolve(yaml.ScalarNode, value, event.implicit)
-    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+    node = yaml.ScalarNode(tag, value, _mark(event.start_mark), _mark(event.end_mark), event.style)
     return _SCALARS.construct_object(node, deep=True)
+
+
+def _mark(mark: Any) -> yaml.error.Mark | None:
+    """libyaml's mark (its own class) as PyYAML's, which a node holds for its errors' lines."""
+    if mark is None or isinstance(mark, yaml.error.Mark):
+        return mark
+    return yaml.error.Mark(mark.name, mark.index, mark.line, mark.column, None, 0)
 
 
 def _anchor_refused(event: yaml.Event) -> None:

@@ -34,7 +34,7 @@ def _filters(catalogue: Catalogue, frame: pd.DataFrame) -> dict[str, list[str] |
     workstreams = {w.id: w.name for w in catalogue.workstreams} | {NOT_LINKED: "Not linked"}
     owners = list(dict.fromkeys([*catalogue.owners, *sorted(frame["owner"].unique())]))
     status_col, workstream_col, rank_col, owner_col = st.columns(4)
-    chosen = {
+    chosen: dict[str, list[str]] = {
         "status": status_col.multiselect(
             "Status", risks.STATUSES, default=["open"], placeholder="Any status", key=STATUS_KEY
         ),

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pandas as pd
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, Select, func, select
 
-from kpis import errors, periods, store
+from kpis import periods, store
 from kpis.catalogue import Catalogue
+from kpis.governance import versions
 from kpis.spreadsheet import FORMULA_START
 
 MAX_CHARS = 20_000
@@ -30,9 +29,15 @@ COLUMNS = ["workstream", "month", "version", "text", "saved_by", "saved_at"]
 # becomes text). A link or image must be http(s) or mailto, else it stays as the text
 # written; an image is never loaded (from a reader's browser or the PDF writer on the
 # server): it shows as its description.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 LINK_SCHEMES = re.compile(r"(https?:|mailto:)", re.IGNORECASE)
-_MARKDOWN.validateLink = lambda url: LINK_SCHEMES.match(url.strip()) is not None
+
+
+class _Markdown(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return LINK_SCHEMES.match(url.strip()) is not None
+
+
+_MARKDOWN = _Markdown("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 def _image_as_text(renderer, tokens, idx, options, env) -> str:
@@ -98,7 +103,7 @@ def save(
     """Save a new version of a workstream's commentary for a month (a month index); the
     version now current. ``based_on`` is the version the editor started from (None or 0:
     there was none). Text identical to the current version writes nothing. Raises
-    :class:`~kpis.errors.StaleEditError` (the one stale-edit error of every versioned thing) if someone saved a newer version meanwhile, and
+    :class:`~kpis.errors.StaleEditError` if someone saved a newer version meanwhile, and
     :class:`NarrativeError` for an unknown workstream or text over :data:`MAX_CHARS`."""
     _check_workstream(workstream, catalogue)
     text = clean(text)
@@ -107,26 +112,19 @@ def save(
             f"The commentary has {len(text):,} characters, more than the limit of {MAX_CHARS:,}; nothing"
             " was written. Hint: shorten it; detail belongs in the papers the commentary refers to."
         )
+    subject = f"The commentary of {catalogue.workstream(workstream).name} for {periods.month_name(month)}"
     with store.write_transaction(engine) as conn:
-        latest = _latest_version(conn, workstream, month)
-        current_text = latest.text if latest is not None else ""
-        current_version = latest.version if latest is not None else 0
-        if text == current_text:
-            return current_version
-        if current_version != (based_on or 0):
-            subject = f"The commentary of {catalogue.workstream(workstream).name} for {periods.month_name(month)}"
-            raise errors.StaleEditError(subject, based_on, current_version, latest.saved_by, latest.saved_at)
-        conn.execute(
-            insert(store.commentaries).values(
-                workstream=workstream,
-                month=periods.to_text(month),
-                version=current_version + 1,
-                text=text,
-                saved_by=saved_by[:255],
-                saved_at=datetime.now(UTC),
-            )
+        version, _ = versions.save_version(
+            conn,
+            store.commentaries,
+            {"workstream": workstream, "month": periods.to_text(month)},
+            {"text": text},
+            based_on=based_on,
+            subject=subject,
+            saved_by=saved_by,
+            absent={"text": ""},
         )
-    return current_version + 1
+    return version
 
 
 def _check_workstream(workstream: str, catalogue: Catalogue) -> None:
@@ -135,16 +133,6 @@ def _check_workstream(workstream: str, catalogue: Catalogue) -> None:
         raise NarrativeError(
             f"{workstream!r} is not a workstream; nothing was written. Hint: use one of {', '.join(ids)}."
         )
-
-
-def _latest_version(conn: Connection, workstream: str, month: int):
-    c = store.commentaries.c
-    return conn.execute(
-        select(c.version, c.text, c.saved_by, c.saved_at)
-        .where(c.workstream == workstream, c.month == periods.to_text(month))
-        .order_by(c.version.desc())
-        .limit(1)
-    ).first()
 
 
 # Reading --------------------------------------------------------------------------------
@@ -218,10 +206,9 @@ def _with_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["text"] != ""].reset_index(drop=True)
 
 
-def _read(engine: Engine, query) -> pd.DataFrame:
+def _read(engine: Engine, query: Select) -> pd.DataFrame:
     """The rows as :data:`COLUMNS`: ``month`` a month index, ``saved_at`` UTC."""
-    with engine.connect() as conn:
-        frame = pd.DataFrame([tuple(row) for row in conn.execute(query)], columns=COLUMNS)
+    frame = store.read_frame(engine, query)
     return frame.astype({"workstream": str, "text": str, "saved_by": str}).assign(
         month=periods.from_texts(frame["month"].astype(str)).astype(int) if len(frame) else pd.Series(dtype=int),
         version=frame["version"].astype(int),

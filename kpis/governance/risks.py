@@ -2,87 +2,79 @@
 as a new version with who saved it and when (``store.risk_versions``), imported from and
 exported to CSV.
 
-A risk is validated against the catalogue once (:func:`validate_risk`, :func:`read_csv`):
-every problem is collected, each with its row, column, value and a hint, then
-:class:`RiskError` is raised once. The owner may be given by initials or by role title
-(``owners`` in the catalogue); the initials are stored.
+A risk is validated against the catalogue once (:func:`validate_risk`, :func:`read_csv`)
+by the rules of :mod:`kpis.governance.risk_rules`, whose names are also this module's.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.engine import Connection
 
-from kpis import errors, store
+from kpis import store
 from kpis.catalogue import Catalogue
-from kpis.errors import PROBLEM_COLUMNS, ExtractError, Problems, StaleEditError
+from kpis.errors import ExtractError, Problems, StaleEditError
+from kpis.errors import problem as _problem
+from kpis.governance import versions
+from kpis.governance.risk_rules import (
+    MAX_PROGRAMME,
+    MAX_TEXT,
+    RANKS,
+    REGISTER_COLUMNS,
+    RISK_COLUMNS,
+    STATUSES,
+    Risk,
+    RiskError,
+    RiskRank,
+    RiskStatus,
+    cell_text,
+    checked_risk,
+    reject,
+    validate_risk,
+)
 from kpis.ingest import read
+from kpis.ingest.plan import PlanStatus
 from kpis.spreadsheet import FORMULA_START, safe_csv
 
-RANKS = ("V High", "High", "Moderate", "Low")  # most severe first
-STATUSES = ("open", "closed")
-RISK_COLUMNS = [
-    "risk_id",
-    "programme",
-    "description",
-    "rank",
-    "owner",
-    "mitigation",
-    "status",
-    "workstream",
-    "indicators",
-    "next_review",
+__all__ = [  # the register's names, and the rules' that its users read here
+    "MAX_BYTES",
+    "MAX_PROGRAMME",
+    "MAX_ROWS",
+    "MAX_TEXT",
+    "RANKS",
+    "REGISTER_COLUMNS",
+    "RISK_COLUMNS",
+    "STATUSES",
+    "ImportResult",
+    "ImportedRisk",
+    "Risk",
+    "RiskError",
+    "RiskRank",
+    "RiskStatus",
+    "StaleEditError",
+    "changes",
+    "current",
+    "history",
+    "import_csv",
+    "overdue",
+    "read_csv",
+    "register",
+    "save",
+    "to_csv",
+    "validate_risk",
 ]
-REGISTER_COLUMNS = [*RISK_COLUMNS, "version", "saved_by", "saved_at"]
-MAX_TEXT = 10_000  # description, mitigation
-MAX_PROGRAMME = 255
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
 
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
-_RANK_WORDS = {"v high": "V High", "very high": "V High", "vhigh": "V High", **{r.lower(): r for r in RANKS[1:]}}
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")  # how Excel saves a date in a UK locale
 _SAVE_AS_UTF8 = "in Excel use File > Save As > 'CSV UTF-8 (Comma delimited)'"
-
-
-class RiskError(ExtractError):
-    """A risk, or a file of risks, was refused. ``problems`` has :data:`PROBLEM_COLUMNS`
-    (row 0: the risk as a whole, or the file). Nothing was written."""
-
-    def describe(self, limit: int = 50) -> str:
-        lines = [f"{self.file_name}: rejected, nothing was written ({len(self.problems)} problem(s))"]
-        for p in self.problems.head(limit).itertuples(index=False):
-            where = [f"row {p.row}"] if p.row else []
-            where += [f"column {p.column}"] if p.column else []
-            where += [f"value {p.value!r}"] if p.value not in (None, "") else []
-            lines.append(f"  {', '.join(where)}{': ' if where else ''}{p.problem}. Hint: {p.hint}")
-        if len(self.problems) > limit:
-            lines.append(f"  ... and {len(self.problems) - limit} more")
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Risk:
-    """One version of a risk, valid against the catalogue: make it with :func:`validate_risk`."""
-
-    description: str
-    rank: str  # one of RANKS
-    owner: str  # initials, a key of the catalogue's owners
-    status: str = "open"  # one of STATUSES
-    programme: str = ""
-    mitigation: str = ""
-    workstream: str = ""  # a workstream id; "": none
-    indicators: tuple[str, ...] = ()  # indicator ids
-    next_review: date | None = None
 
 
 @dataclass(frozen=True)
@@ -103,160 +95,6 @@ class ImportResult:
         return f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
 
 
-_problem = errors.problem
-
-
-def _reject(source: str, problems: list[dict]) -> RiskError:
-    return RiskError(source, pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
-
-
-# Validation -----------------------------------------------------------------------------
-
-
-class _Invalid(Exception):
-    def __init__(self, problem: str, hint: str):
-        self.problem, self.hint = problem, hint
-
-
-def _text(value: object) -> str:
-    """A cell or form field as text: stripped, one kind of line break, "" for nothing."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def _limited(text: str, limit: int, what: str) -> str:
-    if len(text) > limit:
-        raise _Invalid(f"the {what} has {len(text):,} characters, more than {limit:,}", f"shorten the {what}")
-    return text
-
-
-def _description(value: object, catalogue: Catalogue) -> str:
-    text = _limited(_text(value), MAX_TEXT, "description")
-    if not text:
-        raise _Invalid("the description is blank", "describe the risk or issue: what may happen and its effect")
-    return text
-
-
-def _rank(value: object, catalogue: Catalogue) -> str:
-    words = " ".join(_text(value).replace(".", " ").split()).lower()
-    if words in _RANK_WORDS:
-        return _RANK_WORDS[words]
-    problem = "the rank is blank" if not words else "is not a rank"
-    raise _Invalid(problem, f"use one of {', '.join(RANKS)}")
-
-
-def _owner(value: object, catalogue: Catalogue) -> str:
-    text = _text(value)
-    by_title = {title.lower(): initials for initials, title in catalogue.owners.items()}
-    if text.upper() in catalogue.owners:
-        return text.upper()
-    if text.lower() in by_title:
-        return by_title[text.lower()]
-    problem = "the owner is blank" if not text else "is not an owner in the catalogue"
-    raise _Invalid(
-        problem, f"use the initials of one of the owners: {', '.join(catalogue.owners)} ('owners' in the catalogue)"
-    )
-
-
-def _status(value: object, catalogue: Catalogue) -> str:
-    text = _text(value).lower() or "open"  # a new risk is open unless said otherwise
-    if text not in STATUSES:
-        raise _Invalid("is not a status", f"use {' or '.join(STATUSES)}")
-    return text
-
-
-def _workstream(value: object, catalogue: Catalogue) -> str:
-    text = _text(value).lower()
-    ids = [w.id for w in catalogue.workstreams]
-    if text and text not in ids:
-        raise _Invalid("is not a workstream id", f"use one of {', '.join(ids)}, or leave it blank")
-    return text
-
-
-def _indicators(value: object, catalogue: Catalogue) -> tuple[str, ...]:
-    items = value if isinstance(value, list | tuple) else re.split(r"[;,]", _text(value))
-    codes = [code for code in (_text(item) for item in items) if code]
-    found = {code: catalogue.lookup(code) for code in codes}  # an id or alias, any case: kept as the id
-    ids = tuple(dict.fromkeys(found[code].id for code in codes if found[code]))
-    unknown = list(dict.fromkeys(code for code in codes if not found[code]))
-    if unknown:
-        close = [catalogue.close_codes(i) for i in unknown]
-        suggestions = [f"'{c[0]}' for '{i}'" for i, c in zip(unknown, close, strict=True) if c]
-        did_you_mean = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
-        listed = ", ".join(f"'{i}'" for i in unknown)
-        raise _Invalid(
-            f"{listed} {'is not an indicator id' if len(unknown) == 1 else 'are not indicator ids'}",
-            f"{did_you_mean}use the ids of config/kpis.yaml, separated by ; (or leave it blank)",
-        )
-    return ids
-
-
-def _next_review(value: object, catalogue: Catalogue) -> date | None:
-    if value is pd.NaT:  # a register frame's "no review date"
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
-        return None
-    iso, uk = _ISO_DATE.match(text), _UK_DATE.match(text)
-    try:
-        if iso:
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if uk:
-            return date(int(uk[3]), int(uk[2]), int(uk[1]))
-    except ValueError:
-        raise _Invalid("is not a date in the calendar", "check the day and the month") from None
-    raise _Invalid("is not a date", "write the date as YYYY-MM-DD, for example 2021-01-31 (or leave it blank)")
-
-
-def _programme(value: object, catalogue: Catalogue) -> str:
-    return _limited(_text(value), MAX_PROGRAMME, "project or programme")
-
-
-def _mitigation(value: object, catalogue: Catalogue) -> str:
-    return _limited(_text(value), MAX_TEXT, "mitigation")
-
-
-_FIELDS = {
-    "programme": _programme,
-    "description": _description,
-    "rank": _rank,
-    "owner": _owner,
-    "mitigation": _mitigation,
-    "status": _status,
-    "workstream": _workstream,
-    "indicators": _indicators,
-    "next_review": _next_review,
-}
-
-
-def _checked(fields: Mapping[str, object], catalogue: Catalogue, row: int) -> tuple[Risk | None, list[dict]]:
-    """The risk from its fields, or the problem of every field that is not valid."""
-    values, problems = {}, []
-    for name, parse in _FIELDS.items():
-        try:
-            values[name] = parse(fields.get(name), catalogue)
-        except _Invalid as invalid:
-            problems.append(
-                _problem(row, name, _text(fields.get(name)), invalid.problem, invalid.hint, code=f"{name}.invalid")
-            )
-    return (None, problems) if problems else (Risk(**values), [])
-
-
-def validate_risk(fields: Mapping[str, object], catalogue: Catalogue, source: str = "risk") -> Risk:
-    """A :class:`Risk` from the fields of a form (the :data:`RISK_COLUMNS` but ``risk_id``;
-    ``indicators`` text or a list, ``next_review`` a date or text), or :class:`RiskError`
-    with every problem (row 0)."""
-    risk, problems = _checked(fields, catalogue, 0)
-    if problems:
-        raise _reject(source, problems)
-    return risk
-
-
 # Writing --------------------------------------------------------------------------------
 
 
@@ -270,77 +108,49 @@ def save(
     writes nothing."""
     with store.write_transaction(engine) as conn:
         if risk_id is not None and not _known_ids(conn, [risk_id]):
-            raise _reject("risk", [_unknown_id_problem(0, risk_id)])
+            raise reject("risk", [_unknown_id_problem(0, risk_id)])
         risk_id, version, _ = _save(conn, risk, saved_by, risk_id, based_on, datetime.now(UTC))
     return risk_id, version
 
 
 def _save(
     conn: Connection, risk: Risk, saved_by: str, risk_id: int | None, based_on: int | None, saved_at: datetime
-) -> tuple[int, int, str]:
-    """Write one risk in the caller's write transaction: (risk id, version, new/updated/unchanged)."""
-    if risk_id is None:
-        risk_id = _next_risk_id(conn)
-        _insert(conn, risk, risk_id, 1, saved_by, saved_at)
-        return risk_id, 1, NEW
-    latest = _latest_version(conn, risk_id)
-    if _risk_of(latest) == risk:
-        return risk_id, latest.version, UNCHANGED
-    if based_on is not None and based_on != latest.version:
-        raise StaleEditError(f"Risk {risk_id}", based_on, latest.version, latest.saved_by, latest.saved_at)
-    _insert(conn, risk, risk_id, latest.version + 1, saved_by, saved_at)
-    return risk_id, latest.version + 1, UPDATED
-
-
-def _insert(conn: Connection, risk: Risk, risk_id: int, version: int, saved_by: str, saved_at: datetime) -> None:
-    conn.execute(
-        insert(store.risk_versions).values(
-            risk_id=risk_id,
-            version=version,
-            programme=risk.programme or None,
-            description=risk.description,
-            rank=risk.rank,
-            owner=risk.owner,
-            mitigation=risk.mitigation,
-            status=risk.status,
-            workstream=risk.workstream or None,
-            indicators=",".join(risk.indicators),
-            next_review=risk.next_review,
-            saved_by=saved_by[:255],
-            saved_at=saved_at,
-        )
+) -> tuple[int, int, PlanStatus]:
+    """Write one risk in the caller's write transaction: (risk id, version, new/revised/unchanged)."""
+    new = risk_id is None
+    risk_id = _next_risk_id(conn) if risk_id is None else risk_id
+    version, written = versions.save_version(
+        conn,
+        store.risk_versions,
+        {"risk_id": risk_id},
+        {
+            "programme": risk.programme or None,
+            "description": risk.description,
+            "rank": risk.rank,
+            "owner": risk.owner,
+            "mitigation": risk.mitigation,
+            "status": risk.status,
+            "workstream": risk.workstream or None,
+            "indicators": ",".join(risk.indicators),
+            "next_review": risk.next_review,
+        },
+        based_on=based_on,
+        stale_check=based_on is not None,
+        subject=f"Risk {risk_id}",
+        saved_by=saved_by,
+        saved_at=saved_at,
     )
+    status = PlanStatus.NEW if new else PlanStatus.REVISED if written else PlanStatus.UNCHANGED
+    return risk_id, version, status
 
 
 def _next_risk_id(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(store.risk_versions.c.risk_id), 0))).scalar()) + 1
+    return int(conn.execute(select(func.coalesce(func.max(store.risk_versions.c.risk_id), 0))).scalar_one()) + 1
 
 
 def _known_ids(conn: Connection, risk_ids: list[int]) -> set[int]:
     r = store.risk_versions.c
     return set(conn.execute(select(r.risk_id).where(r.risk_id.in_(risk_ids)).distinct()).scalars())
-
-
-def _latest_version(conn: Connection, risk_id: int):
-    r = store.risk_versions.c
-    return conn.execute(
-        select(store.risk_versions).where(r.risk_id == risk_id).order_by(r.version.desc()).limit(1)
-    ).first()
-
-
-def _risk_of(row) -> Risk:
-    """The :class:`Risk` a stored version holds."""
-    return Risk(
-        description=row.description,
-        rank=row.rank,
-        owner=row.owner,
-        status=row.status,
-        programme=row.programme or "",
-        mitigation=row.mitigation,
-        workstream=row.workstream or "",
-        indicators=tuple(i for i in row.indicators.split(",") if i),
-        next_review=row.next_review,
-    )
 
 
 def _unknown_id_problem(row: int, risk_id: int) -> dict:
@@ -377,12 +187,11 @@ def _versions():
     return select(*(store.risk_versions.c[name] for name in REGISTER_COLUMNS))
 
 
-def _read(engine: Engine, query) -> pd.DataFrame:
+def _read(engine: Engine, query: Select) -> pd.DataFrame:
     """Stored rows as a register frame: ``programme`` and ``workstream`` "" for none,
     ``indicators`` their ids separated by "; " (as a file may write them),
     ``next_review`` a date (NaT: none), ``saved_at`` UTC."""
-    with engine.connect() as conn:
-        frame = pd.DataFrame([tuple(row) for row in conn.execute(query)], columns=REGISTER_COLUMNS)
+    frame = store.read_frame(engine, query)
     texts = ["programme", "description", "rank", "owner", "mitigation", "status", "workstream", "saved_by"]
     return frame.assign(
         **{name: frame[name].fillna("").astype(str) for name in texts},
@@ -489,7 +298,7 @@ def read_csv(content: bytes, catalogue: Catalogue, file_name: str = "risks.csv")
     spreadsheet shows them: the header is row 1, a cell with line breaks stays in its row."""
     imported, problems = _read_file(content, catalogue, file_name)
     if problems:
-        raise _reject(file_name, problems)
+        raise reject(file_name, problems)
     return imported
 
 
@@ -509,17 +318,23 @@ def import_csv(
     (the sample: two first starts at once must not load it twice)."""
     imported, problems = _read_file(content, catalogue, file_name)
     if problems:
-        raise _reject(file_name, problems)
+        raise reject(file_name, problems)
     saved_at = datetime.now(UTC)
     with store.write_transaction(engine) as conn:
         if into_empty_only and _next_risk_id(conn) > 1:
             return ImportResult(0, 0, 0)
         known = _known_ids(conn, [i.risk_id for i in imported if i.risk_id is not None])
-        unknown = [_unknown_id_problem(i.row, i.risk_id) for i in imported if i.risk_id not in (None, *known)]
+        unknown = [
+            _unknown_id_problem(i.row, i.risk_id) for i in imported if i.risk_id is not None and i.risk_id not in known
+        ]
         if unknown:
-            raise _reject(file_name, unknown)
+            raise reject(file_name, unknown)
         outcomes = [_save(conn, i.risk, saved_by, i.risk_id, None, saved_at)[2] for i in imported]
-    return ImportResult(outcomes.count(NEW), outcomes.count(UPDATED), outcomes.count(UNCHANGED))
+    return ImportResult(
+        new=outcomes.count(PlanStatus.NEW),
+        updated=outcomes.count(PlanStatus.REVISED),
+        unchanged=outcomes.count(PlanStatus.UNCHANGED),
+    )
 
 
 def _read_file(content: bytes, catalogue: Catalogue, file_name: str) -> tuple[list[ImportedRisk], list[dict]]:
@@ -540,13 +355,14 @@ def _read_file(content: bytes, catalogue: Catalogue, file_name: str) -> tuple[li
         too_many = f"the file has more than {MAX_ROWS:,} risks"
         return [], [_problem(0, "", "", too_many, "split it into smaller files", code="file.too_many_rows")]
     names = [h.strip().lower() for h in table.header]
-    imported, first_row_of = [], {}
+    imported: list[ImportedRisk] = []
+    first_row_of: dict[int, int] = {}
     for row, cells in rows:
         if len(cells) > len(names) and "".join(cells[len(names) :]).strip():
             problems.append(_wider_row_problem(row, cells, len(names)))
             continue
         fields = dict(zip(names, map(_undo_neutralise, cells), strict=False))
-        risk, found = _checked(fields, catalogue, row)
+        risk, found = checked_risk(fields, catalogue, row)
         risk_id = _risk_id(fields.get("risk_id"), row, first_row_of, found)
         problems += found
         if risk is not None and not found:
@@ -622,7 +438,7 @@ def _undo_neutralise(cell: str) -> str:
 def _risk_id(value: object, row: int, first_row_of: dict[int, int], problems: list[dict]) -> int | None:
     """A row's risk id (None: a new risk); a problem added for one that is not a number or
     is on an earlier row too."""
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return None
     if not text.isdigit() or int(text) == 0:

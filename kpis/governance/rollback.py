@@ -77,12 +77,12 @@ def _revisions_of_keys(conn: Connection, extract_id: int) -> pd.DataFrame:
     joined = o.c.indicator == mine.c.indicator
     for k in KEY[1:]:
         joined = joined & (o.c[k] == mine.c[k])
-    result = conn.execute(
+    frame = store.read_frame(
+        conn,
         select(*(o.c[k] for k in KEY), o.c.revision, *(o.c[c] for c in RESTORED_VALUES), o.c.extract_id)
         .join(mine, joined)
-        .order_by(*(o.c[k] for k in KEY), o.c.revision)
+        .order_by(*(o.c[k] for k in KEY), o.c.revision),
     )
-    frame = pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
     return frame.astype({c: float for c in RESTORED_VALUES if c != "note"})
 
 

@@ -129,10 +129,12 @@ def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
             periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
             with_withdrawn=True,
         )
-    return store.current_cells(
+    return store.current_observations(
         conn,
         indicators=sorted(rows["indicator"].astype(str).unique()),
         periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
+        with_withdrawn=True,
+        with_limits=True,
     )
 
 
@@ -230,7 +232,7 @@ def load_rows(
     the file. A file that changes nothing writes nothing. The plan is made inside the
     write lock, so a file loaded meanwhile by someone else is taken into account."""
     digest = sha256(content)
-    counts = dict.fromkeys((planning.NEW, planning.REVISED, planning.UNCHANGED), 0)
+    counts: dict[str, int] = dict.fromkeys((planning.NEW, planning.REVISED, planning.UNCHANGED), 0)
     with store.write_transaction(engine) as conn:
         same_file = conn.execute(
             select(store.extracts.c.id).where(store.extracts.c.sha256 == digest).order_by(store.extracts.c.id.desc())

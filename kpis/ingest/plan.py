@@ -7,10 +7,21 @@ the load, which is what a preview computes its KPI table from.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 import pandas as pd
 
-NEW, REVISED, UNCHANGED = "new", "revised", "unchanged"
+
+class PlanStatus(StrEnum):
+    """What a row of a file does to what is stored: an extract's cell, a register's risk."""
+
+    NEW = "new"
+    REVISED = "revised"
+    UNCHANGED = "unchanged"
+
+
+NEW, REVISED, UNCHANGED = PlanStatus
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -7,6 +7,8 @@ new frame. All rules are column operations; the rules themselves are the report'
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 import pandas as pd
 
@@ -14,10 +16,29 @@ from kpis import periods
 from kpis.catalogue import Catalogue, Direction, Frequency, derived
 from kpis.report.aggregation import STRIDE, Observed, figures_at, indicator_arrays, latest_months, prepare
 
-GREEN, AMBER, RED, NA = "Green", "Amber", "Red", "n/a"
-RAG_WORDS = (GREEN, AMBER, RED, NA)
-BETTER, SAME, WORSE = "better", "same", "worse"
-TREND_WORDS = (BETTER, SAME, WORSE, NA)
+
+class Rag(StrEnum):
+    """A rating, as the report writes it (the order of its RAG summary)."""
+
+    GREEN = "Green"
+    AMBER = "Amber"
+    RED = "Red"
+    NA = "n/a"
+
+
+class Trend(StrEnum):
+    """The arrow against last year."""
+
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "worse"
+    NA = "n/a"
+
+
+GREEN, AMBER, RED, NA = Rag
+RAG_WORDS = tuple(Rag)
+BETTER, SAME, WORSE = Trend.BETTER, Trend.SAME, Trend.WORSE
+TREND_WORDS = tuple(Trend)
 
 KPI_COLUMNS = [
     "workstream",
