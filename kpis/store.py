@@ -337,12 +337,12 @@ def add_extract(
     )
 
 
-def set_extract_counts(conn: Connection, extract_id: int, new: int, revised: int, unchanged: int) -> None:
-    """An extract's counts of rows new, revised and unchanged, once its last row is planned."""
+def set_extract_counts(conn: Connection, extract_id: int, total: int, new: int, revised: int, unchanged: int) -> None:
+    """An extract's counts of rows (all, new, revised and unchanged), once its last row is planned."""
     conn.execute(
         update(extracts)
         .where(extracts.c.id == extract_id)
-        .values(rows_new=new, rows_revised=revised, rows_unchanged=unchanged)
+        .values(rows_total=total, rows_new=new, rows_revised=revised, rows_unchanged=unchanged)
     )
 
 
@@ -480,7 +480,8 @@ def current_cells(conn: Connection, indicators: list[str], periods_in: list[str]
             o.period.between(months[0], months[-1]) if as_range else o.period.in_(months),
             *_whole_home(o),
         )
-        .order_by(o.indicator, o.period, o.revision)
+        # The unique index's own order (area, breakdown and group are '' here): no sort.
+        .order_by(o.indicator, o.period, o.area, o.breakdown, o.group, o.revision)
     )
     keys = list(result.keys())
     rows = result.cursor.fetchall() if result.cursor is not None else []
