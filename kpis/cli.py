@@ -177,6 +177,7 @@ def _ingest(args: argparse.Namespace) -> int:
         return 1
     engine = store.connect(args.database)
     user = args.user or getpass.getuser()
+
     def progress_of(file_name: str) -> ingest.ProgressLine:
         return ingest.ProgressLine(file_name, sys.stderr.write, "read, checked and written")
 

@@ -222,7 +222,9 @@ def observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
         "extract_id": lambda: [extract_id] * len(changed),
         **{c: (lambda c=c: changed[c].astype(object).tolist()) for c in store.KEY_COLUMNS},
     }
-    return list(zip(*(made.get(c, lambda c=c: _nullable(changed[c]))() for c in observation_columns(changed)), strict=True))
+    return list(
+        zip(*(made.get(c, lambda c=c: _nullable(changed[c]))() for c in observation_columns(changed)), strict=True)
+    )
 
 
 def ingest(
