@@ -107,6 +107,7 @@ def _checked_file(
 
 
 REPEAT_COLUMNS = ["row", "indicator", "period", *rules.KEY_COLUMNS, "value", "column"]  # kept of every row
+ROW_KEY = ["indicator", "period", *rules.KEY_COLUMNS]
 
 
 def _checked(
@@ -121,7 +122,7 @@ def _checked(
     checked, and at the end :class:`~kpis.errors.ExtractError` is raised with every
     problem (rows repeated anywhere in the file too). Of each row only its key, value and
     place are kept to the end, so a file is never held whole as typed rows."""
-    keys, found, count, read, clean = [], [], 0, 0, True
+    kept, hashes, found, count, read, clean = [], [], [], 0, 0, True
     for cells in chunks:
         parsed = rules.parse(cells, catalogue)
         chunk_problems = rules.check(parsed, catalogue, problems, today)
@@ -130,20 +131,31 @@ def _checked(
             found.append(chunk_problems)
         rows = rules.typed(parsed, catalogue)
         del parsed
-        keys.append(rows[REPEAT_COLUMNS])
+        kept.append(rows[REPEAT_COLUMNS])
+        hashes.append(pd.util.hash_pandas_object(rows[ROW_KEY], index=False).to_numpy())
         read += len(cells)
         # A key repeated inside the chunk could not be planned; it is told at the end.
-        clean = clean and not count and not rows.duplicated(["indicator", "period", *rules.KEY_COLUMNS]).any()
+        clean = clean and not count and not pd.Index(hashes[-1]).has_duplicates
         if clean:
             yield rows.drop(columns="column")
         if progress is not None:
             progress(read)
-    repeats = rules.repeated_keys(pd.concat(keys, ignore_index=True), problems)
+    repeats = rules.repeated_keys(_maybe_repeated(kept, hashes), problems)
     if count or len(repeats):
         every = rules.sorted_problems(pd.concat([*found, repeats], ignore_index=True))
         if len(every) > MAX_PROBLEMS:
             every = every.head(MAX_PROBLEMS)
         raise reject(every.reindex(columns=PROBLEM_COLUMNS))
+
+
+def _maybe_repeated(kept: list[pd.DataFrame], hashes: list[np.ndarray]) -> pd.DataFrame:
+    """The rows whose key's hash occurs more than once in the file: every repeated key's
+    rows (and, very rarely, a few that only share a hash, which
+    :func:`~kpis.ingest.rules.repeated_keys` then tells apart), without joining the
+    whole file's keys: one hash a row is all that is compared."""
+    repeated = pd.Index(np.concatenate(hashes)).duplicated(keep=False)
+    ends = np.cumsum([len(h) for h in hashes])
+    return pd.concat([k[repeated[end - len(k) : end]] for k, end in zip(kept, ends, strict=True)], ignore_index=True)
 
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
