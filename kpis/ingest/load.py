@@ -131,7 +131,7 @@ def _checked(
             found.append(chunk_problems)
         rows = rules.typed(parsed, catalogue)
         del parsed
-        kept.append(rows[REPEAT_COLUMNS])
+        kept.append(rows[REPEAT_COLUMNS].copy())  # a copy: a selection would keep every column's block alive
         hashes.append(pd.util.hash_pandas_object(rows[ROW_KEY], index=False).to_numpy())
         read += len(cells)
         # A key repeated inside the chunk could not be planned; it is told at the end.
