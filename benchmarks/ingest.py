@@ -73,8 +73,10 @@ def write_inputs(folder: Path, rows: int, indicators: int) -> tuple[Path, Path]:
     return catalogue, extract
 
 
-def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, str, float]:
-    """Seconds, output, and the child's peak RSS in MB (max over children so far)."""
+def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, float, str, float]:
+    """Seconds, CPU seconds (user + system: what a shared machine's load changes least),
+    output, and the child's peak RSS in MB (max over children so far)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "kpis", "ingest", str(extract), "--config", str(catalogue),
@@ -84,10 +86,12 @@ def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, st
     if done.returncode:
         raise SystemExit(f"python -m kpis ingest failed:\n{done.stderr}")
     seconds = time.perf_counter() - start
-    return seconds, done.stdout.strip(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, done.stdout.strip(), after.ru_maxrss / 1024
 
 
-def floor(extract: Path, database: Path, lean: bool = True) -> float:
+def floor(extract: Path, database: Path, lean: bool = True) -> tuple[float, float]:
     """pandas (pyarrow) reads the file; one ``executemany`` writes its rows into the
     store's own observations table (the same columns, unique key and indexes) in a new
     SQLite file. ``lean``: as the store writes, the rows in the unique key's order, the
@@ -95,7 +99,7 @@ def floor(extract: Path, database: Path, lean: bool = True) -> float:
     three columns that vary bound (the revision and extract as literals); else the rows
     in file order with the driver's defaults (the floor of the earlier runs)."""
     store.connect(f"sqlite:///{database}").dispose()  # the schema, made before the clock starts
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     frame = pd.read_csv(extract, engine="pyarrow", dtype={"indicator": str, "period": str, "value": float})
     if lean:
         frame = frame.sort_values(["indicator", "period"])
@@ -111,7 +115,7 @@ def floor(extract: Path, database: Path, lean: bool = True) -> float:
             "INSERT INTO observations (indicator, period, revision, value, extract_id) VALUES (?, ?, 1, ?, 1)",
             zip(frame["indicator"].tolist(), frame["period"].tolist(), frame["value"].tolist(), strict=True),
         )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -125,24 +129,25 @@ def main() -> None:
         start = time.perf_counter()
         load_catalogue(catalogue)
         catalogue_seconds = time.perf_counter() - start
-        floor_seconds = floor(extract, folder / "floor.sqlite")
-        plain_floor_seconds = floor(extract, folder / "plain-floor.sqlite", lean=False)
-        first, first_out, first_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
-        again, again_out, again_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+        floor_seconds, floor_cpu = floor(extract, folder / "floor.sqlite")
+        plain, plain_cpu = floor(extract, folder / "plain-floor.sqlite", lean=False)
+        first, first_cpu, first_out, first_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+        again, again_cpu, again_out, again_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
         megabytes = extract.stat().st_size / 1e6
     rows = args.rows
     print(f"{rows:,} rows of {args.indicators:,} indicators ({megabytes:.0f} MB)")
     print(f"catalogue of {args.indicators:,} indicators read in {catalogue_seconds:.2f} s")
-    print(f"{'step':<34}{'seconds':>9}{'rows/s':>12}{'× floor':>9}{'peak RSS MB':>13}")
-    print(f"{'floor: pandas read + executemany':<34}{floor_seconds:>9.2f}{rows / floor_seconds:>12,.0f}{1:>9.1f}")
-    plain = plain_floor_seconds
-    print(f"{'  the same, file order, defaults':<34}{plain:>9.2f}{rows / plain:>12,.0f}{plain / floor_seconds:>9.1f}")
-    print(
-        f"{'kpis ingest, empty store':<34}{first:>9.2f}{rows / first:>12,.0f}{first / floor_seconds:>9.1f}{first_rss:>13,.0f}"
-    )
-    print(
-        f"{'kpis ingest, same file again':<34}{again:>9.2f}{rows / again:>12,.0f}{again / floor_seconds:>9.1f}{again_rss:>13,.0f}"
-    )
+    print(f"{'step':<34}{'seconds':>9}{'rows/s':>12}{'× floor':>9}{'CPU s':>8}{'× floor':>9}{'peak RSS MB':>13}")
+    for name, seconds, cpu, rss in (
+        ("floor: pandas read + executemany", floor_seconds, floor_cpu, None),
+        ("  the same, file order, defaults", plain, plain_cpu, None),
+        ("kpis ingest, empty store", first, first_cpu, first_rss),
+        ("kpis ingest, same file again", again, again_cpu, again_rss),
+    ):
+        print(
+            f"{name:<34}{seconds:>9.2f}{rows / seconds:>12,.0f}{seconds / floor_seconds:>9.1f}"
+            f"{cpu:>8.2f}{cpu / floor_cpu:>9.1f}" + ("" if rss is None else f"{rss:>13,.0f}")
+        )
     print(first_out)
     print(again_out)
 
