@@ -71,7 +71,7 @@ def validate_extract(
     cells: pd.DataFrame, catalogue: Catalogue, file_name: str, today: pd.Timestamp | None = None, sheet: str = ""
 ) -> pd.DataFrame:
     """Typed rows of a frame of cells; raises with every problem."""
-    return _rows(_checked(iter([cells]), catalogue, Problems(file_name, sheet), today))
+    return _joined(_checked(iter([cells]), catalogue, Problems(file_name, sheet), today))
 
 
 def check_extract(
@@ -85,12 +85,12 @@ def check_extract(
     """Read and check a file without touching the store: its typed rows
     (:data:`kpis.ingest.rules.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
     every problem."""
-    return _rows(_checked_file(content, file_name, catalogue, today, sheet, progress))
+    return _joined(_checked_file(content, file_name, catalogue, today, sheet, progress))
 
 
-def _rows(chunks: Iterator[pd.DataFrame]) -> pd.DataFrame:
-    typed = list(chunks)
-    return pd.concat(typed, ignore_index=True)
+def _joined(chunks: Iterator[pd.DataFrame]) -> pd.DataFrame:
+    """The typed rows of every checked chunk, as one frame."""
+    return pd.concat(list(chunks), ignore_index=True)
 
 
 def _checked_file(
@@ -191,8 +191,8 @@ def preview(
 def _in_key_order(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows in the order of the store's unique key (indicator, period, area,
     breakdown, group, as text sorts): each write then appends to its index's pages rather
-    than touching one page a row (a file runs month by month; a million rows went in in
-    two thirds of the time, docs/benchmarks.md)."""
+    than touching one page a row, as a file that runs month by month would (the numbers:
+    docs/benchmarks.md)."""
     order = [_text_rank(rows["indicator"]), rows["period"].to_numpy()]
     order += [_text_rank(rows[c]) for c in rules.KEY_COLUMNS if c in rows]
     return rows.take(np.lexsort(order[::-1]))
@@ -218,8 +218,8 @@ def observation_columns(changed: pd.DataFrame) -> list[str]:
     """The columns :func:`observation_rows` gives for ``changed``: the breakdown columns
     too when it has them (left out, they take their defaults: the home area's whole
     population, no given limits), and of :data:`NULL_BY_DEFAULT` only those with a value
-    in some row (binding a NULL costs about as much as SQLite's own work for the value:
-    five such columns made a million rows' write 2 s slower)."""
+    in some row (binding a NULL costs about as much as SQLite's own work for a value:
+    docs/benchmarks.md)."""
     columns = OBSERVATION_COLUMNS + (BREAKDOWN_COLUMNS if planning.has_breakdowns(changed) else [])
     return [c for c in columns if c not in NULL_BY_DEFAULT or changed[c].notna().any()]
 
