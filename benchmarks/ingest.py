@@ -75,20 +75,37 @@ def write_inputs(folder: Path, rows: int, indicators: int) -> tuple[Path, Path]:
 
 def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, float, str, float]:
     """Seconds, CPU seconds (user + system: what a shared machine's load changes least),
-    output, and the child's peak RSS in MB (max over children so far)."""
+    output, and the child's own peak RSS in MB: its ``VmHWM``, read while it runs. (The
+    kernel's ``ru_maxrss`` of a child counts the parent's peak too, since the child is
+    spawned from the parent's memory: after the floor and the inputs were made here it
+    overstated a five-million-row load by half a gigabyte, docs/benchmarks.md.)"""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "kpis", "ingest", str(extract), "--config", str(catalogue),
          "--database", f"sqlite:///{database}", "--user", "bench"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    if done.returncode:
-        raise SystemExit(f"python -m kpis ingest failed:\n{done.stderr}")
+    peak_kb = 0
+    while child.poll() is None:
+        peak_kb = max(peak_kb, _peak_rss_kb(child.pid))
+        time.sleep(0.02)
+    out, err = child.communicate()
+    if child.returncode:
+        raise SystemExit(f"python -m kpis ingest failed:\n{err}")
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return seconds, cpu, done.stdout.strip(), after.ru_maxrss / 1024
+    return seconds, cpu, out.strip(), peak_kb / 1024
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """A running process's peak resident set so far (0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
 def floor(extract: Path, database: Path, lean: bool = True) -> tuple[float, float]:
