@@ -8,7 +8,8 @@ run and side by side:
   same file again (nothing changes), each with the child's peak RSS;
 - the floor: a lean pass doing the same work, pandas reading the file (pyarrow engine)
   and one ``executemany`` of its rows into the store's own observations table (the same
-  columns, unique key and indexes) in a new SQLite file;
+  columns, unique key and indexes) in a new SQLite file, with the store's pragmas and the
+  rows in key order; beside it the earlier floor (file order, the driver's defaults);
 - reading the catalogue of ``--indicators`` indicators.
 
 Targets (issue 14): ≥ 100,000 rows/s for the first load, ≥ 200,000 rows/s for the reload,
@@ -72,27 +73,57 @@ def write_inputs(folder: Path, rows: int, indicators: int) -> tuple[Path, Path]:
     return catalogue, extract
 
 
-def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, str, float]:
-    """Seconds, output, and the child's peak RSS in MB (max over children so far)."""
+def timed_cli(catalogue: Path, extract: Path, database: Path) -> tuple[float, float, str, float]:
+    """Seconds, CPU seconds (user + system: what a shared machine's load changes least),
+    output, and the child's own peak RSS in MB: its ``VmHWM``, read while it runs. (The
+    kernel's ``ru_maxrss`` of a child counts the parent's peak too, since the child is
+    spawned from the parent's memory: after the floor and the inputs were made here it
+    overstated a five-million-row load by half a gigabyte, docs/benchmarks.md.)"""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "kpis", "ingest", str(extract), "--config", str(catalogue),
          "--database", f"sqlite:///{database}", "--user", "bench"],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    if done.returncode:
-        raise SystemExit(f"python -m kpis ingest failed:\n{done.stderr}")
+    peak_kb = 0
+    while child.poll() is None:
+        peak_kb = max(peak_kb, _peak_rss_kb(child.pid))
+        time.sleep(0.02)
+    out, err = child.communicate()
+    if child.returncode:
+        raise SystemExit(f"python -m kpis ingest failed:\n{err}")
     seconds = time.perf_counter() - start
-    return seconds, done.stdout.strip(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, out.strip(), peak_kb / 1024
 
 
-def floor(extract: Path, database: Path) -> float:
+def _peak_rss_kb(pid: int) -> int:
+    """A running process's peak resident set so far (0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
+def floor(extract: Path, database: Path, lean: bool = True) -> tuple[float, float]:
     """pandas (pyarrow) reads the file; one ``executemany`` writes its rows into the
-    store's own observations table (the same columns and indexes), in a new SQLite file."""
+    store's own observations table (the same columns, unique key and indexes) in a new
+    SQLite file. ``lean``: as the store writes, the rows in the unique key's order, the
+    same page cache (``store.WRITER_CACHE_KIB``) and ``synchronous=NORMAL``, and only the
+    three columns that vary bound (the revision and extract as literals); else the rows
+    in file order with the driver's defaults (the floor of the earlier runs)."""
     store.connect(f"sqlite:///{database}").dispose()  # the schema, made before the clock starts
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     frame = pd.read_csv(extract, engine="pyarrow", dtype={"indicator": str, "period": str, "value": float})
+    if lean:
+        frame = frame.sort_values(["indicator", "period"])
     with sqlite3.connect(database) as conn:
+        if lean:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA cache_size={-store.WRITER_CACHE_KIB}")
         conn.execute(
             "INSERT INTO extracts (id, sha256, file_name, loaded_by, loaded_at, rows_total, rows_new, rows_revised,"
             " rows_unchanged, content) VALUES (1, '', 'floor', 'floor', '2026-01-01', 0, 0, 0, 0, x'')"
@@ -101,7 +132,7 @@ def floor(extract: Path, database: Path) -> float:
             "INSERT INTO observations (indicator, period, revision, value, extract_id) VALUES (?, ?, 1, ?, 1)",
             zip(frame["indicator"].tolist(), frame["period"].tolist(), frame["value"].tolist(), strict=True),
         )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -115,21 +146,25 @@ def main() -> None:
         start = time.perf_counter()
         load_catalogue(catalogue)
         catalogue_seconds = time.perf_counter() - start
-        floor_seconds = floor(extract, folder / "floor.sqlite")
-        first, first_out, first_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
-        again, again_out, again_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+        floor_seconds, floor_cpu = floor(extract, folder / "floor.sqlite")
+        plain, plain_cpu = floor(extract, folder / "plain-floor.sqlite", lean=False)
+        first, first_cpu, first_out, first_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
+        again, again_cpu, again_out, again_rss = timed_cli(catalogue, extract, folder / "kpis.sqlite")
         megabytes = extract.stat().st_size / 1e6
     rows = args.rows
     print(f"{rows:,} rows of {args.indicators:,} indicators ({megabytes:.0f} MB)")
     print(f"catalogue of {args.indicators:,} indicators read in {catalogue_seconds:.2f} s")
-    print(f"{'step':<34}{'seconds':>9}{'rows/s':>12}{'× floor':>9}{'peak RSS MB':>13}")
-    print(f"{'floor: pandas read + executemany':<34}{floor_seconds:>9.2f}{rows / floor_seconds:>12,.0f}{1:>9.1f}")
-    print(
-        f"{'kpis ingest, empty store':<34}{first:>9.2f}{rows / first:>12,.0f}{first / floor_seconds:>9.1f}{first_rss:>13,.0f}"
-    )
-    print(
-        f"{'kpis ingest, same file again':<34}{again:>9.2f}{rows / again:>12,.0f}{again / floor_seconds:>9.1f}{again_rss:>13,.0f}"
-    )
+    print(f"{'step':<34}{'seconds':>9}{'rows/s':>12}{'× floor':>9}{'CPU s':>8}{'× floor':>9}{'peak RSS MB':>13}")
+    for name, seconds, cpu, rss in (
+        ("floor: pandas read + executemany", floor_seconds, floor_cpu, None),
+        ("  the same, file order, defaults", plain, plain_cpu, None),
+        ("kpis ingest, empty store", first, first_cpu, first_rss),
+        ("kpis ingest, same file again", again, again_cpu, again_rss),
+    ):
+        print(
+            f"{name:<34}{seconds:>9.2f}{rows / seconds:>12,.0f}{seconds / floor_seconds:>9.1f}"
+            f"{cpu:>8.2f}{cpu / floor_cpu:>9.1f}" + ("" if rss is None else f"{rss:>13,.0f}")
+        )
     print(first_out)
     print(again_out)
 

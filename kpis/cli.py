@@ -195,38 +195,37 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    """Check every file, then load each (so that one bad file loads nothing)."""
+    """Check and load every file in one transaction (so that one bad file loads nothing)."""
     catalogue = load_catalogue(args.config)
-    contents, checked = {}, {}
-    failed = False
+    files = []
     for path in args.files:
-        progress = ingest.ProgressLine(path.name, sys.stderr.write) if sys.stderr.isatty() else None
         try:
-            contents[path] = path.read_bytes()
-            checked[path] = ingest.check_extract(
-                contents[path], path.name, catalogue, sheet=args.sheet, progress=progress
-            )
+            files.append((path.read_bytes(), path.name))
         except OSError as error:
             print(f"{path}: cannot be read ({error.strerror})", file=sys.stderr)
-            failed = True
-        except ExtractError as error:
-            print(error.describe(), file=sys.stderr)
-            failed = True
-        finally:
-            if progress is not None:
-                print(file=sys.stderr)
-    if failed:
+    if len(files) < len(args.files):
         print("Nothing was loaded: fix the files above and run the command again.", file=sys.stderr)
         return 1
     engine = store.connect(args.database)
     user = args.user or getpass.getuser()
-    for path in args.files:
-        progress = (
-            ingest.ProgressLine(path.name, sys.stderr.write, "planned and written") if sys.stderr.isatty() else None
+
+    def progress_of(file_name: str) -> ingest.ProgressLine:
+        return ingest.ProgressLine(file_name, sys.stderr.write, "read, checked and written")
+
+    shown = sys.stderr.isatty()
+    try:
+        results = ingest.ingest_files(
+            engine, files, catalogue, user, sheet=args.sheet, progress_of=progress_of if shown else None
         )
-        result = ingest.load_rows(engine, checked.pop(path), contents.pop(path), path.name, user, progress)
-        if progress is not None:
+    except ExtractError as error:
+        for name, problems in error.problems.groupby("file", sort=False):
+            print(ExtractError(str(name), problems).describe(), file=sys.stderr)
+        print("Nothing was loaded: fix the files above and run the command again.", file=sys.stderr)
+        return 1
+    finally:
+        if shown:
             print(file=sys.stderr)
+    for result in results:
         print(result.message)
     return 0
 

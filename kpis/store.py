@@ -339,12 +339,12 @@ def add_extract(
     return int(key[0])
 
 
-def set_extract_counts(conn: Connection, extract_id: int, new: int, revised: int, unchanged: int) -> None:
-    """An extract's counts of rows new, revised and unchanged, once its last row is planned."""
+def set_extract_counts(conn: Connection, extract_id: int, total: int, new: int, revised: int, unchanged: int) -> None:
+    """An extract's counts of rows (all, new, revised and unchanged), once its last row is planned."""
     conn.execute(
         update(extracts)
         .where(extracts.c.id == extract_id)
-        .values(rows_new=new, rows_revised=revised, rows_unchanged=unchanged)
+        .values(rows_total=total, rows_new=new, rows_revised=revised, rows_unchanged=unchanged)
     )
 
 
@@ -406,7 +406,9 @@ def current_observations(
     as_range = _consecutive(months)
     if periods_in is not None:
         query = query.where(o.period.between(months[0], months[-1]) if as_range else o.period.in_(months))
-    keys, rows = _rows(connectable, query.order_by(o.indicator, o.period, o.revision), raw=True)
+    # The unique index's own order (area, breakdown and group are '' here): no sort.
+    order = (o.indicator, o.period, o.area, o.breakdown, o.group, o.revision)
+    keys, rows = _rows(connectable, query.order_by(*order), raw=True)
     if as_range:  # only the months asked for, whatever else the range of texts holds
         wanted = set(months)
         rows = [row for row in rows if row[1] in wanted]

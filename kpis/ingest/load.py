@@ -1,24 +1,27 @@
 """Step 4 of a load, and the pipeline: read → check → plan → load, all or nothing.
 
 :func:`check_extract` reads a file chunk by chunk and checks every chunk, so a file of
-millions of rows is held only as compact typed rows; :func:`ingest` plans and writes them
-in one transaction, batch by batch (bounded memory again), or writes nothing.
+millions of rows is held only as compact typed rows; :func:`ingest` plans and writes each
+chunk as soon as it is checked, in one transaction that a problem anywhere in the file
+rolls back: all of the file, or nothing.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
 from kpis.catalogue import Catalogue
-from kpis.errors import PROBLEM_COLUMNS, Problems, reject
+from kpis.errors import PROBLEM_COLUMNS, ExtractError, Problems, reject
 from kpis.ingest import plan as planning
 from kpis.ingest import rules
 from kpis.ingest.read import CELL_COLUMNS, Source, read_cells, sheet_names
@@ -26,7 +29,6 @@ from kpis.ingest.read import CELL_COLUMNS, Source, read_cells, sheet_names
 OBSERVATION_COLUMNS = ["indicator", "period", "revision", "value", "numerator", "denominator", "note", "extract_id"]
 BREAKDOWN_COLUMNS = [*store.KEY_COLUMNS, *store.BREAKDOWN_VALUE_COLUMNS]  # written when a plan has them
 MAX_PROBLEMS = 10_000  # kept of a hopeless file (its count is still told)
-LOAD_BATCH = 200_000  # rows planned and written at a time
 
 Progress = Callable[[int], None]  # told the rows read so far
 
@@ -69,7 +71,7 @@ def validate_extract(
     cells: pd.DataFrame, catalogue: Catalogue, file_name: str, today: pd.Timestamp | None = None, sheet: str = ""
 ) -> pd.DataFrame:
     """Typed rows of a frame of cells; raises with every problem."""
-    return _checked(iter([cells]), catalogue, Problems(file_name, sheet), today)
+    return _joined(_checked(iter([cells]), catalogue, Problems(file_name, sheet), today))
 
 
 def check_extract(
@@ -83,9 +85,29 @@ def check_extract(
     """Read and check a file without touching the store: its typed rows
     (:data:`kpis.ingest.rules.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
     every problem."""
+    return _joined(_checked_file(content, file_name, catalogue, today, sheet, progress))
+
+
+def _joined(chunks: Iterator[pd.DataFrame]) -> pd.DataFrame:
+    """The typed rows of every checked chunk, as one frame."""
+    return pd.concat(list(chunks), ignore_index=True)
+
+
+def _checked_file(
+    content: bytes,
+    file_name: str,
+    catalogue: Catalogue,
+    today: pd.Timestamp | None = None,
+    sheet: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[pd.DataFrame]:
     source = Source(content, file_name, sheet)
     problems = Problems(file_name, sheet or next(iter(sheet_names(source)), ""))
     return _checked(read_cells(source, catalogue), catalogue, problems, today, progress)
+
+
+REPEAT_COLUMNS = ["row", "indicator", "period", *rules.KEY_COLUMNS, "value", "column"]  # kept of every row
+ROW_KEY = ["indicator", "period", *rules.KEY_COLUMNS]
 
 
 def _checked(
@@ -94,30 +116,49 @@ def _checked(
     problems: Problems,
     today: pd.Timestamp | None,
     progress: Progress | None = None,
-) -> pd.DataFrame:
-    typed: list[pd.DataFrame] = []
+) -> Iterator[pd.DataFrame]:
+    """Each chunk's typed rows (:data:`~kpis.ingest.rules.ROW_COLUMNS`) as soon as it is
+    checked, while the file has shown no problem; the rest of the file is still read and
+    checked, and at the end :class:`~kpis.errors.ExtractError` is raised with every
+    problem (rows repeated anywhere in the file too). Of each row only its key, value and
+    place are kept to the end, so a file is never held whole as typed rows."""
+    kept: list[pd.DataFrame] = []
+    hashes: list[np.ndarray] = []
     found: list[pd.DataFrame] = []
-    count, read = 0, 0
+    count, read, clean = 0, 0, True
     for cells in chunks:
         parsed = rules.parse(cells, catalogue)
         chunk_problems = rules.check(parsed, catalogue, problems, today)
         count += len(chunk_problems)
-        if len(chunk_problems) and sum(map(len, found)) < MAX_PROBLEMS:
+        if len(chunk_problems) and sum(len(f) for f in found) < MAX_PROBLEMS:
             found.append(chunk_problems)
-        typed.append(rules.typed(parsed, catalogue))
+        rows = rules.typed(parsed, catalogue)
+        del parsed
+        kept.append(rows[REPEAT_COLUMNS].copy())  # a copy: a selection would keep every column's block alive
+        hashes.append(pd.util.hash_pandas_object(rows[ROW_KEY], index=False).to_numpy())
         read += len(cells)
+        # A key repeated inside the chunk could not be planned; it is told at the end.
+        clean = clean and not count and not rows.duplicated(ROW_KEY).any()  # exact: no hash may stop the writing
+        if clean:
+            yield rows.drop(columns="column")
         if progress is not None:
             progress(read)
-    rows = pd.concat(typed, ignore_index=True)
-    typed.clear()  # the chunks' copies, freed before anything else is made
-    repeats = rules.repeated_keys(rows, problems)
+    repeats = rules.repeated_keys(_maybe_repeated(kept, hashes), problems)
     if count or len(repeats):
         every = rules.sorted_problems(pd.concat([*found, repeats], ignore_index=True))
         if len(every) > MAX_PROBLEMS:
             every = every.head(MAX_PROBLEMS)
         raise reject(every.reindex(columns=PROBLEM_COLUMNS))
-    del rows["column"]  # in place: the rest are :data:`~kpis.ingest.rules.ROW_COLUMNS`, in order
-    return rows
+
+
+def _maybe_repeated(kept: list[pd.DataFrame], hashes: list[np.ndarray]) -> pd.DataFrame:
+    """The rows whose key's hash occurs more than once in the file: every repeated key's
+    rows (and, very rarely, a few that only share a hash, which
+    :func:`~kpis.ingest.rules.repeated_keys` then tells apart), without joining the
+    whole file's keys: one hash a row is all that is compared."""
+    repeated = pd.Index(np.concatenate(hashes)).duplicated(keep=False)
+    ends = np.cumsum([len(h) for h in hashes])
+    return pd.concat([k[repeated[end - len(k) : end]] for k, end in zip(kept, ends, strict=True)], ignore_index=True)
 
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
@@ -152,10 +193,22 @@ def preview(
         return planning.plan_extract(rows, _current_for(conn, rows))
 
 
-def _batches(rows: pd.DataFrame) -> Iterator[pd.DataFrame]:
-    """The rows in file order (as they are stored), a batch at a time."""
-    for start in range(0, len(rows), LOAD_BATCH):
-        yield rows.iloc[start : start + LOAD_BATCH]
+def _in_key_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows in the order of the store's unique key (indicator, period, area,
+    breakdown, group, as text sorts): each write then appends to its index's pages rather
+    than touching one page a row, as a file that runs month by month would (the numbers:
+    docs/benchmarks.md)."""
+    order = [_text_rank(rows["indicator"]), rows["period"].to_numpy()]
+    order += [_text_rank(rows[c]) for c in rules.KEY_COLUMNS if c in rows]
+    return rows.take(np.lexsort(order[::-1]))
+
+
+def _text_rank(values: pd.Series) -> np.ndarray:
+    """Each value's place among its categories sorted as text."""
+    categories = values.cat.categories.astype(str)
+    rank = np.empty(len(categories), dtype=np.int64)
+    rank[np.argsort(categories.to_numpy(object), kind="stable")] = np.arange(len(categories))
+    return rank[values.cat.codes.to_numpy()]  # codes are never -1 here: the rows are checked
 
 
 def _nullable(values: pd.Series) -> list:
@@ -163,46 +216,36 @@ def _nullable(values: pd.Series) -> list:
     return values.astype(object).where(values.notna(), None).tolist()
 
 
+NULL_BY_DEFAULT = ["numerator", "denominator", "note", *store.BREAKDOWN_VALUE_COLUMNS]
+
+
 def observation_columns(changed: pd.DataFrame) -> list[str]:
     """The columns :func:`observation_rows` gives for ``changed``: the breakdown columns
     too when it has them (left out, they take their defaults: the home area's whole
-    population, no given limits)."""
-    return OBSERVATION_COLUMNS + (BREAKDOWN_COLUMNS if planning.has_breakdowns(changed) else [])
+    population, no given limits), and of :data:`NULL_BY_DEFAULT` only those with a value
+    in some row (binding a NULL costs about as much as SQLite's own work for a value:
+    docs/benchmarks.md)."""
+    columns = OBSERVATION_COLUMNS + (BREAKDOWN_COLUMNS if planning.has_breakdowns(changed) else [])
+    return [c for c in columns if c not in NULL_BY_DEFAULT or changed[c].notna().any()]
 
 
 def observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
     """Parameter tuples (:func:`observation_columns`) for the rows of ``changed`` (a
     plan's new and revised rows, say), in their order, made column by column."""
-    if planning.has_breakdowns(changed):
-        return [
-            (*row, *extra)
-            for row, extra in zip(
-                _observation_rows(changed, extract_id),
-                zip(
-                    *(changed[c].astype(object).tolist() for c in store.KEY_COLUMNS),
-                    *(_nullable(changed[c]) for c in store.BREAKDOWN_VALUE_COLUMNS),
-                    strict=True,
-                ),
-                strict=True,
-            )
-        ]
-    return _observation_rows(changed, extract_id)
+    return list(zip(*(_column_values(changed, c, extract_id) for c in observation_columns(changed)), strict=True))
 
 
-def _observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
-    return list(
-        zip(
-            changed["indicator"].astype(object).tolist(),
-            periods.texts(changed["period"]).tolist(),
-            changed["revision"].astype(int).tolist(),
-            _nullable(changed["value"]),
-            _nullable(changed["numerator"]),
-            _nullable(changed["denominator"]),
-            _nullable(changed["note"]),
-            [extract_id] * len(changed),
-            strict=True,
-        )
-    )
+def _column_values(changed: pd.DataFrame, column: str, extract_id: int) -> list:
+    """One column of :func:`observation_rows` as plain Python values."""
+    if column == "indicator" or column in store.KEY_COLUMNS:
+        return changed[column].astype(object).tolist()
+    if column == "period":
+        return periods.texts(changed["period"]).tolist()
+    if column == "revision":
+        return changed["revision"].astype(int).tolist()
+    if column == "extract_id":
+        return [extract_id] * len(changed)
+    return _nullable(changed[column])
 
 
 def ingest(
@@ -216,60 +259,87 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Check and load one file in one transaction: all of its changes, or none."""
-    rows = check_extract(content, file_name, catalogue, today, sheet, progress)
-    return load_rows(engine, rows, content, file_name, loaded_by, progress)
+    progress_of = None if progress is None else (lambda _file_name: progress)
+    return ingest_files(engine, [(content, file_name)], catalogue, loaded_by, today, sheet, progress_of)[0]
 
 
-def load_rows(
+def ingest_files(
     engine: Engine,
-    rows: pd.DataFrame,
-    content: bytes,
-    file_name: str,
+    files: list[tuple[bytes, str]],
+    catalogue: Catalogue,
     loaded_by: str,
-    progress: Progress | None = None,
+    today: pd.Timestamp | None = None,
+    sheet: str | None = None,
+    progress_of: Callable[[str], Progress] | None = None,
+) -> list[IngestResult]:
+    """Check and load files (content, name), each an extract, in one transaction: all of
+    them, or none. Each chunk of a file is planned and written as soon as it is checked
+    (so a file is never held whole as typed rows); a problem anywhere stops the writing,
+    every file is still read to its end, and :class:`~kpis.errors.ExtractError` (its
+    ``problems`` name each file) rolls everything back. The plan is made inside the write
+    lock, so a file loaded meanwhile by someone else is taken into account.
+    ``progress_of(file_name)`` tells a file's rows read so far."""
+    results: list[IngestResult] = []
+    rejected: list[pd.DataFrame] = []
+    with store.write_transaction(engine) as conn:
+        for content, file_name in files:
+            try:
+                progress = None if progress_of is None else progress_of(file_name)
+                chunks = _checked_file(content, file_name, catalogue, today, sheet, progress)
+                if rejected:  # nothing more is written: the rest is only checked
+                    collections.deque(chunks, maxlen=0)
+                else:
+                    results.append(_write(conn, chunks, content, file_name, loaded_by))
+            except ExtractError as error:
+                rejected.append(error.problems)
+        if rejected:
+            raise reject(pd.concat(rejected, ignore_index=True))  # leaves the transaction: rolled back
+    return results
+
+
+def _write(
+    conn: Connection, chunks: Iterator[pd.DataFrame], content: bytes, file_name: str, loaded_by: str
 ) -> IngestResult:
-    """Load a file's checked rows (:func:`check_extract`) in one transaction, and keep
-    the file. A file that changes nothing writes nothing. The plan is made inside the
-    write lock, so a file loaded meanwhile by someone else is taken into account."""
+    """Plan and write a file's checked rows, chunk by chunk, in the caller's transaction;
+    keep the file. A file that changes nothing writes nothing."""
     digest = sha256(content)
     counts: dict[str, int] = dict.fromkeys((planning.NEW, planning.REVISED, planning.UNCHANGED), 0)
-    with store.write_transaction(engine) as conn:
-        same_file = conn.execute(
-            select(store.extracts.c.id).where(store.extracts.c.sha256 == digest).order_by(store.extracts.c.id.desc())
-        ).scalar()
-        extract_id = None
-        for batch in _batches(rows):
-            plan = planning.plan_extract(batch, _current_for(conn, batch))
-            for status, n in plan["status"].value_counts().items():
-                counts[str(status)] += int(n)
-            changed = plan[plan["status"] != planning.UNCHANGED]
-            if not changed.empty:
-                if extract_id is None:
-                    extract_id = store.add_extract(
-                        conn,
-                        content=content,
-                        sha256=digest,
-                        file_name=file_name,
-                        loaded_by=loaded_by,
-                        rows_total=len(rows),
-                        rows_new=0,
-                        rows_revised=0,
-                        rows_unchanged=0,
-                    )
-                store.insert_rows(
-                    conn, store.observations, observation_columns(changed), observation_rows(changed, extract_id)
+    same_file = conn.execute(
+        select(store.extracts.c.id).where(store.extracts.c.sha256 == digest).order_by(store.extracts.c.id.desc())
+    ).scalar()
+    extract_id = None
+    for rows in chunks:
+        rows = _in_key_order(rows)
+        plan = planning.plan_extract(rows, _current_for(conn, rows))
+        for status, n in plan["status"].value_counts().items():
+            counts[str(status)] += int(n)
+        changed = plan[plan["status"] != planning.UNCHANGED]
+        if not changed.empty:
+            if extract_id is None:
+                extract_id = store.add_extract(
+                    conn,
+                    content=content,
+                    sha256=digest,
+                    file_name=file_name,
+                    loaded_by=loaded_by,
+                    rows_total=0,  # told once the last chunk is planned
+                    rows_new=0,
+                    rows_revised=0,
+                    rows_unchanged=0,
                 )
-            if progress is not None:
-                progress(sum(counts.values()))
-        if extract_id is not None:
-            store.set_extract_counts(
-                conn, extract_id, counts[planning.NEW], counts[planning.REVISED], counts[planning.UNCHANGED]
+            store.insert_rows(
+                conn, store.observations, observation_columns(changed), observation_rows(changed, extract_id)
             )
+    total = sum(counts.values())
+    if extract_id is not None:
+        store.set_extract_counts(
+            conn, extract_id, total, counts[planning.NEW], counts[planning.REVISED], counts[planning.UNCHANGED]
+        )
     return IngestResult(
         file_name=file_name,
         sha256=digest,
         extract_id=extract_id,
-        rows=len(rows),
+        rows=total,
         new=counts[planning.NEW],
         revised=counts[planning.REVISED],
         unchanged=counts[planning.UNCHANGED],
