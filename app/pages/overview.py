@@ -53,8 +53,9 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
             hide_index=True,
             key=f"rag-summary-{comparison}",
             column_config={
-                "Workstream": st.column_config.TextColumn(width=230),
-                **{c: st.column_config.NumberColumn(width=48) for c in block.columns[1:]},
+                "Workstream": st.column_config.TextColumn(width=215),
+                # the word alone in the header (the cells carry the colour): it fits the column
+                **{c: st.column_config.NumberColumn(c.split(" ")[-1], width=54) for c in block.columns[1:]},
             },
         )
 
