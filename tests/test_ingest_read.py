@@ -335,9 +335,9 @@ def test_each_rule_refuses_its_row_with_its_code(catalogue, line, code, column):
 
 
 def test_the_file_rules_find_repeats_across_chunks(catalogue, monkeypatch):
-    from kpis.ingest import read
+    from kpis.ingest import records
 
-    monkeypatch.setattr(read, "CHUNK_ROWS", 2)  # the repeat is in another chunk than its first row
+    monkeypatch.setattr(records, "CHUNK_ROWS", 2)  # the repeat is in another chunk than its first row
     content = b"indicator,period,value\nnel_admissions,2020-09,1\nnel_admissions,2020-08,2\nnel_admissions,2020-07,3\nnel_admissions,2020-09,1\nnel_admissions,2020-08,9\n"
     with pytest.raises(ExtractError) as caught:
         ingest.check_extract(content, "chunks.csv", catalogue, TODAY)

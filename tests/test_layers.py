@@ -146,13 +146,11 @@ def test_a_package_init_is_no_way_round_the_layers():
 
 
 # Being split on the ingest branch (issue 16): remove each as it comes under the limit.
-SPLIT_ELSEWHERE = {"kpis/ingest/read.py", "kpis/ingest/rules.py"}
 
 
 def _sized(path: Path):
     name = str(path.relative_to(ROOT))
-    marks = [pytest.mark.xfail(reason="split on the ingest branch")] if name in SPLIT_ELSEWHERE else []
-    return pytest.param(path, id=name, marks=marks)
+    return pytest.param(path, id=name)
 
 
 @pytest.mark.parametrize("path", [_sized(p) for p in sorted(KPIS.rglob("*.py"))])

@@ -22,9 +22,10 @@ from sqlalchemy.engine import Connection
 from kpis import periods, store
 from kpis.catalogue import Catalogue
 from kpis.errors import PROBLEM_COLUMNS, ExtractError, Problems, reject
+from kpis.ingest import parse, rules
 from kpis.ingest import plan as planning
-from kpis.ingest import rules
-from kpis.ingest.read import CELL_COLUMNS, Source, read_cells, sheet_names
+from kpis.ingest.read import CELL_COLUMNS, read_cells
+from kpis.ingest.records import Source, sheet_names
 
 OBSERVATION_COLUMNS = ["indicator", "period", "revision", "value", "numerator", "denominator", "note", "extract_id"]
 BREAKDOWN_COLUMNS = [*store.KEY_COLUMNS, *store.BREAKDOWN_VALUE_COLUMNS]  # written when a plan has them
@@ -83,7 +84,7 @@ def check_extract(
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Read and check a file without touching the store: its typed rows
-    (:data:`kpis.ingest.rules.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
+    (:data:`kpis.ingest.parse.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
     every problem."""
     return _joined(_checked_file(content, file_name, catalogue, today, sheet, progress))
 
@@ -117,7 +118,7 @@ def _checked(
     today: pd.Timestamp | None,
     progress: Progress | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Each chunk's typed rows (:data:`~kpis.ingest.rules.ROW_COLUMNS`) as soon as it is
+    """Each chunk's typed rows (:data:`~kpis.ingest.parse.ROW_COLUMNS`) as soon as it is
     checked, while the file has shown no problem; the rest of the file is still read and
     checked, and at the end :class:`~kpis.errors.ExtractError` is raised with every
     problem (rows repeated anywhere in the file too). Of each row only its key, value and
@@ -127,7 +128,7 @@ def _checked(
     found: list[pd.DataFrame] = []
     count, read, clean = 0, 0, True
     for cells in chunks:
-        parsed = rules.parse(cells, catalogue)
+        parsed = parse.parse(cells, catalogue)
         chunk_problems = rules.check(parsed, catalogue, problems, today)
         count += len(chunk_problems)
         if len(chunk_problems) and sum(len(f) for f in found) < MAX_PROBLEMS:
