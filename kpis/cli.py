@@ -64,13 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(load)
 
     summary = commands.add_parser("summary", help="print the KPI table (or its RAG summary) as at a month")
-    summary.add_argument(
-        "--as-at",
-        type=_month,
-        default=None,
-        metavar="YYYY-MM",
-        help="the report month (default: the latest with every figure due in, allowing for lags)",
-    )
+    _add_report_month(summary)
     _add_output(summary)
     summary.add_argument("--counts", action="store_true", help="print the RAG summary counts per workstream instead")
     summary.add_argument(
@@ -81,13 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_spc(commands)
 
     export = commands.add_parser("export", help="write the KPI tables and RAG summaries as at a month to a file")
-    export.add_argument(
-        "--as-at",
-        type=_month,
-        default=None,
-        metavar="YYYY-MM",
-        help="the report month (default: the latest with every figure due in, allowing for lags)",
-    )
+    _add_report_month(export)
     export.add_argument(
         "--format",
         choices=formats.FORMATS,
@@ -174,6 +162,13 @@ def _add_figures_options(
     parser.add_argument("--as-at", type=_month, default=None, metavar="YYYY-MM", help=as_at_help)
     _add_output(parser)
     _add_common(parser)
+
+
+REPORT_MONTH_HELP = "the report month (default: the latest with every figure due in, allowing for lags)"
+
+
+def _add_report_month(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-at", type=_month, default=None, metavar="YYYY-MM", help=REPORT_MONTH_HELP)
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:

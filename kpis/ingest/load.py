@@ -86,7 +86,7 @@ def check_extract(
     """Read and check a file without touching the store: its typed rows
     (:data:`kpis.ingest.parse.ROW_COLUMNS`), or :class:`~kpis.errors.ExtractError` with
     every problem."""
-    return _joined(_checked_file(content, file_name, catalogue, today, sheet, progress))
+    return _joined(_checked_file(Source(content, file_name, sheet), catalogue, today, progress))
 
 
 def _joined(chunks: Iterator[pd.DataFrame]) -> pd.DataFrame:
@@ -95,15 +95,9 @@ def _joined(chunks: Iterator[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _checked_file(
-    content: bytes,
-    file_name: str,
-    catalogue: Catalogue,
-    today: pd.Timestamp | None = None,
-    sheet: str | None = None,
-    progress: Progress | None = None,
+    source: Source, catalogue: Catalogue, today: pd.Timestamp | None, progress: Progress | None
 ) -> Iterator[pd.DataFrame]:
-    source = Source(content, file_name, sheet)
-    problems = Problems(file_name, sheet or next(iter(sheet_names(source)), ""))
+    problems = Problems(source.file_name, source.sheet or next(iter(sheet_names(source)), ""))
     return _checked(read_cells(source, catalogue), catalogue, problems, today, progress)
 
 
@@ -286,7 +280,7 @@ def ingest_files(
         for content, file_name in files:
             try:
                 progress = None if progress_of is None else progress_of(file_name)
-                chunks = _checked_file(content, file_name, catalogue, today, sheet, progress)
+                chunks = _checked_file(Source(content, file_name, sheet), catalogue, today, progress)
                 if rejected:  # nothing more is written: the rest is only checked
                     collections.deque(chunks, maxlen=0)
                 else:

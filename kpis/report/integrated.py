@@ -20,25 +20,13 @@ from kpis import periods
 from kpis.catalogue import Aggregation, Catalogue, derived
 from kpis.report.performance import KPI_COLUMNS, build_kpi_table, target_values
 from kpis.report.reasons import REASON_COLUMNS, reasons
-from kpis.report.spc import ASSURANCES, VARIATIONS, rebase_problems, spc_points, spc_summary
+from kpis.report.spc import ASSURANCES, POINT_COLUMNS, VARIATIONS, rebase_problems, spc_points, spc_summary
 
 SPC_COLUMNS = ["spc_mean", "spc_lower", "spc_upper", "variation", "assurance", "spc_trial"]
 REPORT_COLUMNS = [*KPI_COLUMNS, *SPC_COLUMNS, *REASON_COLUMNS]
-# `python -m kpis spc`: one row per indicator and period.
-CHART_COLUMNS = [
-    "indicator",
-    "period",
-    "value",
-    "segment",
-    "mean",
-    "lower",
-    "upper",
-    "lower_2sigma",
-    "upper_2sigma",
-    "point_type",
-    "rule",
-    "trial",
-]
+# `python -m kpis spc`: one row per indicator and period, the chart's columns of the SPC points.
+_NOT_CHARTED = {"lower_1sigma", "upper_1sigma", "variation", "segment_points", "min_points", "direction", "target"}
+CHART_COLUMNS = [c for c in POINT_COLUMNS if c not in _NOT_CHARTED]
 # A sum's target is for the accumulation (13,140 admissions in the year), not for a month's
 # value: SPC of such an indicator has no target line and no assurance icon.
 ACCUMULATED = (Aggregation.YTD_SUM, Aggregation.ROLLING_12M_SUM)
