@@ -255,3 +255,53 @@ def database_busy(what: str) -> None:
         "Try again in a minute.",
         icon=":material/database:",
     )
+
+
+RAG_FILTER_OPTIONS = ("All", "Red", "Amber", "Green", "n/a")
+
+
+def rag_filter(key: str) -> str:
+    """The "Show: all / Red / Amber / Green / n/a" control above a KPI table: the rating
+    (against target) to show, or ``All``."""
+    return st.radio(
+        "Show",
+        RAG_FILTER_OPTIONS,
+        horizontal=True,
+        key=key,
+        format_func=lambda r: r if r == "All" else rag_label(r),
+        help="Only the indicators of this rating against target",
+    )
+
+
+def filter_rag(frame: pd.DataFrame, shown: str, column: str = "rag_target") -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is ``shown`` (all for ``All``), numbered afresh."""
+    kept = frame if shown == "All" else frame[frame[column] == shown]
+    return kept.reset_index(drop=True)
+
+
+# The chart's modebar: a download button only, as SVG (the board pack's vector form; a
+# browser opens it, and Office pastes it).
+def chart_config(name: str) -> dict:
+    return {
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": "svg", "filename": name, "scale": 1},
+    }
+
+
+def chart(figure, key: str, alternative: str) -> None:
+    """A Plotly chart with its download button and its text alternative (what it shows and
+    the latest value), written beside it for screen readers and anyone without the chart."""
+    st.plotly_chart(figure, key=key, config=chart_config(key))
+    st.caption(f"Chart: {alternative}")
+
+
+def glossary_help(catalogue: Catalogue, text: str) -> str | None:
+    """The glossary's meanings of the terms in ``text`` (whole words, as written), one per
+    line, for a header's or tile's help; None if it uses none."""
+    found = [
+        f"{term}: {meaning}"
+        for term, meaning in catalogue.glossary.items()
+        if re.search(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
+    ]
+    return "\n\n".join(found) or None
