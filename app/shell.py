@@ -107,9 +107,14 @@ def open_searched(view: state.View, pages: state.Pages) -> None:
     if not target:
         return
     found = view.catalogue.lookup(str(target))
+    named = [i for i in view.catalogue.indicators if str(target).strip().casefold() in i.name.casefold()]
+    if found is None and len(named) == 1:  # typed text, then Enter: a part of one name is enough
+        found = named[0]
     if found is None:
         st.session_state[SEARCH_MISS_KEY] = ui.plain(
-            f"No indicator is named '{target}': {view.catalogue.unknown_code_hint(str(target))}"
+            f"{len(named)} indicators have '{target}' in their name: choose one from the list."
+            if named
+            else f"No indicator is named '{target}': {view.catalogue.unknown_code_hint(str(target))}"
         )
         st.rerun()
     ui.open_indicator(pages, found.id, view.as_at)

@@ -55,11 +55,15 @@ def inject_css() -> None:
         for rag, s in palette.items()
     ]
     rules.append("[class*='st-key-tile-'] p { margin-bottom: 0.1rem; }")
+    # A tile keeps its light fill in dark mode too: its captions and link stay dark on it.
+    rules.append("[class*='st-key-tile-'] [data-testid='stCaptionContainer'] { color: #3d3d3d !important; }")
+    rules.append("[class*='st-key-tile-'] [data-testid='stPageLink'] * { color: #0B4F94 !important; }")
+    rules.append("[class*='st-key-tile-'] .mdc-word { color: #1a1a1a; }")
     rules.append(".tile-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: #1a1a1a; }")
     rules.append(".tile-name { font-size: 0.95rem; font-weight: 600; min-height: 2.6em; color: #1a1a1a; }")
     rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
     rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc img { vertical-align: middle; }")
-    rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; color: #1a1a1a; }")
+    rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; }")  # the theme's text colour, light or dark
     st.html("<style>" + "\n".join(rules) + "</style>")
 
 

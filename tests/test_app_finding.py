@@ -150,3 +150,20 @@ def test_a_kpi_tables_indicator_header_explains_its_abbreviations(catalogue):
     text = ui.glossary_help(catalogue, "% patients discharged within 48 hours of becoming MOFD (IIC); A&E")
     assert text == "\n\n".join(f"{t}: {catalogue.glossary[t]}" for t in ("A&E", "IIC", "MOFD"))
     assert ui.glossary_help(catalogue, "Total non-elective admissions") is None
+
+
+@pytest.mark.parametrize(
+    "typed, opened, warning",
+    [
+        ("non-elective admissions (65+", "nel_admissions_65_plus", None),
+        ("MOFD", None, "3 indicators have 'MOFD' in their name: choose one from the list."),
+    ],
+)
+def test_typed_text_opens_the_one_indicator_it_names_or_asks_to_choose(app, catalogue, typed, opened, warning):
+    app.session_state[shell.SEARCH_TARGET_KEY] = typed
+    app.run()
+    assert not app.exception
+    if opened:
+        assert app.query_params["id"] in (opened, [opened])
+    else:
+        assert app.sidebar.warning[0].value == warning
