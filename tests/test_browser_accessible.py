@@ -114,8 +114,9 @@ def test_screenshots_of_search_compare_months_and_glossary(base_url, page):
     wait_rendered(page)
     assert "id=mofd_bed_occupancy" in page.url and "as_at=2020-11" in page.url
     assert_no_exception(page)
-    for name in ("compare-months", "glossary"):
+    for name, title in (("compare-months", "Compare months"), ("glossary", "Glossary")):
         page.goto(base_url + PAGES[name])
+        page.locator("h1", has_text=title).wait_for(timeout=30_000)
         wait_rendered(page)
         assert_no_exception(page)
         shoot(page, name)

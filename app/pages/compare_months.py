@@ -50,8 +50,10 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         column_order=["Workstream", "Indicator", *columns(before, after)],
         column_config={
             "Indicator": st.column_config.TextColumn(width=340, pinned=True),
+            "Workstream": st.column_config.TextColumn(width=140),
             "Change": st.column_config.TextColumn(help="The later figure less the earlier one"),
         },
+        height=35 * (len(shown) + 1) + 3,  # every row in view, as the board reads it
         on_select="rerun",
         selection_mode="single-row",
         key="compare-months-table",

@@ -19,5 +19,6 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         )
         return
     st.caption("The abbreviations and terms the indicators and the report use, from the catalogue.")
-    terms = pd.DataFrame(sorted(glossary.items(), key=lambda item: item[0].casefold()), columns=["Term", "Meaning"])
+    ordered = sorted(glossary, key=str.casefold)
+    terms = pd.DataFrame({"Term": ordered, "Meaning": [glossary[t] for t in ordered]})
     st.table(terms.set_index("Term"))  # a plain table: long meanings wrap, and a screen reader reads it as one
