@@ -83,7 +83,7 @@ def test_overview_shows_the_headline_tiles(base_url, page):
 def test_changing_the_as_at_month_changes_every_page(base_url, page):
     page.goto(base_url + "/")
     wait_rendered(page)
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="As at month").click()
     page.get_by_role("option", name="M5 2020/21 (Aug 2020)").click()
     wait_rendered(page)
     assert_no_exception(page)

@@ -103,7 +103,7 @@ def test_the_html_board_pack_meets_wcag_22_aa(base_url, app_database, page, tmp_
 def test_screenshots_of_search_compare_months_and_glossary(base_url, page):
     page.goto(base_url + "/")
     wait_rendered(page)
-    search = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first
+    search = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']", has_text="Find an indicator")
     search.click()
     page.keyboard.type("mofd")
     page.wait_for_timeout(500)
