@@ -47,9 +47,9 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     event = st.dataframe(
         style(shown),
         hide_index=True,
-        column_order=["Workstream", "Indicator", *columns(before, after)],
+        column_order=["Indicator", *columns(before, after), "Workstream"],  # the change in view, the workstream last
         column_config={
-            "Indicator": st.column_config.TextColumn(width=340, pinned=True),
+            "Indicator": st.column_config.TextColumn(width=300, pinned=True),
             "Workstream": st.column_config.TextColumn(width=140),
             "Change": st.column_config.TextColumn(help="The later figure less the earlier one"),
         },
