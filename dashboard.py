@@ -28,6 +28,7 @@ access.check_serving(policy)  # or a refusal on every page
 user = access.identify(policy)  # or a sign-in / no-access screen, and stop
 catalogue = _or_stop(state.catalogue, "catalogue of indicators")
 
+search_box = st.sidebar.container()  # first in the sidebar, filled once the menu is made
 url = state.database_url()
 version = state.data_version()
 months = state.available_months(state.observations(url, version))
@@ -35,4 +36,8 @@ as_at = shell.as_at_selector(months, state.report_month(url, version, *state.con
 view = state.View(url=url, version=version, catalogue=catalogue, as_at=as_at, months=months)
 shell.status(view, user, policy)
 # expanded: every page in the menu, none folded under "View more" (an officer looks for Data status)
-st.navigation(navigation.build(view, user), expanded=True).run()
+pages: state.Pages = {}
+current = st.navigation(navigation.build(view, user, pages), expanded=True)
+shell.indicator_search(search_box, catalogue)
+shell.open_searched(view, pages)
+current.run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
+from app import state, ui
 from kpis import periods
 from kpis.catalogue import Indicator, code_slug
 from kpis.report import benchmark_views as views
@@ -57,10 +57,11 @@ def render(view: state.View, indicator: Indicator) -> None:
 
     st.subheader(f"{breakdown.name}, {periods.label(period)}")
     st.caption(LEGEND)
-    st.plotly_chart(
+    ui.chart(
         views.group_bars(compared, catalogue, indicator, breakdown, area, period),
-        key=f"ineq-bars-{slug}",
-        config={"displayModeBar": False},
+        f"ineq-bars-{slug}",
+        f"{indicator.display_name} in {area_name} by {breakdown.name}, {periods.label(period)}: each group's figure "
+        f"with its 95% confidence interval, against the whole area and England; {_group_values(rows, period, breakdown)}.",
     )
     if breakdown.ordered and len(sii):
         st.subheader("The gap over time")
@@ -69,14 +70,22 @@ def render(view: state.View, indicator: Indicator) -> None:
             "95% interval (shaded). Further from 0: widening; nearer 0: narrowing."
         )
         shown = sii[sii["area"].isin([area, "E92000001"])]
-        st.plotly_chart(
+        ui.chart(
             views.sii_over_time(shown, indicator, catalogue.area_names),
-            key=f"ineq-sii-{slug}",
-            config={"displayModeBar": False},
+            f"ineq-sii-{slug}",
+            f"the slope index of inequality of {area_name} and England over time, up to {periods.label(period)}.",
         )
     st.subheader("Each group over time")
-    st.plotly_chart(
+    ui.chart(
         views.group_trends(compared, indicator, breakdown, area),
-        key=f"ineq-trends-{slug}",
-        config={"displayModeBar": False},
+        f"ineq-trends-{slug}",
+        f"each {breakdown.name} group's figure over time in {area_name}, the latest ({periods.label(period)}) "
+        f"as in the bars above.",
     )
+
+
+def _group_values(rows, period: int, breakdown) -> str:
+    """``1 (most deprived) 12.3, 2 10.1, ...``: each group's figure in the period, as stored."""
+    own = rows[rows["period"] == period]
+    shown = [f"{breakdown.group_name(str(g))} {v:g}" for g, v in zip(own["group"], own["value"], strict=True) if v == v]
+    return ", ".join(shown) or "no figures"

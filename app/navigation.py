@@ -14,8 +14,10 @@ import streamlit as st
 from app import access, state
 from app.pages import (
     compare_areas,
+    compare_months,
     data_status,
     export,
+    glossary,
     indicator,
     narrative,
     overview,
@@ -35,6 +37,8 @@ NARRATIVE_PATH = "narrative"
 RISKS_PATH = "risks"
 RISK_EDIT_PATH = "edit-risks"
 COMPARE_AREAS_PATH = "compare-areas"
+COMPARE_MONTHS_PATH = "compare-months"
+GLOSSARY_PATH = "glossary"
 SUMMARY_PATH = "integrated-summary"  # a hyphen: never a workstream id
 
 
@@ -76,6 +80,14 @@ def page_table(catalogue: Catalogue) -> list[PageRow]:
             for ws in catalogue.workstreams
         ),
         PageRow("indicator", INDICATOR_PATH, "Explore", "Indicator", ":material/query_stats:", indicator.render),
+        PageRow(
+            "compare_months",
+            COMPARE_MONTHS_PATH,
+            "Explore",
+            "Compare months",
+            ":material/compare_arrows:",
+            compare_months.render,
+        ),
         PageRow("export", "export", "Explore", "Export", ":material/download:", export.render),
         PageRow(
             "upload", UPLOAD_PATH, "Data", "Load an extract", ":material/upload_file:", upload.render, Right.UPLOAD
@@ -111,6 +123,7 @@ def page_table(catalogue: Catalogue) -> list[PageRow]:
             ":material/public:",
             compare_areas.render,
         ),
+        PageRow("glossary", GLOSSARY_PATH, "Help", "Glossary", ":material/menu_book:", glossary.render),
     ]
 
 
@@ -132,9 +145,10 @@ def _page(row: PageRow, view: state.View, pages: state.Pages, user: state.User) 
     )
 
 
-def build(view: state.View, user: state.User) -> dict[str, list[st.Page]]:
-    """The navigation, by section. Each page renders from ``view``."""
-    pages: state.Pages = {}
+def build(view: state.View, user: state.User, pages: state.Pages | None = None) -> dict[str, list[st.Page]]:
+    """The navigation, by section. Each page renders from ``view``; ``pages`` (if given)
+    is filled with the pages by key, for the sidebar's links."""
+    pages = {} if pages is None else pages
     sections: dict[str, list[st.Page]] = {}
     for row in page_table(view.catalogue):
         pages[row.key] = _page(row, view, pages, user)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app import state, ui
 from kpis import periods, sample
 from kpis.access import AccessPolicy
+from kpis.catalogue import Catalogue
 
 AS_AT_KEY = "as_at_month"
 
@@ -60,3 +62,59 @@ def status(view: state.View, user: state.User, policy: AccessPolicy) -> None:
     sidebar.caption(f"Signed in: **{ui.plain(user.name)}** ({user.role}, {user.how})")
     if policy.authentication == "oidc":
         sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)
+
+
+SEARCH_KEY, SEARCH_TARGET_KEY, SEARCH_MISS_KEY = "indicator-search", "indicator-search-target", "indicator-search-miss"
+
+
+def search_label(catalogue: Catalogue, indicator_id: str) -> str:
+    """``Total non-elective admissions · nel_admissions, NEL``: what the search matches, by
+    name, id or alias (an unknown typed text shows as typed)."""
+    found = catalogue.lookup(indicator_id)
+    if found is None:
+        return indicator_id
+    return f"{found.name} · {', '.join((found.id, *found.aliases))}"
+
+
+def _searched() -> None:
+    """The choice, kept for after the menu is made (a page can be opened only then), and
+    the box emptied for the next search."""
+    st.session_state[SEARCH_TARGET_KEY] = st.session_state[SEARCH_KEY]
+    st.session_state[SEARCH_KEY] = None
+
+
+def indicator_search(box: DeltaGenerator, catalogue: Catalogue) -> None:
+    """A search box in the sidebar: an indicator by name, id or alias (typed in full, any case)."""
+    box.selectbox(
+        "Find an indicator",
+        catalogue.indicator_ids,
+        index=None,
+        key=SEARCH_KEY,
+        format_func=lambda code: search_label(catalogue, code),
+        placeholder="Name, id or alias",
+        accept_new_options=True,
+        on_change=_searched,
+        help="Type part of an indicator's name, its id or an alias, then choose it to open its page.",
+    )
+    miss = st.session_state.pop(SEARCH_MISS_KEY, None)
+    if miss:
+        box.warning(miss, icon=":material/search_off:")
+
+
+def open_searched(view: state.View, pages: state.Pages) -> None:
+    """Open the indicator last chosen in the search (after the menu is made), keeping the as-at month."""
+    target = st.session_state.pop(SEARCH_TARGET_KEY, None)
+    if not target:
+        return
+    found = view.catalogue.lookup(str(target))
+    named = [i for i in view.catalogue.indicators if str(target).strip().casefold() in i.name.casefold()]
+    if found is None and len(named) == 1:  # typed text, then Enter: a part of one name is enough
+        found = named[0]
+    if found is None:
+        st.session_state[SEARCH_MISS_KEY] = ui.plain(
+            f"{len(named)} indicators have '{target}' in their name: choose one from the list."
+            if named
+            else f"No indicator is named '{target}': {view.catalogue.unknown_code_hint(str(target))}"
+        )
+        st.rerun()
+    ui.open_indicator(pages, found.id, view.as_at)

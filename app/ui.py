@@ -56,11 +56,15 @@ def inject_css() -> None:
         for rag, s in palette.items()
     ]
     rules.append("[class*='st-key-tile-'] p { margin-bottom: 0.1rem; }")
+    # A tile keeps its light fill in dark mode too: its captions and link stay dark on it.
+    rules.append("[class*='st-key-tile-'] [data-testid='stCaptionContainer'] { color: #3d3d3d !important; }")
+    rules.append("[class*='st-key-tile-'] [data-testid='stPageLink'] * { color: #0B4F94 !important; }")
+    rules.append("[class*='st-key-tile-'] .mdc-word { color: #1a1a1a; }")
     rules.append(".tile-value { font-size: 2.1rem; font-weight: 700; line-height: 1.15; color: #1a1a1a; }")
     rules.append(".tile-name { font-size: 0.95rem; font-weight: 600; min-height: 2.6em; color: #1a1a1a; }")
     rules.append(".tile-comparator { font-size: 1.0rem; color: #2b2b2b; }")
     rules.append(".mdc { white-space: nowrap; margin-right: 0.6rem; } .mdc img { vertical-align: middle; }")
-    rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; color: #1a1a1a; }")
+    rules.append(".mdc-word { font-size: 0.85rem; font-weight: 600; }")  # the theme's text colour, light or dark
     rules += _card_rules(palette)
     st.html("<style>" + "\n".join(rules) + "</style>")
 
@@ -73,11 +77,12 @@ def _card_rules(palette: dict) -> list[str]:
     rules = [
         f"@media (max-width: {PHONE_WIDTH}px) {{ [class*='st-key-kpi-wide-'] {{ display: none; }} }}",
         f"@media (min-width: {PHONE_WIDTH + 1}px) {{ [class*='st-key-kpi-cards-'] {{ display: none; }} }}",
-        ".kpi-card { border: 1px solid #d0d0d0; border-radius: 0.5rem; padding: 0.5rem 0.7rem; margin-bottom: 0.5rem; }",
+        ".kpi-card { border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 0.5rem; padding: 0.5rem 0.7rem;"
+        " margin-bottom: 0.5rem; }",
         ".kpi-card .name { font-weight: 600; } .kpi-card .name a { color: inherit; }",
         ".kpi-card .figures { display: flex; flex-wrap: wrap; gap: 0.3rem 1rem; margin-top: 0.3rem; }",
         ".kpi-card .figure b { display: block; font-size: 1.15rem; } .kpi-card .figure b.trend { font-size: 0.95rem; }",
-        ".kpi-card .figure span { font-size: 0.8rem; color: #4a4a4a; }",
+        ".kpi-card .figure span { font-size: 0.8rem; opacity: 0.8; }",  # the theme's text colour, light or dark
         ".kpi-card .rag { padding: 0.1rem 0.4rem; border-radius: 0.3rem; font-weight: 600; align-self: center; }",
     ]
     rules += [
@@ -302,3 +307,53 @@ def database_busy(what: str) -> None:
         "Try again in a minute.",
         icon=":material/database:",
     )
+
+
+RAG_FILTER_OPTIONS = ("All", "Red", "Amber", "Green", "n/a")
+
+
+def rag_filter(key: str) -> str:
+    """The "Show: all / Red / Amber / Green / n/a" control above a KPI table: the rating
+    (against target) to show, or ``All``."""
+    return st.radio(
+        "Show",
+        RAG_FILTER_OPTIONS,
+        horizontal=True,
+        key=key,
+        format_func=lambda r: r if r == "All" else rag_label(r),
+        help="Only the indicators of this rating against target",
+    )
+
+
+def filter_rag(frame: pd.DataFrame, shown: str, column: str = "rag_target") -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is ``shown`` (all for ``All``), numbered afresh."""
+    kept = frame if shown == "All" else frame[frame[column] == shown]
+    return kept.reset_index(drop=True)
+
+
+# The chart's modebar: a download button only, as SVG (the board pack's vector form; a
+# browser opens it, and Office pastes it).
+def chart_config(name: str) -> dict:
+    return {
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": "svg", "filename": name, "scale": 1},
+    }
+
+
+def chart(figure, key: str, alternative: str) -> None:
+    """A Plotly chart with its download button and its text alternative (what it shows and
+    the latest value), written beside it for screen readers and anyone without the chart."""
+    st.plotly_chart(figure, key=key, config=chart_config(key))
+    st.caption(f"Chart: {alternative}")
+
+
+def glossary_help(catalogue: Catalogue, text: str) -> str | None:
+    """The glossary's meanings of the terms in ``text`` (whole words, as written), one per
+    line, for a header's or tile's help; None if it uses none."""
+    found = [
+        f"{term}: {meaning}"
+        for term, meaning in catalogue.glossary.items()
+        if re.search(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
+    ]
+    return "\n\n".join(found) or None

@@ -73,7 +73,7 @@ def test_the_tartan_rug_of_a_workstream(engine, catalogue):
         }
     ]
     assert words.iloc[0, 2:].tolist() == ["worse", "benchmark", "not_compared", "similar", "not_compared"]
-    assert views.cell_style("worse") == "background-color: #E66100; color: #FFFFFF"
+    assert views.cell_style("worse") == "background-color: #E66100; color: #1A1A1A"
 
 
 def test_the_workstream_table_columns(engine, catalogue):

@@ -590,3 +590,26 @@ def test_bad_spc_settings_are_all_located_at_once():
             "write a whole number such as 1",
         ),
     ]
+
+
+def test_a_glossary_term_defined_twice_ignoring_case_is_located():
+    raw = {
+        **copy.deepcopy(MINIMAL),
+        "glossary": {"MOFD": "Medically optimised", "RAG": "Red, Amber, Green", "mofd": "x"},
+    }
+    with pytest.raises(CatalogueError) as caught:
+        parse_catalogue(raw)
+    assert [(p.location, p.problem, p.hint, p.code) for p in caught.value.problems] == [
+        (
+            "glossary",
+            "the term 'mofd' duplicates 'MOFD' (terms are compared ignoring case)",
+            "define each term once",
+            "catalogue.glossary_duplicate",
+        )
+    ]
+
+
+def test_the_shipped_glossary_explains_the_abbreviations_in_the_indicator_names(catalogue: Catalogue):
+    for term in ("MOFD", "IIC", "CHC", "IAPT", "LARC", "YTD", "SPC", "RAG"):
+        assert catalogue.glossary[term]
+    assert parse_catalogue({"workstreams": [], "indicators": []}).glossary == {}

@@ -52,6 +52,11 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     )
     indicator = catalogue.indicator(chosen)
     st.subheader(indicator.display_name)
-    st.plotly_chart(
-        views.areas_chart(latest, catalogue, indicator), key="compare-areas-chart", config={"displayModeBar": False}
+    home = values[values["Indicator"] == indicator.display_name].iloc[0]
+    ui.chart(
+        views.areas_chart(latest, catalogue, indicator),
+        "compare-areas-chart",
+        f"{indicator.display_name} in each area, its latest figure with its 95% confidence interval; "
+        + ", ".join(f"{column} {home[column]}" for column in values.columns if column != "Indicator")
+        + ".",
     )

@@ -87,7 +87,13 @@ def _overview(view: state.View, indicator_id: str) -> None:
             height=420,
             range_selector=True,
         )
-        st.plotly_chart(figure, key=f"history-{code_slug(indicator_id)}", config={"displayModeBar": False})
+        ui.chart(
+            figure,
+            f"history-{code_slug(indicator_id)}",
+            f"{indicator.display_name}, every stored value with its target and last year's; latest "
+            f"{formatting.with_unit(row['actual'], unit, d)} ({row['period_label']}), {row['rag_target']} against "
+            "target.",
+        )
 
     with st.container(key="spc-section"):
         _spc(view, indicator, row)
@@ -146,7 +152,14 @@ def _spc(view: state.View, indicator: Indicator, row) -> None:
     two_sigma = st.toggle("Show the 2-sigma lines", key=f"spc-2sigma-{slug}")
     target_line = charts.spc_target_line(view.catalogue, indicator.id, int(series["period"].min()), view.as_at)
     figure = charts.spc_figure(series, target_line, indicator, show_2sigma=two_sigma)
-    st.plotly_chart(figure, key=f"spc-{slug}", config={"displayModeBar": False})
+    latest = series.iloc[-1]
+    ui.chart(
+        figure,
+        f"spc-{slug}",
+        f"SPC chart of {indicator.display_name}'s monthly values with their mean and process limits; latest "
+        f"{formatting.with_unit(latest['value'], indicator.unit.value, indicator.decimals)} "
+        f"({periods.label(int(latest['period']))}); variation: {spc['variation']}, assurance: {spc['assurance']}.",
+    )
     settings = view.catalogue.spc_for(indicator)
     summed = indicator.aggregation in integrated.ACCUMULATED
     st.caption(

@@ -156,7 +156,8 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     )
     with right:
         st.markdown("**Preview**")
-        with st.container(border=True, height=360):
+        # no fixed height: a scrolling box with nothing to focus cannot be scrolled from the keyboard (WCAG 2.1.1)
+        with st.container(border=True):
             ui.commentary(text)
     if edit.conflict is not None:
         _conflict(view, user, workstream, edit, edit.conflict, text)

@@ -50,6 +50,10 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         st.caption("No indicator shows special cause concern or fails its target.")
         return
     st.caption("Special cause concern or failing the target: the board's agenda. Select a row to open the indicator.")
+    listed = ui.filter_rag(listed, ui.rag_filter("show-exceptions"))
+    if listed.empty:
+        st.caption("No exception has this rating.")
+        return
     rows = table.set_index("indicator").loc[listed["indicator"]].reset_index()
     icons = presentation.spc_board(rows, view.spc_table())
     shown = pd.DataFrame(
@@ -71,7 +75,9 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         hide_index=True,
         column_order=EXCEPTION_COLUMNS,
         column_config={
-            "Indicator": st.column_config.TextColumn(width=300, pinned=True),
+            "Indicator": st.column_config.TextColumn(
+                width=300, pinned=True, help=ui.glossary_help(view.catalogue, " ".join(shown["Indicator"]))
+            ),
             "Owner": st.column_config.TextColumn(width=200),
             "Variation icon": st.column_config.ImageColumn("SPC", width=40),
             "Assurance icon": st.column_config.ImageColumn("", width=40),

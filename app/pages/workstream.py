@@ -12,7 +12,7 @@ from kpis import periods
 from kpis.access import Right
 from kpis.catalogue import code_slug
 from kpis.governance import narrative
-from kpis.report import benchmark_views, benchmarking, charts, presentation
+from kpis.report import benchmark_views, benchmarking, charts, formatting, presentation
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {
@@ -78,9 +78,7 @@ def render(view: state.View, pages: state.Pages, user: state.User, workstream_id
                 "The last 24 months: actual (solid), last year (dashed), target (dotted steps); the latest point "
                 "marked by its rating, against target or, without one, against last year."
             )
-            st.plotly_chart(
-                _trends(view, workstream_id), key=f"trends-{workstream_id}", config={"displayModeBar": False}
-            )
+            ui.chart(_trends(view, workstream_id), f"trends-{workstream_id}", _trends_text(view, workstream_id))
     if progress_tab.open:
         with progress_tab:
             _rolling(view, workstream_id)
@@ -148,6 +146,10 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
             icon=":material/public:",
             query_params=ui.workstream_params(workstream_id, view.as_at),
         )
+    board = ui.filter_rag(board, ui.rag_filter(f"show-{workstream_id}"))
+    if board.empty:
+        st.caption("No indicator of this workstream has this rating.")
+        return
     styled = ui.style_board(board)
     if extra is not None:  # the comparison's colour, with its symbol and word
         styled = styled.apply(
@@ -165,7 +167,15 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
             *presentation.SPC_BOARD_COLUMNS,
             *([] if extra is None else list(BENCHMARK_COLUMNS_CONFIG)),
         ],
-        column_config={**BOARD_COLUMNS_CONFIG, **SPC_COLUMNS_CONFIG, **BENCHMARK_COLUMNS_CONFIG},
+        column_config={
+            **BOARD_COLUMNS_CONFIG,
+            **SPC_COLUMNS_CONFIG,
+            **BENCHMARK_COLUMNS_CONFIG,
+            # the glossary's meanings of the abbreviations in these names
+            "Indicator": st.column_config.TextColumn(
+                width=300, pinned=True, help=ui.glossary_help(view.catalogue, " ".join(board["Indicator"]))
+            ),
+        },
         height=ROW_HEIGHT * (len(board) + 1) + 3,
         on_select="rerun",
         selection_mode="single-row",
@@ -187,6 +197,18 @@ def _benchmark_columns(view: state.View, board: pd.DataFrame) -> pd.DataFrame | 
     if not ((columns["vs England"] != "") | (columns["Inequality"] != "")).any():
         return None
     return columns
+
+
+def _trends_text(view: state.View, workstream_id: str) -> str:
+    """The trend charts in words: each indicator's latest value and rating."""
+    table = view.table()
+    own = table[table["workstream"] == workstream_id]
+    latest = "; ".join(
+        f"{row['name']}: {formatting.with_unit(row['actual'], ind.unit.value, ind.decimals)} "
+        f"({row['period_label'] if isinstance(row['period_label'], str) else 'no data'}, {row['rag_target']})"
+        for (_, row), ind in zip(own.iterrows(), map(view.catalogue.indicator, own["indicator"]), strict=True)
+    )
+    return f"the last 24 months of each of {len(own)} indicators. Latest: {latest}."
 
 
 def _trends(view: state.View, workstream_id: str) -> go.Figure:

@@ -457,6 +457,25 @@ class Catalogue(BaseModel):
         SpcSettings(),
         description="The SPC settings of every indicator (Making Data Count's by default; see **SPC** below).",
     )
+    glossary: dict[str, str] = Field(
+        default_factory=dict,
+        description="Abbreviations and terms → their meaning (`MOFD: Medically optimised for discharge`), "
+        "shown on the dashboard's Glossary page and as help where a term appears; each term once, ignoring case.",
+    )
+
+    @field_validator("glossary")
+    @classmethod
+    def _each_term_once(cls, glossary: dict[str, str]) -> dict[str, str]:
+        first: dict[str, str] = {}
+        for term in glossary:
+            if term.casefold() in first:
+                raise PydanticCustomError(
+                    "glossary_duplicate",
+                    "the term '{term}' duplicates '{first}' (terms are compared ignoring case)",
+                    {"term": term, "first": first[term.casefold()], "hint": "define each term once"},
+                )
+            first[term.casefold()] = term
+        return glossary
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator of a canonical id (as the catalogue spells it); KeyError if none."""

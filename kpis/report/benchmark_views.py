@@ -24,7 +24,7 @@ from kpis.report.suppression import SUPPRESSED_MARK
 COMPARISON_STYLE = {
     BETTER: ("#3D6FB6", "#FFFFFF", "▲"),
     SIMILAR: ("#FFE38A", "#3B3000", "●"),
-    WORSE: ("#E66100", "#FFFFFF", "▼"),
+    WORSE: ("#E66100", "#1A1A1A", "▼"),  # dark text: white on this orange is 3.4:1, under WCAG AA's 4.5
     HIGHER: ("#5E3C99", "#FFFFFF", "↑"),
     LOWER: ("#B2ABD2", "#1F1440", "↓"),
     NOT_COMPARED: ("#E8E8E8", "#333333", "–"),
