@@ -159,6 +159,17 @@ def test_a_rating_the_file_would_make_n_a_says_why(app_env):
     assert changes["against target"].endswith("→ – n/a (needs Nov 2020, not yet loaded)")
 
 
+def test_a_file_that_moves_no_rating_previews_without_error(app_env):
+    """One revised value and no rating moved: the changes table has no reasons to add."""
+    at = start()
+    upload_file(at, "october-revision.csv", b"indicator,period,value\r\nnel_admissions,2020-10,2748\r\n")
+    assert "No rating would change." in texts(at, "caption")
+    changes = dataframe_with(at, "In the file")
+    assert changes[["Change", "Stored", "In the file", "RAG as at"]].values.tolist() == [
+        ["revised", "1,748", "2,748", "no change"]
+    ]
+
+
 def test_a_value_far_from_its_history_needs_a_tick_before_loading(app_env):
     at = start()
     engine = store.connect(app_env)

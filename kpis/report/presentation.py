@@ -255,7 +255,8 @@ def move_texts(moves: pd.DataFrame) -> pd.Series:
     (needs Oct 2020, not yet loaded)`` where the table knows why."""
     texts = moves["from"].astype(str).map(rag_label) + " → " + moves["to"].astype(str).map(rag_label)
     why = moves["why"] if "why" in moves else pd.Series("", index=moves.index)
-    return texts + why.map(lambda w: f" ({w})" if w else "")
+    said = [text + (f" ({w})" if isinstance(w, str) and w else "") for text, w in zip(texts, why, strict=True)]
+    return pd.Series(said, index=moves.index, dtype=object)
 
 
 PLANNED_COLUMNS = ["Change", "Indicator", "Period", "Stored", "In the file", "RAG as at"]
@@ -298,7 +299,7 @@ def planned_changes(plan: pd.DataFrame, catalogue: Catalogue, moves: pd.DataFram
                     changed["value"], changed["numerator"], changed["denominator"], changed["indicator"], strict=True
                 )
             ],
-            "RAG as at": changed["indicator"].map(moved).fillna("no change").to_numpy(),
+            "RAG as at": [moved.get(i, "no change") for i in changed["indicator"]],
         },
         columns=PLANNED_COLUMNS,
     )
