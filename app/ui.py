@@ -218,13 +218,23 @@ def problem_columns() -> dict[str, str | ColumnConfig]:
 
 
 def rejected_file(
-    headline: str, problems: pd.DataFrame, key: str, file_name: str, download_key: str | None = None
+    headline: str,
+    problems: pd.DataFrame,
+    key: str,
+    file_name: str,
+    download_key: str | None = None,
+    total: int | None = None,
 ) -> None:
-    """A file refused whole: ``headline`` (which names it), how many problems, and the
-    :func:`problems_table`."""
+    """A file refused whole: ``headline`` (which names it), how many problems (``total``
+    found, when only the first are kept), and the :func:`problems_table`."""
     count = len(problems)
+    listed = (
+        f"{total:,} problems; the first {count:,} are listed"
+        if total is not None and total > count
+        else f"{count} {plural(count, 'problem')}"
+    )
     st.error(
-        f"{headline} {count} {plural(count, 'problem')} below, each with its row in the file "
+        f"{headline} {listed} below, each with its row in the file "
         "(the header is row 1). Fix them and upload the file again.",
         icon=":material/block:",
     )

@@ -125,15 +125,23 @@ class ExtractError(Exception):
     file's line number (the header is row 1), the column, the value as written, what is
     wrong and how to fix it. Nothing was written."""
 
-    def __init__(self, file_name: str, problems: pd.DataFrame):
+    def __init__(self, file_name: str, problems: pd.DataFrame, total: int | None = None):
         self.file_name = file_name
         problems = problems.reset_index(drop=True).reindex(columns=PROBLEM_COLUMNS)
         defaults = {"code": "", "file": file_name, "sheet": ""}
         self.problems = problems.fillna(defaults).astype({"row": "int64"}) if len(problems) else problems
+        self.total = max(total or 0, len(self.problems))  # a hopeless file's problems are kept only in part
         super().__init__(self.describe())
 
+    @property
+    def counted(self) -> str:
+        """``3 problem(s)``, or ``25,000 problems; the first 10,000 are listed``."""
+        if self.total > len(self.problems):
+            return f"{self.total:,} problems; the first {len(self.problems):,} are listed"
+        return f"{len(self.problems)} problem(s)"
+
     def describe(self, limit: int = 50) -> str:
-        lines = [f"{self.file_name}: rejected, nothing was written ({len(self.problems)} problem(s))"]
+        lines = [f"{self.file_name}: rejected, nothing was written ({self.counted})"]
         shown: Iterable[Any] = self.problems.head(limit).itertuples(index=False)  # named tuples of PROBLEM_COLUMNS
         for p in shown:
             where = f"row {p.row}" if p.row else "file"
@@ -146,9 +154,10 @@ class ExtractError(Exception):
         return "\n".join(lines)
 
 
-def reject(problems: pd.DataFrame) -> ExtractError:
-    """The error for a file's problems (their ``file`` names it)."""
-    return ExtractError(str(problems["file"].iloc[0]), problems)
+def reject(problems: pd.DataFrame, total: int | None = None) -> ExtractError:
+    """The error for a file's problems (their ``file`` names it); ``total``: how many were
+    found, when only some are kept."""
+    return ExtractError(str(problems["file"].iloc[0]), problems, total)
 
 
 class StaleEditError(Exception):

@@ -839,6 +839,23 @@ def test_the_rejection_message_names_rows_columns_values_and_hints(catalogue):
     )
 
 
+def test_a_hopeless_file_tells_how_many_problems_and_lists_the_first_ten_thousand(engine, catalogue):
+    # 12,000 rows, each with a value that is not a number: every row is a problem.
+    lines = [f"nel_admissions,{periods.to_text(periods.parse_period('2000-01') + k % 240)},x{k}" for k in range(12_000)]
+    before = store_snapshot(engine)
+    with pytest.raises(ExtractError) as caught:
+        load(engine, catalogue, extract(*lines))
+    error = caught.value
+    assert error.total == 12_000 + 11_760  # each bad value, and each row repeating an indicator and month
+    assert len(error.problems) == ingest.load.MAX_PROBLEMS == 10_000
+    # the first in file order: one a row for the first 240 months, then two (the value, the repeat)
+    assert error.problems["row"].iloc[[0, -1]].tolist() == [2, 241 + (10_000 - 240) // 2]
+    assert str(error).startswith(
+        "extract.csv: rejected, nothing was written (23,760 problems; the first 10,000 are listed)\n"
+    )
+    assert_store_unchanged(engine, before)
+
+
 # Messy but valid: each loads to exact values ----------------------------------------
 
 VALID_CASES = [

@@ -92,6 +92,7 @@ def _rejected(error: ExtractError) -> None:
         error.problems,
         "upload_problems",
         safe_file_name(error.file_name, "extract.csv"),
+        total=error.total,
     )
 
 

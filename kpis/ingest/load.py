@@ -141,9 +141,7 @@ def _checked(
     repeats = rules.repeated_keys(_maybe_repeated(kept, hashes), problems)
     if count or len(repeats):
         every = rules.sorted_problems(pd.concat([*found, repeats], ignore_index=True))
-        if len(every) > MAX_PROBLEMS:
-            every = every.head(MAX_PROBLEMS)
-        raise reject(every.reindex(columns=PROBLEM_COLUMNS))
+        raise reject(every.head(MAX_PROBLEMS).reindex(columns=PROBLEM_COLUMNS), total=count + len(repeats))
 
 
 def _maybe_repeated(kept: list[pd.DataFrame], hashes: list[np.ndarray]) -> pd.DataFrame:
@@ -158,19 +156,12 @@ def _maybe_repeated(kept: list[pd.DataFrame], hashes: list[np.ndarray]) -> pd.Da
 
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     # Only the cells the rows touch: planning a month's file must not read years of history.
+    indicators = sorted(map(str, rows["indicator"].unique()))  # the distinct categories: no text per row
+    months = sorted(periods.texts(pd.Series(rows["period"].unique())))
     if planning.has_breakdowns(rows):
-        return store.current_breakdowns(
-            conn,
-            indicators=sorted(rows["indicator"].astype(str).unique()),
-            periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
-            with_withdrawn=True,
-        )
+        return store.current_breakdowns(conn, indicators=indicators, periods_in=months, with_withdrawn=True)
     return store.current_observations(
-        conn,
-        indicators=sorted(rows["indicator"].astype(str).unique()),
-        periods_in=sorted(periods.texts(pd.Series(rows["period"].unique()))),
-        with_withdrawn=True,
-        with_limits=True,
+        conn, indicators=indicators, periods_in=months, with_withdrawn=True, with_limits=True
     )
 
 
@@ -208,6 +199,8 @@ def _text_rank(values: pd.Series) -> np.ndarray:
 
 def _nullable(values: pd.Series) -> list:
     """Plain Python values, ``None`` where missing."""
+    if not values.hasnans:
+        return values.tolist()
     return values.astype(object).where(values.notna(), None).tolist()
 
 
@@ -275,7 +268,7 @@ def ingest_files(
     lock, so a file loaded meanwhile by someone else is taken into account.
     ``progress_of(file_name)`` tells a file's rows read so far."""
     results: list[IngestResult] = []
-    rejected: list[pd.DataFrame] = []
+    rejected: list[ExtractError] = []
     with store.write_transaction(engine) as conn:
         for content, file_name in files:
             try:
@@ -286,9 +279,10 @@ def ingest_files(
                 else:
                     results.append(_write(conn, chunks, content, file_name, loaded_by))
             except ExtractError as error:
-                rejected.append(error.problems)
-        if rejected:
-            raise reject(pd.concat(rejected, ignore_index=True))  # leaves the transaction: rolled back
+                rejected.append(error)
+        if rejected:  # leaves the transaction: rolled back
+            problems = pd.concat([e.problems for e in rejected], ignore_index=True)
+            raise reject(problems, total=sum(e.total for e in rejected))
     return results
 
 

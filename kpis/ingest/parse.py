@@ -124,9 +124,9 @@ def _number_problem(text: str, allow_percent: bool) -> tuple[str, str, str]:
 def _parse_number_texts(texts: pd.Series, allow_percent: pd.Series) -> pd.DataFrame:
     """Numbers from distinct cells such as ``7039``, ``"7,039"``, ``5.2%``; blank → NaN;
     for a cell that is not a finite number, its code, problem and hint."""
-    numbers = pd.to_numeric(texts.where(texts != ""), errors="coerce")  # plain numbers at C speed
-    hard = (texts != "") & ~np.isfinite(numbers.fillna(0.0))
-    hard |= (texts != "") & numbers.isna()
+    filled = texts != ""
+    numbers = pd.to_numeric(texts.where(filled), errors="coerce")  # plain numbers at C speed
+    hard = filled & ~np.isfinite(numbers)  # NaN is not finite either
     if hard.any():  # thousands commas, a percent sign, or not a number at all
         text = texts[hard]
         cleaned = text.where(~text.str.match(_THOUSANDS.pattern), text.str.replace(",", "", regex=False))
@@ -134,17 +134,14 @@ def _parse_number_texts(texts: pd.Series, allow_percent: pd.Series) -> pd.DataFr
         cleaned = cleaned.where(~percent, cleaned.str.slice(0, -1))
         plain = cleaned.str.match(_PLAIN.pattern) & ~cleaned.str.endswith("%")
         numbers.loc[hard] = pd.to_numeric(cleaned.where(plain), errors="coerce")
-    bad = (texts != "") & ~np.isfinite(numbers.fillna(0.0)) | ((texts != "") & numbers.isna())
-    described = (
-        [_number_problem(t, bool(a)) if b else ("", "", "") for t, a, b in zip(texts, allow_percent, bad, strict=True)]
-        if bad.any()
-        else [("", "", "")] * len(texts)
+    bad = filled & ~np.isfinite(numbers)
+    made = pd.DataFrame(
+        {"number": numbers.where(~bad), "bad": bad, "code": "", "problem": "", "hint": ""}, index=texts.index
     )
-    code, problem, hint = (list(x) for x in zip(*described, strict=True)) if described else ([], [], [])
-    return pd.DataFrame(
-        {"number": numbers.where(~bad), "bad": bad, "code": code, "problem": problem, "hint": hint},
-        index=texts.index,
-    )
+    if bad.any():  # described one by one: only the cells that are not numbers
+        described = [_number_problem(t, bool(a)) for t, a in zip(texts[bad], allow_percent[bad], strict=True)]
+        made.loc[bad, ["code", "problem", "hint"]] = described
+    return made
 
 
 def _parse_numbers(cells: pd.Series, allow_percent: np.ndarray, prefix: str) -> dict[str, object]:

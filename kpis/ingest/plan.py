@@ -31,19 +31,23 @@ def _same(a: pd.Series, b: pd.Series) -> pd.Series:
     return both_missing | (np.abs(a.astype(float) - b.astype(float)) <= 1e-9 * np.maximum(1.0, np.abs(b.astype(float))))
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each value's code among its categories, and the categories (as they are, when the
+    values are categorical: nothing is hashed per row)."""
+    values = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    return values.cat.codes.to_numpy(np.int64), values.cat.categories
+
+
 def _in_force_at(rows: pd.DataFrame, current: pd.DataFrame) -> np.ndarray | None:
     """Each row's position in ``current`` (same indicator and period), -1 where there is
     none; ``None`` when a key repeats on either side (the merge then says so)."""
-    stored = current["indicator"]
-    if isinstance(stored.dtype, pd.CategoricalDtype):
-        stored_codes, names = stored.cat.codes.to_numpy(np.int64), stored.cat.categories
-    else:
-        stored_codes, names = pd.factorize(stored)
-    indicators = rows["indicator"].to_numpy(object)
-    row_codes = pd.Index(names.to_numpy(object)).get_indexer(indicators)
-    unstored = np.flatnonzero(row_codes < 0)
-    if len(unstored):  # indicators with nothing stored get codes of their own
-        row_codes[unstored] = len(names) + pd.factorize(indicators[unstored])[0]
+    stored_codes, names = _codes(current["indicator"])
+    row_codes, row_names = _codes(rows["indicator"])
+    # The rows' indicators as codes of the stored ones, matched once per indicator; an
+    # indicator with nothing stored gets a code of its own.
+    matched = pd.Index(names).get_indexer(row_names)
+    matched = np.where(matched >= 0, matched, len(names) + np.arange(len(row_names)))
+    row_codes = matched[row_codes]
     months, _ = pd.factorize(np.concatenate([current["period"].to_numpy(np.int64), rows["period"].to_numpy(np.int64)]))
     span = int(months.max()) + 1 if len(months) else 1
     stored_keys = pd.Index(stored_codes * span + months[: len(current)])

@@ -12,14 +12,14 @@ import pandas as pd
 
 from kpis import periods
 from kpis.catalogue import Catalogue
-from kpis.publish import boardpack, slides
+from kpis.publish import EXPORT_FORMATS, boardpack, slides
 from kpis.publish.contents import FILE_PREFIX, ExportData, check_workstream, kept_decimals, of_workstream
 from kpis.publish.workbook import kpi_workbook
 from kpis.report import benchmarking
 from kpis.report.integrated import REPORT_COLUMNS
 from kpis.spreadsheet import safe_csv
 
-FORMATS = ("csv", "xlsx", "html", "pdf", "pptx")
+FORMATS = EXPORT_FORMATS
 
 
 def comparison_csv(data: ExportData, workstream: str | None = None, catalogue: Catalogue | None = None) -> bytes:
