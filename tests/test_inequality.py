@@ -14,6 +14,11 @@ deciles 1..10, populations, life expectancy values, 95% limits and standard erro
 checked against the definition computed another way (numpy's least squares on phe_sii's
 √a-scaled design, and data lying exactly on a line, where the SII is known), and the
 closed-form intervals against phe_sii's simulation algorithm run here with a fixed seed.
+
+And a rate or proportion fitted untransformed (phe_sii's value_type 1 or 2 with
+transform = FALSE), whose limits are simulated: against phe_sii's algorithm restated
+here, exactly on the same draws and within Monte-Carlo error on independent ones; the
+same seed giving the same limits; the catalogue's unit giving the value type.
 """
 
 from __future__ import annotations
@@ -458,3 +463,216 @@ def test_confidence_may_be_given_as_a_percentage_as_phe_sii_allows():
 def test_a_missing_column_is_named():
     with pytest.raises(ValueError, match=r"inequality needs the columns \['population'\]"):
         inequality(_frame().drop(columns="population"), DECILES)
+
+
+# --- a rate or proportion fitted untransformed: phe_sii's simulation -----------------
+#
+# phe_sii(value_type = 1 or 2, transform = FALSE) draws each group on the log or logit
+# scale and fits on the values' own scale; no closed form, so slope_index simulates. Its
+# algorithm is restated below independently (phe_sii's own matrix form: the √a, b·√a
+# design, (M Mᵀ)⁻¹ M applied to each draw × √a, sorted draws at positions round(n·α/2)
+# and round(n·(1 − α/2)) counted from 1) and compared twice: exactly, on the same
+# standard normal draws, and within Monte-Carlo error, on independent draws. No published
+# phe_sii output of this case with its limits was found to transcribe (the vignette's
+# rate and proportion examples are transform = TRUE).
+
+
+def _phe_untransformed(values, population, lower, upper, value_type, *, confidence, draws, multiplier=1.0):
+    """phe_sii's SII and RII limits for value_type 1 (rate) or 2 (proportion, between 0
+    and 1), transform = FALSE, from ``draws``: either the standard normal draws
+    (repetitions × groups) or a seed for fresh ones of ``repetitions`` = draws[1]."""
+    values, lower, upper = (np.asarray(x, dtype=float) for x in (values, lower, upper))
+    to_scale = np.log if value_type == 1 else (lambda p: np.log(p / (1 - p)))
+    back = np.exp if value_type == 1 else (lambda x: np.exp(x) / (1 + np.exp(x)))
+    mean = to_scale(values)
+    se = (to_scale(upper) - to_scale(lower)) / Z_95 / 2
+    if isinstance(draws, tuple):
+        seed, repetitions = draws
+        sampled = np.random.default_rng(seed).normal(mean, se, size=(repetitions, len(values)))
+    else:
+        repetitions = len(draws)
+        sampled = mean + se * draws
+    a, design = _design(population)
+    coefficients = np.linalg.solve(design.T @ design, design.T) @ (back(sampled) * np.sqrt(a)).T
+    intercepts, slopes = coefficients
+    sii = np.sort(slopes * multiplier)
+    ratio = (intercepts + slopes) / intercepts
+    rii = np.sort(1 / ratio if multiplier < 0 else ratio)
+    upper_q = confidence + (1 - confidence) / 2
+    positions = [round(repetitions * (1 - upper_q)) - 1, round(repetitions * upper_q) - 1]
+    return (*sii[positions], *rii[positions])
+
+
+def _dsr(period=2010):
+    rows = _fixture("dsr_data.csv").query("Period == @period").sort_values("Quintile")
+    return rows["value"], rows["total_pop"], rows["lowercl"], rows["uppercl"]
+
+
+def _prevalence(period=607, school_year="6"):
+    rows = _fixture("prevalence_data.csv", dtype={"SchoolYear": str})
+    rows = rows.query("Period == @period and SchoolYear == @school_year").sort_values("Decile")
+    return rows["Rate"], rows["Measured"], rows["LCL"], rows["UCL"]  # percentages
+
+
+UNTRANSFORMED = {
+    # name: (inputs as percentages or rates, value_type, scale, multiplier)
+    "rate (DSR per 100,000)": (_dsr, "rate", 1.0, 1.0),
+    "rate, phe_sii's example with value_type 1": (
+        lambda: (VALUE["Area1"], POPULATION["Area1"], LOWER["Area1"], UPPER["Area1"]),
+        "rate",
+        1.0,
+        1.0,
+    ),
+    "proportion as a percentage": (_prevalence, "proportion", 100.0, 1.0),
+    "proportion, negative multiplier": (_prevalence, "proportion", 100.0, -1.0),
+}
+_LIMITS = ("sii_lower", "sii_upper", "rii_lower", "rii_upper")
+
+
+def _restated(case, confidence, draws):
+    inputs, value_type, scale, multiplier = UNTRANSFORMED[case]
+    values, population, lower, upper = (np.asarray(x, dtype=float) for x in inputs())
+    limits = _phe_untransformed(
+        values / scale,
+        population,
+        lower / scale,
+        upper / scale,
+        1 if value_type == "rate" else 2,
+        confidence=confidence,
+        draws=draws,
+        multiplier=multiplier,
+    )
+    # phe_sii fits proportions between 0 and 1: its SII is in those units
+    return (limits[0] * scale, limits[1] * scale, *limits[2:])
+
+
+def _ours(case, confidence, **simulation):
+    inputs, value_type, scale, multiplier = UNTRANSFORMED[case]
+    values, population, lower, upper = inputs()
+    return slope_index(
+        values,
+        population,
+        lower,
+        upper,
+        value_type=value_type,
+        scale=scale,
+        confidence=confidence,
+        multiplier=multiplier,
+        **simulation,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(UNTRANSFORMED))
+@pytest.mark.parametrize("confidence", [0.95, 0.998])
+def test_untransformed_rates_and_proportions_are_phe_siis_simulation_on_the_same_draws(case, confidence):
+    groups = len(UNTRANSFORMED[case][0]()[0])
+    standard = np.random.default_rng(11).standard_normal((20_000, groups))
+    fit = _ours(case, confidence, repetitions=20_000, seed=11)
+    expected = _restated(case, confidence, standard)
+    for name, figure in zip(_LIMITS, expected, strict=True):
+        assert fit[name][0] == pytest.approx(figure, rel=1e-9), name
+
+
+@pytest.mark.parametrize("case", sorted(UNTRANSFORMED))
+def test_untransformed_limits_agree_with_an_independent_run_of_phe_siis_algorithm(case):
+    # ours: 100,000 repetitions with the fixed seed; the restatement: 1,000,000 fresh draws.
+    # The 2.5th percentile of 100,000 draws strays by about 0.002 of the interval's width.
+    fit = _ours(case, 0.95)
+    expected = _restated(case, 0.95, (2024, 1_000_000))
+    sii_width, rii_width = expected[1] - expected[0], expected[3] - expected[2]
+    for name, figure, width in zip(_LIMITS, expected, (sii_width, sii_width, rii_width, rii_width), strict=True):
+        assert fit[name][0] == pytest.approx(figure, abs=0.015 * width), name
+    assert fit["sii_lower"][0] < fit["sii"][0] < fit["sii_upper"][0]
+    assert fit["rii_lower"][0] < fit["rii"][0] < fit["rii_upper"][0]
+
+
+def test_untransformed_point_estimates_are_the_fit_on_the_values_own_scale():
+    values, population, lower, upper = _dsr()
+    as_rate = slope_index(values, population, lower, upper, value_type="rate")
+    as_other = slope_index(values, population, lower, upper)
+    for name in ("sii", "rii", "intercept"):
+        assert as_rate[name][0] == pytest.approx(as_other[name][0], rel=1e-12)
+    # phe_sii's codes name the same value types
+    by_code = slope_index(values, population, lower, upper, value_type=1)
+    assert by_code["sii_lower"][0] == as_rate["sii_lower"][0]
+    with pytest.raises(ValueError, match=r"unknown SII value type \['ratio'\]"):
+        slope_index(values, population, lower, upper, value_type="ratio")
+
+
+def test_the_simulation_is_reproducible_and_each_set_independent_of_the_others():
+    values, population, lower, upper = (np.asarray(x, dtype=float) for x in _dsr())
+    first = slope_index(values, population, lower, upper, value_type="rate")
+    again = slope_index(values, population, lower, upper, value_type="rate")
+    other_seed = slope_index(values, population, lower, upper, value_type="rate", seed=6)
+    for name in _LIMITS:
+        assert first[name][0] == again[name][0]  # same seed, same limits, to the last bit
+    assert first["sii_lower"][0] != other_seed["sii_lower"][0]
+    assert first["sii_lower"][0] == pytest.approx(other_seed["sii_lower"][0], rel=0.01)
+    # with another area beside it (and a plain one), an area's limits do not move
+    together = slope_index(
+        [values, values * 1.1, values],
+        [population] * 3,
+        [lower, lower * 1.1, lower],
+        [upper, upper * 1.1, upper],
+        value_type=["rate", "rate", "other"],
+    )
+    for name in _LIMITS:
+        assert together[name][0] == first[name][0]
+    alone = slope_index(values * 1.1, population, lower * 1.1, upper * 1.1, value_type="rate")
+    assert together["sii_upper"][1] == alone["sii_upper"][0]
+    plain = slope_index(values, population, lower, upper)
+    assert together["sii_upper"][2] == plain["sii_upper"][0]
+
+
+QUINTILES = [str(g) for g in range(1, 6)]
+
+
+def _quintile_frame(values, lower, upper, **columns):
+    return pd.DataFrame(
+        {
+            "indicator": "x",
+            "area": "A",
+            "period": "2024-03",
+            "group": [str(g) for g in range(1, 6)],
+            "value": values,
+            "population": [1000.0, 1100, 900, 1000, 1050],
+            "lower_95": lower,
+            "upper_95": upper,
+            **columns,
+        }
+    )
+
+
+def test_inequality_takes_each_indicators_value_type_and_names_a_group_outside_its_range():
+    values = np.array([31.0, 28, 27, 22, 20])
+    lower, upper = values - 3, values + 3.5
+    frame = pd.concat(
+        [
+            _quintile_frame(values, lower, upper, indicator="share", sii_value_type="proportion"),
+            _quintile_frame(values, lower, upper, indicator="plain", sii_value_type="other"),
+        ]
+    )
+    out = inequality(frame, QUINTILES, value_type="sii_value_type", scale=100.0).set_index("indicator")
+    share = slope_index(values, frame["population"][:5], lower, upper, value_type="proportion", scale=100)
+    plain = slope_index(values, frame["population"][:5], lower, upper)
+    for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+        assert out.loc["share", name] == pytest.approx(share[name][0], rel=1e-12)
+        assert out.loc["plain", name] == pytest.approx(plain[name][0], rel=1e-12)
+    assert out.loc["share", "sii_lower"] != pytest.approx(out.loc["plain", "sii_lower"], rel=1e-4)
+
+    zero = _quintile_frame([0.0, 5, 6, 7, 8], [0.0, 3, 4, 5, 6], [2.0, 7, 8, 9, 10])
+    rate = inequality(zero, QUINTILES, value_type="rate").iloc[0]
+    assert (
+        rate["note"] == "group 1 not inside a rate's range (above 0: its interval is read on the log scale), so no SII"
+    )
+    assert np.isnan(rate["sii"]) and rate["gap_abs"] == 8.0
+    assert not np.isnan(inequality(zero, QUINTILES).iloc[0]["sii"])  # read as they are, any value does
+
+
+def test_the_catalogue_unit_gives_phe_siis_value_type():
+    from kpis.catalogue.model import Indicator
+
+    base = {"id": "x", "name": "X", "workstream": "w", "direction": "lower"}
+    units = {"rate": "rate", "percent": "proportion", "days": "other", "ratio": "other", "count": "other"}
+    for unit, value_type in units.items():
+        assert Indicator(**base, unit=unit).sii_value_type == value_type
