@@ -1,18 +1,30 @@
 """Gaps, SII and RII as PHEindicatormethods' ``phe_sii`` defines them.
 
-Inputs: the two areas of ``phe_sii``'s documented example (PHEindicatormethods,
-R/SII_function.R, @examples: deciles 1..10, populations, life expectancy values, 95%
-limits and standard errors). ``phe_sii``'s own expected results live in its test
-workbook (tests/testthat/testdata_SII.xlsx), which is not readable here, so the point
-estimates are checked against the definition computed another way (numpy's least
-squares on phe_sii's √a-scaled design, and data lying exactly on a line, where the SII
-is known), and the closed-form intervals against phe_sii's simulation algorithm run
-here with a fixed seed (they must agree to its Monte-Carlo precision).
+Published cases: the vignette "Worked examples for phe_sii function" prints phe_sii's
+results for three of the package's datasets (life expectancy by decile, value_type 0;
+directly standardised rates by quintile, log transform, with RII; child obesity
+prevalence by decile, logit transform, multiplier -100). Their inputs are in
+tests/fixtures/phe_sii/ (see its README for the repositories, paths and commits); the
+results are transcribed below from the built vignette. SII and RII must match to the
+last printed digit; their limits come from phe_sii's simulation, so they must match to
+its Monte-Carlo precision (see ``_PRECISION``).
+
+Also: the two areas of ``phe_sii``'s documented example (R/SII_function.R, @examples:
+deciles 1..10, populations, life expectancy values, 95% limits and standard errors),
+checked against the definition computed another way (numpy's least squares on phe_sii's
+√a-scaled design, and data lying exactly on a line, where the SII is known), and the
+closed-form intervals against phe_sii's simulation algorithm run here with a fixed seed.
+
+And a rate or proportion fitted untransformed (phe_sii's value_type 1 or 2 with
+transform = FALSE), whose limits are simulated: against phe_sii's algorithm restated
+here, exactly on the same draws and within Monte-Carlo error on independent ones; the
+same seed giving the same limits; the catalogue's unit giving the value type.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -151,6 +163,170 @@ def test_standard_errors_given_instead_of_limits_give_the_same_interval(area):
     assert rounded["sii_lower"][0] == pytest.approx(by_limits["sii_lower"][0], rel=0.02)
 
 
+# --- phe_sii's published worked examples ---------------------------------------------
+
+PHE_SII_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "phe_sii")
+
+# Source of every figure below: the vignette "Worked examples for phe_sii function",
+# PHEindicatormethods 2.0.2.9001, as built in r-hub2/some-psychogenic-africanporcupine-
+# PHEindicatormethods inst/doc/WorkedExamples_phe_sii.html @ 9ba410965ea092796b11ebb9b8a71db6f09be697
+# (https://cran.r-project.org/web/packages/PHEindicatormethods/vignettes/WorkedExamples_phe_sii.html).
+# Figures are kept as printed (strings) so the tolerance of a point estimate is half a
+# unit in its last printed place.
+
+# Example 1: LE_data grouped by Sex and GeoCode, value_type 0, se = SE, 1000 repetitions,
+# confidence 95% and 99.8%. Sex 1: sii, sii_lower95_0cl, sii_upper95_0cl, sii_lower99_8cl, sii_upper99_8cl
+PUBLISHED_LE = {
+    "E06000001": ("11.68886", "9.215442", "14.07460", "7.896985", "15.27278"),
+    "E06000002": ("12.54785", "10.579679", "14.57307", "9.433565", "15.43696"),
+    "E06000003": ("10.05084", "7.820256", "12.30021", "6.098286", "13.65081"),
+    "E06000004": ("14.85223", "13.029586", "16.66506", "11.542089", "17.22223"),
+    "E06000005": ("11.68095", "9.126462", "14.13962", "7.997806", "15.28689"),
+    "E06000006": ("12.27526", "10.014238", "14.29402", "8.563631", "15.53240"),
+    "E06000007": ("11.59893", "10.131272", "12.96125", "9.068544", "13.56129"),
+    "E06000008": ("10.72510", "8.539485", "12.66773", "7.260345", "13.95977"),
+    "E06000009": ("13.59387", "11.385259", "15.63067", "10.072540", "16.61999"),
+    "E06000010": ("11.20094", "9.667654", "12.58422", "8.983728", "13.32130"),
+}
+
+# Example 2: DSR_data grouped by Period, value_type 1, lower_cl/upper_cl, transform = TRUE
+# (log), rii = TRUE, 100,000 repetitions: sii, rii, sii_lower95_0, sii_upper95_0,
+# rii_lower95_0, rii_upper95_0
+PUBLISHED_DSR = {
+    2010: ("-14.03684", "0.9010655", "-17.95990", "-10.126662", "0.8752420", "0.9275826"),
+    2011: ("-12.83196", "0.9086641", "-16.72001", "-8.917710", "0.8827020", "0.9355915"),
+    2012: ("-11.09234", "0.9199455", "-14.91251", "-7.257354", "0.8939089", "0.9468622"),
+    2013: ("-10.06041", "0.9266342", "-13.85842", "-6.255091", "0.9003791", "0.9537227"),
+    2014: ("-10.06085", "0.9263086", "-13.84260", "-6.302576", "0.9000559", "0.9531717"),
+    2015: ("-8.53077", "0.9368534", "-12.23824", "-4.816133", "0.9106841", "0.9638401"),
+}
+
+# Example 3: prevalence_data grouped by Period, SchoolYear, AreaCode (E92000001); Rate,
+# LCL, UCL divided by 100; value_type 2, transform = TRUE (logit), multiplier = -100,
+# 100,000 repetitions: sii, sii_lower95_0, sii_upper95_0
+PUBLISHED_PREVALENCE = {
+    (607, "6"): ("10.964626", "10.442276", "11.487365"),
+    (607, "R"): ("5.970062", "5.549097", "6.393890"),
+    (708, "6"): ("11.271798", "10.882719", "11.665736"),
+    (708, "R"): ("6.200092", "5.891670", "6.511572"),
+    (809, "6"): ("11.804672", "11.424118", "12.187107"),
+    (809, "R"): ("6.911770", "6.615734", "7.206792"),
+    (910, "6"): ("12.459329", "12.074213", "12.845349"),
+    (910, "R"): ("7.141644", "6.851003", "7.433598"),
+    (1011, "6"): ("13.057800", "12.664883", "13.441025"),
+    (1011, "R"): ("7.139306", "6.858750", "7.423963"),
+}
+
+# How far a simulated limit may stray from ours, as a share of the published interval's
+# width. A percentile of n simulated slopes has a standard error of about
+# √(p(1−p)/n) / φ(z) × σ: for 100,000 draws and p = 0.025, 0.0022 of the 95% width, so
+# 0.015 is about 7 of them; for 1,000 draws, 0.022 of the width (0.10 ≈ 4.6 of them),
+# and the 99.8% limits of 1,000 draws are the smallest and largest draw (0.048 of the
+# width, so 0.25). The DSR example's own reliability figures (sii_mad95_0 0.011 to 0.028)
+# are of the same size as our differences from it (at most 0.008).
+_PRECISION = {100_000: 0.015, 1_000: 0.10, (1_000, 0.998): 0.25}
+
+
+def _printed(figure: str) -> dict:
+    """The figure as a float and the tolerance of its printing: half a unit in its last place."""
+    decimals = len(figure.partition(".")[2])
+    return {"expected": float(figure), "abs": 0.5 * 10.0**-decimals}
+
+
+def _fixture(name: str, **read) -> pd.DataFrame:
+    return pd.read_csv(os.path.join(PHE_SII_FIXTURES, name), **read)
+
+
+def _assert_limits(ours, published_lower, published_upper, share):
+    lower, upper = float(published_lower), float(published_upper)
+    allowed = share * (upper - lower)
+    assert ours[0] == pytest.approx(lower, abs=allowed)
+    assert ours[1] == pytest.approx(upper, abs=allowed)
+
+
+@pytest.mark.parametrize("area", sorted(PUBLISHED_LE))
+def test_phe_siis_published_life_expectancy_example(area):
+    rows = _fixture("le_data.csv").query("Sex == 1 and GeoCode == @area").sort_values("Decile")
+    sii, lower95, upper95, lower998, upper998 = PUBLISHED_LE[area]
+    at_95 = slope_index(rows["LifeExp"], rows["Pop"], se=rows["SE"], confidence=0.95)
+    at_998 = slope_index(rows["LifeExp"], rows["Pop"], se=rows["SE"], confidence=0.998)
+    printed = _printed(sii)
+    assert at_95["sii"][0] == pytest.approx(printed["expected"], abs=printed["abs"])
+    _assert_limits((at_95["sii_lower"][0], at_95["sii_upper"][0]), lower95, upper95, _PRECISION[1_000])
+    _assert_limits((at_998["sii_lower"][0], at_998["sii_upper"][0]), lower998, upper998, _PRECISION[(1_000, 0.998)])
+
+
+@pytest.mark.parametrize("period", sorted(PUBLISHED_DSR))
+def test_phe_siis_published_rate_example_with_log_transform_and_rii(period):
+    rows = _fixture("dsr_data.csv").query("Period == @period").sort_values("Quintile")
+    sii, rii, sii_lower, sii_upper, rii_lower, rii_upper = PUBLISHED_DSR[period]
+    fit = slope_index(rows["value"], rows["total_pop"], rows["lowercl"], rows["uppercl"], transform="log")
+    for name, figure in (("sii", sii), ("rii", rii)):
+        printed = _printed(figure)
+        assert fit[name][0] == pytest.approx(printed["expected"], abs=printed["abs"]), name
+    _assert_limits((fit["sii_lower"][0], fit["sii_upper"][0]), sii_lower, sii_upper, _PRECISION[100_000])
+    _assert_limits((fit["rii_lower"][0], fit["rii_upper"][0]), rii_lower, rii_upper, _PRECISION[100_000])
+
+
+@pytest.mark.parametrize(("period", "school_year"), sorted(PUBLISHED_PREVALENCE))
+def test_phe_siis_published_proportion_example_with_logit_and_negative_multiplier(period, school_year):
+    rows = _fixture("prevalence_data.csv", dtype={"SchoolYear": str})
+    rows = rows.query("Period == @period and SchoolYear == @school_year").sort_values("Decile")
+    sii, lower, upper = PUBLISHED_PREVALENCE[(period, school_year)]
+    as_proportions = [rows[c] / 100 for c in ("Rate", "LCL", "UCL")]
+    fit = slope_index(as_proportions[0], rows["Measured"], *as_proportions[1:], transform="logit", multiplier=-100)
+    printed = _printed(sii)
+    assert fit["sii"][0] == pytest.approx(printed["expected"], abs=printed["abs"])
+    _assert_limits((fit["sii_lower"][0], fit["sii_upper"][0]), lower, upper, _PRECISION[100_000])
+
+
+def test_the_published_examples_through_inequality_with_each_indicators_transform_and_scale():
+    # the same figures by way of an observations frame: the rates as they come (log), the
+    # prevalence as percentages (logit, scale 100) and with no multiplier, so its SII is
+    # the published one with the sign turned back (least minus most deprived: lower at
+    # the least deprived end) and its limits swapped
+    rates = _fixture("dsr_data.csv").rename(
+        columns={
+            "Period": "period",
+            "Quintile": "group",
+            "total_pop": "population",
+            "lowercl": "lower_95",
+            "uppercl": "upper_95",
+        }
+    )
+    rates = rates.assign(indicator="dsr", area="E92000001", sii_transform="log", scale=100000.0)
+    prevalence = _fixture("prevalence_data.csv", dtype={"SchoolYear": str}).rename(
+        columns={
+            "Period": "period",
+            "AreaCode": "area",
+            "Decile": "group",
+            "Measured": "population",
+            "Rate": "value",
+            "LCL": "lower_95",
+            "UCL": "upper_95",
+        }
+    )
+    prevalence = prevalence.assign(
+        indicator="obesity_year_" + prevalence["SchoolYear"], sii_transform="logit", scale=100.0
+    )
+    by = {"transform": "sii_transform", "scale": "scale"}
+    quintiles = inequality(rates.astype({"group": str}), [str(g) for g in range(1, 6)], **by)
+    deciles = inequality(prevalence.astype({"group": str}), [str(g) for g in range(1, 11)], **by)
+
+    quintiles = quintiles.set_index("period")
+    for period, (sii, rii, *_) in PUBLISHED_DSR.items():
+        for name, figure in (("sii", sii), ("rii", rii)):
+            printed = _printed(figure)
+            assert quintiles.loc[period, name] == pytest.approx(printed["expected"], abs=printed["abs"])
+        assert quintiles.loc[period, "note"] == ""
+    deciles = deciles.set_index(["indicator", "period"])
+    for (period, school_year), (sii, lower, upper) in PUBLISHED_PREVALENCE.items():
+        row = deciles.loc[(f"obesity_year_{school_year}", period)]
+        printed = _printed(sii)
+        assert row["sii"] == pytest.approx(-printed["expected"], abs=printed["abs"])
+        _assert_limits((-row["sii_upper"], -row["sii_lower"]), lower, upper, _PRECISION[100_000])
+
+
 def _frame():
     rows = []
     for area in AREAS:
@@ -287,3 +463,216 @@ def test_confidence_may_be_given_as_a_percentage_as_phe_sii_allows():
 def test_a_missing_column_is_named():
     with pytest.raises(ValueError, match=r"inequality needs the columns \['population'\]"):
         inequality(_frame().drop(columns="population"), DECILES)
+
+
+# --- a rate or proportion fitted untransformed: phe_sii's simulation -----------------
+#
+# phe_sii(value_type = 1 or 2, transform = FALSE) draws each group on the log or logit
+# scale and fits on the values' own scale; no closed form, so slope_index simulates. Its
+# algorithm is restated below independently (phe_sii's own matrix form: the √a, b·√a
+# design, (M Mᵀ)⁻¹ M applied to each draw × √a, sorted draws at positions round(n·α/2)
+# and round(n·(1 − α/2)) counted from 1) and compared twice: exactly, on the same
+# standard normal draws, and within Monte-Carlo error, on independent draws. No published
+# phe_sii output of this case with its limits was found to transcribe (the vignette's
+# rate and proportion examples are transform = TRUE).
+
+
+def _phe_untransformed(values, population, lower, upper, value_type, *, confidence, draws, multiplier=1.0):
+    """phe_sii's SII and RII limits for value_type 1 (rate) or 2 (proportion, between 0
+    and 1), transform = FALSE, from ``draws``: either the standard normal draws
+    (repetitions × groups) or a seed for fresh ones of ``repetitions`` = draws[1]."""
+    values, lower, upper = (np.asarray(x, dtype=float) for x in (values, lower, upper))
+    to_scale = np.log if value_type == 1 else (lambda p: np.log(p / (1 - p)))
+    back = np.exp if value_type == 1 else (lambda x: np.exp(x) / (1 + np.exp(x)))
+    mean = to_scale(values)
+    se = (to_scale(upper) - to_scale(lower)) / Z_95 / 2
+    if isinstance(draws, tuple):
+        seed, repetitions = draws
+        sampled = np.random.default_rng(seed).normal(mean, se, size=(repetitions, len(values)))
+    else:
+        repetitions = len(draws)
+        sampled = mean + se * draws
+    a, design = _design(population)
+    coefficients = np.linalg.solve(design.T @ design, design.T) @ (back(sampled) * np.sqrt(a)).T
+    intercepts, slopes = coefficients
+    sii = np.sort(slopes * multiplier)
+    ratio = (intercepts + slopes) / intercepts
+    rii = np.sort(1 / ratio if multiplier < 0 else ratio)
+    upper_q = confidence + (1 - confidence) / 2
+    positions = [round(repetitions * (1 - upper_q)) - 1, round(repetitions * upper_q) - 1]
+    return (*sii[positions], *rii[positions])
+
+
+def _dsr(period=2010):
+    rows = _fixture("dsr_data.csv").query("Period == @period").sort_values("Quintile")
+    return rows["value"], rows["total_pop"], rows["lowercl"], rows["uppercl"]
+
+
+def _prevalence(period=607, school_year="6"):
+    rows = _fixture("prevalence_data.csv", dtype={"SchoolYear": str})
+    rows = rows.query("Period == @period and SchoolYear == @school_year").sort_values("Decile")
+    return rows["Rate"], rows["Measured"], rows["LCL"], rows["UCL"]  # percentages
+
+
+UNTRANSFORMED = {
+    # name: (inputs as percentages or rates, value_type, scale, multiplier)
+    "rate (DSR per 100,000)": (_dsr, "rate", 1.0, 1.0),
+    "rate, phe_sii's example with value_type 1": (
+        lambda: (VALUE["Area1"], POPULATION["Area1"], LOWER["Area1"], UPPER["Area1"]),
+        "rate",
+        1.0,
+        1.0,
+    ),
+    "proportion as a percentage": (_prevalence, "proportion", 100.0, 1.0),
+    "proportion, negative multiplier": (_prevalence, "proportion", 100.0, -1.0),
+}
+_LIMITS = ("sii_lower", "sii_upper", "rii_lower", "rii_upper")
+
+
+def _restated(case, confidence, draws):
+    inputs, value_type, scale, multiplier = UNTRANSFORMED[case]
+    values, population, lower, upper = (np.asarray(x, dtype=float) for x in inputs())
+    limits = _phe_untransformed(
+        values / scale,
+        population,
+        lower / scale,
+        upper / scale,
+        1 if value_type == "rate" else 2,
+        confidence=confidence,
+        draws=draws,
+        multiplier=multiplier,
+    )
+    # phe_sii fits proportions between 0 and 1: its SII is in those units
+    return (limits[0] * scale, limits[1] * scale, *limits[2:])
+
+
+def _ours(case, confidence, **simulation):
+    inputs, value_type, scale, multiplier = UNTRANSFORMED[case]
+    values, population, lower, upper = inputs()
+    return slope_index(
+        values,
+        population,
+        lower,
+        upper,
+        value_type=value_type,
+        scale=scale,
+        confidence=confidence,
+        multiplier=multiplier,
+        **simulation,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(UNTRANSFORMED))
+@pytest.mark.parametrize("confidence", [0.95, 0.998])
+def test_untransformed_rates_and_proportions_are_phe_siis_simulation_on_the_same_draws(case, confidence):
+    groups = len(UNTRANSFORMED[case][0]()[0])
+    standard = np.random.default_rng(11).standard_normal((20_000, groups))
+    fit = _ours(case, confidence, repetitions=20_000, seed=11)
+    expected = _restated(case, confidence, standard)
+    for name, figure in zip(_LIMITS, expected, strict=True):
+        assert fit[name][0] == pytest.approx(figure, rel=1e-9), name
+
+
+@pytest.mark.parametrize("case", sorted(UNTRANSFORMED))
+def test_untransformed_limits_agree_with_an_independent_run_of_phe_siis_algorithm(case):
+    # ours: 100,000 repetitions with the fixed seed; the restatement: 1,000,000 fresh draws.
+    # The 2.5th percentile of 100,000 draws strays by about 0.002 of the interval's width.
+    fit = _ours(case, 0.95)
+    expected = _restated(case, 0.95, (2024, 1_000_000))
+    sii_width, rii_width = expected[1] - expected[0], expected[3] - expected[2]
+    for name, figure, width in zip(_LIMITS, expected, (sii_width, sii_width, rii_width, rii_width), strict=True):
+        assert fit[name][0] == pytest.approx(figure, abs=0.015 * width), name
+    assert fit["sii_lower"][0] < fit["sii"][0] < fit["sii_upper"][0]
+    assert fit["rii_lower"][0] < fit["rii"][0] < fit["rii_upper"][0]
+
+
+def test_untransformed_point_estimates_are_the_fit_on_the_values_own_scale():
+    values, population, lower, upper = _dsr()
+    as_rate = slope_index(values, population, lower, upper, value_type="rate")
+    as_other = slope_index(values, population, lower, upper)
+    for name in ("sii", "rii", "intercept"):
+        assert as_rate[name][0] == pytest.approx(as_other[name][0], rel=1e-12)
+    # phe_sii's codes name the same value types
+    by_code = slope_index(values, population, lower, upper, value_type=1)
+    assert by_code["sii_lower"][0] == as_rate["sii_lower"][0]
+    with pytest.raises(ValueError, match=r"unknown SII value type \['ratio'\]"):
+        slope_index(values, population, lower, upper, value_type="ratio")
+
+
+def test_the_simulation_is_reproducible_and_each_set_independent_of_the_others():
+    values, population, lower, upper = (np.asarray(x, dtype=float) for x in _dsr())
+    first = slope_index(values, population, lower, upper, value_type="rate")
+    again = slope_index(values, population, lower, upper, value_type="rate")
+    other_seed = slope_index(values, population, lower, upper, value_type="rate", seed=6)
+    for name in _LIMITS:
+        assert first[name][0] == again[name][0]  # same seed, same limits, to the last bit
+    assert first["sii_lower"][0] != other_seed["sii_lower"][0]
+    assert first["sii_lower"][0] == pytest.approx(other_seed["sii_lower"][0], rel=0.01)
+    # with another area beside it (and a plain one), an area's limits do not move
+    together = slope_index(
+        [values, values * 1.1, values],
+        [population] * 3,
+        [lower, lower * 1.1, lower],
+        [upper, upper * 1.1, upper],
+        value_type=["rate", "rate", "other"],
+    )
+    for name in _LIMITS:
+        assert together[name][0] == first[name][0]
+    alone = slope_index(values * 1.1, population, lower * 1.1, upper * 1.1, value_type="rate")
+    assert together["sii_upper"][1] == alone["sii_upper"][0]
+    plain = slope_index(values, population, lower, upper)
+    assert together["sii_upper"][2] == plain["sii_upper"][0]
+
+
+QUINTILES = [str(g) for g in range(1, 6)]
+
+
+def _quintile_frame(values, lower, upper, **columns):
+    return pd.DataFrame(
+        {
+            "indicator": "x",
+            "area": "A",
+            "period": "2024-03",
+            "group": [str(g) for g in range(1, 6)],
+            "value": values,
+            "population": [1000.0, 1100, 900, 1000, 1050],
+            "lower_95": lower,
+            "upper_95": upper,
+            **columns,
+        }
+    )
+
+
+def test_inequality_takes_each_indicators_value_type_and_names_a_group_outside_its_range():
+    values = np.array([31.0, 28, 27, 22, 20])
+    lower, upper = values - 3, values + 3.5
+    frame = pd.concat(
+        [
+            _quintile_frame(values, lower, upper, indicator="share", sii_value_type="proportion"),
+            _quintile_frame(values, lower, upper, indicator="plain", sii_value_type="other"),
+        ]
+    )
+    out = inequality(frame, QUINTILES, value_type="sii_value_type", scale=100.0).set_index("indicator")
+    share = slope_index(values, frame["population"][:5], lower, upper, value_type="proportion", scale=100)
+    plain = slope_index(values, frame["population"][:5], lower, upper)
+    for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+        assert out.loc["share", name] == pytest.approx(share[name][0], rel=1e-12)
+        assert out.loc["plain", name] == pytest.approx(plain[name][0], rel=1e-12)
+    assert out.loc["share", "sii_lower"] != pytest.approx(out.loc["plain", "sii_lower"], rel=1e-4)
+
+    zero = _quintile_frame([0.0, 5, 6, 7, 8], [0.0, 3, 4, 5, 6], [2.0, 7, 8, 9, 10])
+    rate = inequality(zero, QUINTILES, value_type="rate").iloc[0]
+    assert (
+        rate["note"] == "group 1 not inside a rate's range (above 0: its interval is read on the log scale), so no SII"
+    )
+    assert np.isnan(rate["sii"]) and rate["gap_abs"] == 8.0
+    assert not np.isnan(inequality(zero, QUINTILES).iloc[0]["sii"])  # read as they are, any value does
+
+
+def test_the_catalogue_unit_gives_phe_siis_value_type():
+    from kpis.catalogue.model import Indicator
+
+    base = {"id": "x", "name": "X", "workstream": "w", "direction": "lower"}
+    units = {"rate": "rate", "percent": "proportion", "days": "other", "ratio": "other", "count": "other"}
+    for unit, value_type in units.items():
+        assert Indicator(**base, unit=unit).sii_value_type == value_type

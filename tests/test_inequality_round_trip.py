@@ -108,7 +108,7 @@ def test_the_screens_show_it(loaded, monkeypatch):
     texts = "\n".join(m.value for m in at.markdown)
     assert (
         "In Southampton, M7 2020/21: a gap of 50.0 percentage points between the most and least deprived "
-        "(95% interval 45.9 to 54.1), higher at the least deprived end." in texts
+        "(95% interval 45.8 to 54.0), higher at the least deprived end." in texts
     )
     assert "Against a year before: ↗ widening." in "\n".join(c.value for c in at.caption)
     _open(at, "compare-areas", as_at="2020-11")

@@ -276,7 +276,9 @@ class Indicator(BaseModel):
     sii_transform: SiiTransform = Field(
         SiiTransform.NONE,
         description="Scale the slope index of inequality is fitted on: `none`, `log` (rates) or "
-        "`logit` (proportions), as PHEindicatormethods' `phe_sii` transform.",
+        "`logit` (proportions), as PHEindicatormethods' `phe_sii` transform. With `none` the unit "
+        "says how the groups' intervals are read, as `phe_sii`'s `value_type`: a `rate` on the log "
+        "scale, a `percent` on the logit scale (limits by simulation), any other unit as symmetric.",
     )
     suppress_below: int | None = Field(
         None,
@@ -317,6 +319,12 @@ class Indicator(BaseModel):
         if self.ci_method is not None:
             return CiMethod(self.ci_method)
         return {Unit.PERCENT: CiMethod.WILSON, Unit.RATE: CiMethod.BYAR}.get(self.unit, CiMethod.NONE)
+
+    @property
+    def sii_value_type(self) -> str:
+        """``phe_sii``'s value type from the unit: ``rate``, ``proportion`` (a percentage)
+        or ``other`` (:data:`kpis.report.inequality.SII_VALUE_TYPES`)."""
+        return {Unit.RATE: "rate", Unit.PERCENT: "proportion"}.get(self.unit, "other")
 
 
 class Workstream(BaseModel):

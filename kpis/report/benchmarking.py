@@ -63,6 +63,7 @@ def _facts(catalogue: Catalogue) -> pd.DataFrame:
             "benchmark": catalogue.benchmark_for(i) or "",
             "suppress_below": catalogue.suppress_below_for(i),
             "sii_transform": i.sii_transform.value,
+            "sii_value_type": i.sii_value_type,
         }
         for i in catalogue.indicators
     ]
@@ -177,6 +178,7 @@ def inequality_table(
             breakdown.ranked_group_ids,
             keys=("indicator", "area", "period"),
             transform="sii_transform",
+            value_type="sii_value_type",
             scale="scale",
         )
         parts.append(found.assign(breakdown=breakdown.id))

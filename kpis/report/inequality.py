@@ -15,13 +15,16 @@ fitted value at 1 ÷ fitted value at 0. With ``transform`` ``log`` (rates) or ``
 (proportions) the fit is on that scale and both ends are back-transformed before the
 difference and the ratio, as ``phe_sii(transform = TRUE)`` does.
 
-Intervals — closed form, not simulation. ``phe_sii`` draws each group's value from a
-normal distribution (mean the value, standard deviation its standard error: the 95%
-interval's width ÷ 2 × 1.959963984540054, on the log/logit scale when transformed),
-refits, and takes percentiles of the simulated slopes and ratios. The fitted slope and
-ends are *linear* in the group values, so the simulated slope is exactly normal with
-variance Σ cᵢ² seᵢ² (cᵢ the slope's weight on group i); its percentiles are slope ± z·σ,
-which is what the simulation converges to as its repetitions grow. Here:
+Intervals — closed form where it is exact, ``phe_sii``'s simulation where it is not.
+``phe_sii`` draws each group's value from a normal distribution (mean the value,
+standard deviation its standard error: the 95% interval's width ÷ 2 × 1.959963984540054,
+on the log scale for a rate and the logit scale for a proportion, its ``value_type`` 1
+and 2), refits, and takes percentiles of the simulated slopes and ratios. When the fit
+is on the scale the draws are made on (``value_type`` 0; or ``transform = TRUE``), the
+fitted slope and ends are *linear* in the drawn values, so the simulated slope is
+exactly normal with variance Σ cᵢ² seᵢ² (cᵢ the slope's weight on group i); its
+percentiles are slope ± z·σ, which is what the simulation converges to as its
+repetitions grow. Here:
 
 - SII limits: slope ± z·σ (``none``); with a transform, ``phe_sii``'s own pivot — the
   fitted line at its midpoint m = fitted(½) keeps its height and takes the limiting
@@ -30,15 +33,34 @@ which is what the simulation converges to as its repetitions grow. Here:
   without one, the simulated ratio fitted(1) ÷ fitted(0) of two correlated normals has
   the exact Fieller limits (the roots of (r·μ₀ − μ₁)² = z²·Var(Y₁ − r·Y₀)), unbounded
   when the fitted value at 0 is not clearly away from 0 (then no RII interval, with a
-  note).
+  note);
+- a rate or proportion *without* a transform (``transform`` ``none`` with
+  ``value_type`` ``rate`` or ``proportion``: ``phe_sii``'s ``transform = FALSE``, its
+  default) is drawn on the log/logit scale and fitted on its own, so the fitted slope
+  is a sum of log-normal (or logit-normal) draws with no closed form: its SII and RII
+  limits come from ``phe_sii``'s simulation, vectorised in :mod:`kpis.report.sii_simulation`
+  — 100,000 repetitions (``phe_sii``'s default) of numpy's PCG64 standard normals with
+  the fixed seed 5, the same draws for every set of groups, so a set's limits are
+  reproducible and do not depend on what else is computed with it; the limits are
+  ``phe_sii``'s order statistics (positions round(n·α/2) and round(n·(1 − α/2))). The
+  point SII and RII are the untransformed fit's, as ``phe_sii``'s.
 
-So results are reproducible, need no seed, and take microseconds per area rather than
-``phe_sii``'s 100,000 repetitions; tests/test_inequality.py runs ``phe_sii``'s simulation
-algorithm with 400,000 seeded draws beside them and they agree to its Monte-Carlo
-precision. Not covered: ``phe_sii``'s rate or proportion *without* ``transform``
-(sampling on the log/logit scale, fitting on the natural one), whose simulated limits
-have no closed form; ``none`` here treats the values' intervals as symmetric (its
-``value_type = 0``).
+The closed forms are reproducible, need no seed, and take microseconds per area. The
+catalogue maps onto these: ``sii_transform`` ``log``/``logit`` is ``transform = TRUE``;
+with ``none`` the indicator's unit gives ``value_type`` (``rate`` → rate, ``percent`` →
+proportion of its ``scale``, any other unit → 0). tests/test_inequality.py holds
+``phe_sii``'s published worked examples (its vignette: life expectancy, a
+log-transformed rate with RII, a logit-transformed proportion with multiplier −100):
+the SII and RII come out to the last printed digit and the limits within the
+simulation's Monte-Carlo precision; it also runs ``phe_sii``'s simulation algorithm,
+restated independently, beside the closed forms and the simulation. Not covered: no
+published example of an untransformed rate or proportion with its printed limits was
+found, so that case is checked against the restated algorithm only (exactly, on the same
+draws, and within Monte-Carlo error on independent ones); ``phe_sii``'s several
+confidence levels in one call (one level per call here) and its reliability statistic
+(``reliability_stat``); its quirk of swapping a log-transformed rate's limits for a
+multiplier between 0 and 1 (it tests ``multiplier < 1`` there, ``< 0`` elsewhere; here
+only a negative multiplier swaps); and its count-only input (``x`` without ``value``).
 """
 
 from __future__ import annotations
@@ -50,8 +72,12 @@ import pandas as pd
 
 from kpis.report.intervals import CONFIDENCE_95, Z_95, z_score
 from kpis.report.keys import column_codes, key_ids
+from kpis.report.sii_simulation import SII_REPETITIONS, SII_SEED, simulated_limits
 
 SII_TRANSFORMS = ("none", "log", "logit")
+# phe_sii's value_type, by its codes 0, 1, 2: what decides the scale a group's interval
+# is read and sampled on when the fit is untransformed (``none``)
+SII_VALUE_TYPES = ("other", "rate", "proportion")
 INEQUALITY_COLUMNS = [
     "groups",
     "gap_abs",
@@ -96,6 +122,19 @@ def _back(y: np.ndarray, kinds: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return np.where(kinds == 1, np.exp(y), np.where(kinds == 2, scale / (1 + np.exp(-y)), y))
 
 
+def _value_type_codes(value_type, areas: int) -> np.ndarray:
+    """phe_sii's value_type codes (0 other, 1 rate, 2 proportion), one per area, from
+    names in :data:`SII_VALUE_TYPES` or the codes themselves."""
+    given = np.broadcast_to(np.asarray(value_type, dtype=object), (areas,))
+    names: dict[object, int] = {name: code for code, name in enumerate(SII_VALUE_TYPES)}
+    names.update({code: code for code in range(len(SII_VALUE_TYPES))})
+    codes, uniques = pd.factorize(given, use_na_sentinel=False)
+    unknown = {str(v) for v in uniques if v not in names}
+    if unknown:
+        raise ValueError(f"unknown SII value type {sorted(unknown)}: use one of {list(SII_VALUE_TYPES)} (or 0, 1, 2)")
+    return np.array([names[v] for v in uniques], dtype=np.int64)[codes]
+
+
 def slope_index(
     value,
     population,
@@ -103,25 +142,34 @@ def slope_index(
     upper=None,
     *,
     transform="none",
+    value_type="other",
     scale=1.0,
     confidence: float = CONFIDENCE_95,
     se=None,
     multiplier: float = 1.0,
+    repetitions: int = SII_REPETITIONS,
+    seed: int = SII_SEED,
 ) -> dict[str, np.ndarray]:
     """SII and RII with their limits for complete ordered sets of groups.
 
     Arguments are arrays of shape ``(groups,)`` for one area or ``(areas, groups)`` for
     many, most deprived group first: each group's value, population (> 0) and 95%
-    limits. ``transform`` (one of :data:`SII_TRANSFORMS`) and ``scale`` (the values'
-    multiplier, needed by ``logit``: a percentage is a proportion × 100) are one for all
-    areas or one per area. ``se``, if given, is each group's standard error on the
-    fitting scale and is used instead of the limits (as ``phe_sii``'s ``se`` argument).
-    ``multiplier`` is ``phe_sii``'s: the SII and its limits are multiplied by it (100 for
-    proportions given between 0 and 1 but read as percentages), and a negative one
-    reverses the polarity (limits swapped, RII and its limits inverted). Returns
-    ``sii, sii_lower, sii_upper, rii, rii_lower, rii_upper`` (and ``intercept``, the
-    fitted value at the most deprived end), one per area; NaN where a figure cannot be
-    computed (see :func:`inequality` for the reasons).
+    limits. ``transform`` (one of :data:`SII_TRANSFORMS`), ``value_type`` (one of
+    :data:`SII_VALUE_TYPES`, or ``phe_sii``'s codes 0, 1, 2) and ``scale`` (the values'
+    multiplier, needed for proportions: a percentage is a proportion × 100) are one for
+    all areas or one per area. ``log`` and ``logit`` are ``phe_sii``'s ``transform =
+    TRUE`` for a rate and a proportion; with ``none``, ``value_type`` says how the
+    intervals are read: ``other`` symmetric (closed form), ``rate`` on the log scale and
+    ``proportion`` on the logit scale, the fit on the values' own scale
+    (``transform = FALSE``; limits by simulation, :mod:`kpis.report.sii_simulation`,
+    with ``repetitions`` and ``seed``). ``se``, if given, is each group's standard error
+    on that scale (log, logit or the values' own) and is used instead of the limits (as
+    ``phe_sii``'s ``se`` argument). ``multiplier`` is ``phe_sii``'s: the SII and its
+    limits are multiplied by it (100 for proportions given between 0 and 1 but read as
+    percentages), and a negative one reverses the polarity (limits swapped, RII and its
+    limits inverted). Returns ``sii, sii_lower, sii_upper, rii, rii_lower, rii_upper``
+    (and ``intercept``, the fitted value at the most deprived end), one per area; NaN
+    where a figure cannot be computed (see :func:`inequality` for the reasons).
     """
     v, n = (np.atleast_2d(np.asarray(x, dtype=float)) for x in (value, population))
     lo, hi = (
@@ -132,15 +180,19 @@ def slope_index(
     if unknown:
         raise ValueError(f"unknown sii_transform {sorted(map(str, unknown))}: use one of {list(SII_TRANSFORMS)}")
     kinds = np.select([named == "log", named == "logit"], [1, 2], 0)
+    # the scale each group's interval is read (and, untransformed, sampled) on
+    sampling = np.where(kinds > 0, kinds, _value_type_codes(value_type, v.shape[0]))
+    simulated = (kinds == 0) & (sampling > 0)
     scales = np.broadcast_to(np.asarray(scale, dtype=float), v.shape[:1])
-    is_log, is_logit, s2 = (kinds == 1)[:, None], (kinds == 2)[:, None], scales[:, None]
+    s2 = scales[:, None]
     z = z_score(confidence)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         share = n / n.sum(axis=1, keepdims=True)
         rank = np.cumsum(share, axis=1) - share / 2  # midpoints of the cumulative shares
-        y = _to_fitting_scale(v, is_log, is_logit, s2)
+        y = _to_fitting_scale(v, (kinds == 1)[:, None], (kinds == 2)[:, None], s2)
+        sampled_log, sampled_logit = (sampling == 1)[:, None], (sampling == 2)[:, None]
         if se is None:
-            se = _width(lo, hi, is_log, is_logit, s2) / (2 * Z_95)
+            se = _width(lo, hi, sampled_log, sampled_logit, s2) / (2 * Z_95)
         else:
             se = np.atleast_2d(np.asarray(se, dtype=float))
         mean_rank = (share * rank).sum(axis=1, keepdims=True)  # 0.5 by construction
@@ -152,6 +204,7 @@ def slope_index(
         variance = se * se
         sd = np.sqrt((weight * weight * variance).sum(axis=1))
         slope_lower, slope_upper = slope - z * sd, slope + z * sd
+        at0 = share - weight * mean_rank  # fitted(0) = Σ at0 · y
 
         # untransformed: the slope and its normal limits; Fieller limits of fitted(1) / fitted(0)
         result = {"sii": slope.copy(), "sii_lower": slope_lower, "sii_upper": slope_upper}
@@ -159,21 +212,11 @@ def slope_index(
         result["intercept"] = intercept.copy()
         result["rii_lower"] = np.full(slope.shape, np.nan)
         result["rii_upper"] = np.full(slope.shape, np.nan)
-        plain = kinds == 0
+        plain = (kinds == 0) & ~simulated
         if plain.any():
-            at0 = share[plain] - weight[plain] * mean_rank[plain]  # fitted(0) = Σ at0 · y
-            at1 = at0 + weight[plain]
-            var = variance[plain]
-            v00, v11, v01 = ((a * b * var).sum(axis=1) for a, b in ((at0, at0), (at1, at1), (at0, at1)))
-            m0, m1 = intercept[plain], intercept[plain] + slope[plain]
-            qa = m0**2 - z**2 * v00
-            qb = m0 * m1 - z**2 * v01
-            qc = m1**2 - z**2 * v11
-            disc = qb**2 - qa * qc
-            bounded = (qa > 0) & (disc >= 0)
-            root = np.sqrt(np.where(bounded, disc, 0.0))
-            result["rii_lower"][plain] = np.where(bounded, (qb - root) / qa, np.nan)
-            result["rii_upper"][plain] = np.where(bounded, (qb + root) / qa, np.nan)
+            result["rii_lower"][plain], result["rii_upper"][plain] = _fieller(
+                at0[plain], weight[plain], variance[plain], intercept[plain], slope[plain], z
+            )
 
         # transformed: back-transform both ends; the limits pivot on the fitted midpoint
         bent = kinds > 0
@@ -193,7 +236,62 @@ def slope_index(
             result["sii_lower"], result["sii_upper"] = result["sii_upper"], result["sii_lower"]
             result["rii"] = 1 / result["rii"]
             result["rii_lower"], result["rii_upper"] = 1 / result["rii_upper"], 1 / result["rii_lower"]
+    if simulated.any():
+        # rate or proportion untransformed: phe_sii's simulation (the multiplier applied in it)
+        mean = _to_fitting_scale(v[simulated], sampled_log[simulated], sampled_logit[simulated], s2[simulated])
+        limits = simulated_limits(
+            mean,
+            se[simulated],
+            sampling[simulated],
+            scales[simulated],
+            weight[simulated],
+            at0[simulated],
+            confidence=confidence,
+            multiplier=multiplier,
+            repetitions=repetitions,
+            seed=seed,
+        )
+        for name, figures in limits.items():
+            result[name][simulated] = figures
     return result
+
+
+def _fieller(at0, weight, variance, intercept, slope, z) -> tuple[np.ndarray, np.ndarray]:
+    """Fieller limits of fitted(1) ÷ fitted(0), two correlated normals: the roots of
+    (r·μ₀ − μ₁)² = z²·Var(Y₁ − r·Y₀); NaN where unbounded (fitted(0) not clearly off 0)."""
+    at1 = at0 + weight
+    v00, v11, v01 = ((a * b * variance).sum(axis=1) for a, b in ((at0, at0), (at1, at1), (at0, at1)))
+    m0, m1 = intercept, intercept + slope
+    qa = m0**2 - z**2 * v00
+    qb = m0 * m1 - z**2 * v01
+    qc = m1**2 - z**2 * v11
+    disc = qb**2 - qa * qc
+    bounded = (qa > 0) & (disc >= 0)
+    root = np.sqrt(np.where(bounded, disc, 0.0))
+    return np.where(bounded, (qb - root) / qa, np.nan), np.where(bounded, (qb + root) / qa, np.nan)
+
+
+# what a value and its limits must lie inside, by range code (see inequality())
+_RANGES = (
+    "",
+    "the log transform's range",
+    "the logit transform's range",
+    "a rate's range (above 0: its interval is read on the log scale)",
+    "a proportion's range (between 0 and the scale: its interval is read on the logit scale)",
+)
+
+
+def _per_set(observations: pd.DataFrame, setting, set_id: np.ndarray, n_sets: int) -> np.ndarray:
+    """A setting per set: the value of the column named ``setting`` (constant within a
+    set), or ``setting`` itself for every set."""
+    if isinstance(setting, str) and setting in observations:
+        codes, values = column_codes(observations[setting])
+        per_set = np.zeros(n_sets, dtype=np.int64)
+        per_set[set_id] = codes
+        return np.asarray(values, dtype=object)[per_set]
+    out = np.empty(n_sets, dtype=object)
+    out[:] = [setting] * n_sets
+    return out
 
 
 def _group_list(names: Sequence, mask: int) -> str:
@@ -212,6 +310,7 @@ def inequality(
     lower: str = "lower_95",
     upper: str = "upper_95",
     transform: str = "none",
+    value_type: str | int = "other",
     scale: float | str = 1.0,
     confidence: float = CONFIDENCE_95,
 ) -> pd.DataFrame:
@@ -219,13 +318,16 @@ def inequality(
     ``keys`` + :data:`INEQUALITY_COLUMNS`.
 
     ``groups`` lists the breakdown's groups in order, most deprived first, as they
-    appear in the ``group`` column. ``transform`` (one of :data:`SII_TRANSFORMS`) and
+    appear in the ``group`` column. ``transform`` (one of :data:`SII_TRANSFORMS`),
+    ``value_type`` (one of :data:`SII_VALUE_TYPES`, see :func:`slope_index`) and
     ``scale`` are either one value for all rows or the name of a column (constant
-    within a set: the indicator's ``sii_transform`` and ``scale``). ``groups`` in the
-    output is the number of groups with a value. Nothing is computed for a set with a
-    group missing or unusable; ``note`` names the group(s): "group 3 missing", "no
-    interval for group 3" (the SII needs every group's interval), "group 3 not above 0
-    (log transform)". The gaps need only the two end groups.
+    within a set: the indicator's ``sii_transform``, its unit's value type and
+    ``scale``). ``groups`` in the output is the number of groups with a value. Nothing
+    is computed for a set with a group missing or unusable; ``note`` names the
+    group(s): "group 3 missing", "no interval for group 3" (the SII needs every group's
+    interval), "group 3 not inside the log transform's range" (a value or limit not
+    above 0), "group 3 not inside a rate's range (above 0: its interval is read on the
+    log scale)". The gaps need only the two end groups.
     """
     keys = list(keys)
     names = list(groups)
@@ -265,17 +367,12 @@ def inequality(
 
     v, n, lo, hi = matrix(value), matrix(population), matrix(lower), matrix(upper)
 
-    # the indicator's transform (a code into transform_names) and scale, per set
-    if isinstance(transform, str) and transform in observations:
-        codes, transform_names = column_codes(observations[transform])
-        transform_code = np.zeros(n_sets, dtype=np.int64)
-        transform_code[set_id] = codes
-    else:
-        transform_names, transform_code = [transform], np.zeros(n_sets, dtype=np.int64)
-    unknown = {t for i, t in enumerate(transform_names) if (transform_code == i).any()} - set(SII_TRANSFORMS)
+    # the indicator's transform, value type and scale, per set
+    transforms = _per_set(observations, transform, set_id, n_sets)
+    unknown = set(pd.unique(transforms)) - set(SII_TRANSFORMS)
     if unknown:
         raise ValueError(f"unknown sii_transform {sorted(map(str, unknown))}: use one of {list(SII_TRANSFORMS)}")
-    transforms = np.asarray(transform_names, dtype=object)
+    value_types = _value_type_codes(_per_set(observations, value_type, set_id, n_sets), n_sets)
     if isinstance(scale, str) and scale in observations:
         scales = np.empty(n_sets)
         scales[set_id] = observations[scale].to_numpy(dtype=float)
@@ -284,15 +381,17 @@ def inequality(
 
     has_value = ~np.isnan(v) & (n > 0)
     has_interval = ~np.isnan(lo) & ~np.isnan(hi)
-    # the transform's range per set: log needs values above 0, logit between 0 and scale
-    set_transform = transforms[transform_code]
-    floor = np.where(set_transform == "none", -np.inf, 0.0)[:, None]
-    ceiling = np.where(set_transform == "logit", scales, np.inf)[:, None]
+    # the range of the scale each set's intervals are read on: 0 any value, 1 the log
+    # transform's, 2 the logit transform's, 3 a rate's (log scale), 4 a proportion's (logit)
+    fitted_kind = np.select([transforms == "log", transforms == "logit"], [1, 2], 0)
+    range_code = np.where(fitted_kind > 0, fitted_kind, np.where(value_types > 0, value_types + 2, 0))
+    floor = np.where(range_code == 0, -np.inf, 0.0)[:, None]
+    ceiling = np.where((range_code == 2) | (range_code == 4), scales, np.inf)[:, None]
     with np.errstate(invalid="ignore"):
         in_domain = (v > floor) & (v < ceiling) & (lo > floor) & (lo < ceiling) & (hi > floor) & (hi < ceiling)
-    in_domain |= (set_transform == "none")[:, None]  # untransformed: any value (NaNs are caught above)
+    in_domain |= (range_code == 0)[:, None]  # read as they are: any value (NaNs are caught above)
 
-    # which groups are missing, without an interval or outside the transform's range, as
+    # which groups are missing, without an interval or outside the scale's range, as
     # bit masks; worked out only for the (few) sets with any trouble
     complete = (has_value & has_interval & in_domain).all(axis=1)
     missing_mask, no_interval_mask, domain_mask = (np.zeros(n_sets, dtype=np.int64) for _ in range(3))
@@ -309,29 +408,40 @@ def inequality(
     with np.errstate(divide="ignore", invalid="ignore"):
         results["gap_abs"] = np.where(ends, v[:, -1] - v[:, 0], np.nan)
         results["gap_rel"] = np.where(ends & (v[:, 0] != 0), v[:, -1] / v[:, 0], np.nan)
-    fit = slope_index(v, n, lo, hi, transform=transforms[transform_code], scale=scales, confidence=confidence)
-    for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
-        results[name] = np.where(complete, fit[name], np.nan)
+    if complete.any():  # only complete sets are fitted (a simulation is not free)
+        c = complete
+        fit = slope_index(
+            v[c],
+            n[c],
+            lo[c],
+            hi[c],
+            transform=transforms[c],
+            value_type=value_types[c],
+            scale=scales[c],
+            confidence=confidence,
+        )
+        for name in ("sii", "sii_lower", "sii_upper", "rii", "rii_lower", "rii_upper"):
+            results[name][c] = fit[name]
     unbounded = complete & np.isnan(results["rii_lower"])
 
-    # one note per distinct pattern of trouble (what, which groups, which transform)
+    # one note per distinct pattern of trouble (what, which groups, which scale)
     kind = np.select([missing_mask > 0, no_interval_mask > 0, domain_mask > 0, complete & unbounded], [1, 2, 3, 4], 0)
     mask = np.select(
         [missing_mask > 0, no_interval_mask > 0, domain_mask > 0], [missing_mask, no_interval_mask, domain_mask], 0
     )
-    pattern = (mask * 8 + kind) * 4 + transform_code  # k <= 50 groups, 4 transforms: fits in 64 bits
+    pattern = (mask * 8 + kind) * 8 + range_code  # k <= 50 groups: fits in 64 bits
     patterns, note_code = np.unique(pattern, return_inverse=True)
     messages = []
     for p in patterns.tolist():
-        which, t = _group_list(names, p // 32), transform_names[p % 4]
+        which, scale_range = _group_list(names, p // 64), _RANGES[p % 8]
         messages.append(
             [
                 "",
                 f"{which} missing",
                 f"no interval for {which}, so no SII",
-                f"{which} not inside the {t} transform's range, so no SII",
+                f"{which} not inside {scale_range}, so no SII",
                 "RII interval unbounded: the fitted value at the most deprived end is not clearly above 0",
-            ][p // 4 % 8]
+            ][p // 8 % 8]
         )
     out["groups"] = has_value.sum(axis=1)
     for name in _RESULTS:
