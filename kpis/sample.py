@@ -143,6 +143,5 @@ def remove_sample(engine: Engine, removed_by: str) -> int | None:
             rows_revised=len(withdrawn),
             rows_unchanged=0,
         )
-        columns = ingest.observation_columns(withdrawn)
-        store.insert_rows(conn, store.observations, columns, ingest.observation_rows(withdrawn, new_id))
+        ingest.write_observations(conn, withdrawn, new_id)
     return new_id

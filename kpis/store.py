@@ -351,18 +351,24 @@ def set_extract_counts(conn: Connection, extract_id: int, total: int, new: int, 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg takes %s for positional values
 
 
-def insert_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
+def insert_rows(
+    conn: Connection, table: Table, columns: list[str], rows: list[tuple], literals: dict[str, int] | None = None
+) -> None:
     """Insert many rows with the driver's own ``executemany``: ``rows`` are tuples of
     plain Python values (``str``, ``int``, ``float``, ``bytes``, ``None`` for NULL) in
     ``columns`` order, skipping SQLAlchemy's per-row parameter processing (it pays:
-    docs/benchmarks.md, "Engine")."""
+    docs/benchmarks.md, "Engine"). ``literals``: whole numbers the same in every row,
+    written into the statement (binding them a row at a time costs as much as a value)."""
     if not rows:
         return
+    literals = literals or {}
     quote = conn.dialect.identifier_preparer.quote
     marker = _MARKERS[conn.dialect.paramstyle]
+    names = [*columns, *literals]
+    values = [marker] * len(columns) + [str(int(v)) for v in literals.values()]  # int(): never text in SQL
     conn.exec_driver_sql(
         f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join([marker] * len(columns))})",
+        f"({', '.join(quote(c) for c in names)}) VALUES ({', '.join(values)})",
         rows,
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from kpis import periods, store
-from kpis.ingest import observation_columns, observation_rows, sha256
+from kpis.ingest import sha256, write_observations
 from kpis.ingest.plan import has_breakdowns
 
 RESTORE, WITHDRAW, KEEP = "restore", "withdraw", "keep"
@@ -205,5 +205,5 @@ def rollback(engine: Engine, extract_id: int, rolled_back_by: str) -> RollbackRe
             rows_unchanged=kept,
             reverts=extract_id,
         )
-        store.insert_rows(conn, store.observations, observation_columns(written), observation_rows(written, new_id))
+        write_observations(conn, written, new_id)
     return RollbackResult(extract_id, new_id, restored, withdrawn, kept)

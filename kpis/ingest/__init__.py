@@ -16,12 +16,11 @@ from kpis.ingest.load import (
     check_extract,
     ingest,
     ingest_files,
-    observation_columns,
-    observation_rows,
     preview,
     read_extract,
     sha256,
     validate_extract,
+    write_observations,
 )
 from kpis.ingest.parse import MAX_NOTE
 from kpis.ingest.plan import NEW, REVISED, UNCHANGED, applied, plan_extract
@@ -45,8 +44,6 @@ __all__ = [
     "check_extract",
     "ingest",
     "ingest_files",
-    "observation_columns",
-    "observation_rows",
     "plan_extract",
     "preview",
     "read_extract",
@@ -54,4 +51,5 @@ __all__ = [
     "sha256",
     "sheet_names",
     "validate_extract",
+    "write_observations",
 ]

@@ -208,31 +208,38 @@ NULL_BY_DEFAULT = ["numerator", "denominator", "note", *store.BREAKDOWN_VALUE_CO
 
 
 def observation_columns(changed: pd.DataFrame) -> list[str]:
-    """The columns :func:`observation_rows` gives for ``changed``: the breakdown columns
-    too when it has them (left out, they take their defaults: the home area's whole
-    population, no given limits), and of :data:`NULL_BY_DEFAULT` only those with a value
-    in some row (binding a NULL costs about as much as SQLite's own work for a value:
-    docs/benchmarks.md)."""
+    """The columns written for ``changed``: the breakdown columns too when it has them
+    (left out, they take their defaults: the home area's whole population, no given
+    limits), and of :data:`NULL_BY_DEFAULT` only those with a value in some row (binding a
+    NULL costs about as much as SQLite's own work for a value: docs/benchmarks.md)."""
     columns = OBSERVATION_COLUMNS + (BREAKDOWN_COLUMNS if planning.has_breakdowns(changed) else [])
     return [c for c in columns if c not in NULL_BY_DEFAULT or changed[c].notna().any()]
 
 
-def observation_rows(changed: pd.DataFrame, extract_id: int) -> list[tuple]:
-    """Parameter tuples (:func:`observation_columns`) for the rows of ``changed`` (a
-    plan's new and revised rows, say), in their order, made column by column."""
-    return list(zip(*(_column_values(changed, c, extract_id) for c in observation_columns(changed)), strict=True))
+def write_observations(conn: Connection, changed: pd.DataFrame, extract_id: int) -> None:
+    """Append the rows of ``changed`` (a plan's new and revised rows, a rollback's, in
+    their order) as observations of extract ``extract_id``: the one way observations are
+    written. The extract, and the revision when every row has the same, are written into
+    the statement rather than bound a row at a time (docs/benchmarks.md)."""
+    if changed.empty:
+        return
+    literals = {"extract_id": int(extract_id)}
+    revisions = changed["revision"].unique()
+    if len(revisions) == 1:
+        literals["revision"] = int(revisions[0])
+    bound = [c for c in observation_columns(changed) if c not in literals]
+    rows = list(zip(*(_column_values(changed, c) for c in bound), strict=True))
+    store.insert_rows(conn, store.observations, bound, rows, literals)
 
 
-def _column_values(changed: pd.DataFrame, column: str, extract_id: int) -> list:
-    """One column of :func:`observation_rows` as plain Python values."""
+def _column_values(changed: pd.DataFrame, column: str) -> list:
+    """One column of the rows written, as plain Python values."""
     if column == "indicator" or column in store.KEY_COLUMNS:
         return changed[column].astype(object).tolist()
     if column == "period":
         return periods.texts(changed["period"]).tolist()
     if column == "revision":
         return changed["revision"].astype(int).tolist()
-    if column == "extract_id":
-        return [extract_id] * len(changed)
     return _nullable(changed[column])
 
 
@@ -316,9 +323,7 @@ def _write(
                     rows_revised=0,
                     rows_unchanged=0,
                 )
-            store.insert_rows(
-                conn, store.observations, observation_columns(changed), observation_rows(changed, extract_id)
-            )
+            write_observations(conn, changed, extract_id)
     total = sum(counts.values())
     if extract_id is not None:
         store.set_extract_counts(
