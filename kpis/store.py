@@ -288,9 +288,8 @@ WRITER_CACHE_KIB = 65_536
 @contextmanager
 def _writer_page_cache(conn: Connection) -> Iterator[None]:
     """On SQLite, a page cache of ``WRITER_CACHE_KIB`` for one write transaction, then the
-    size it had (which frees the pages; writers take turns, so one at a time holds it).
-    A month of every indicator touches every leaf page of the observations' key index,
-    which SQLite's default 2 MB cache cannot hold (docs/benchmarks.md, "Engine")."""
+    size it had (one writer at a time holds it): a month of every indicator touches every
+    leaf page of the key index, more than the default 2 MB (docs/benchmarks.md, "Engine")."""
     if conn.dialect.name != "sqlite":
         yield
         return
@@ -354,11 +353,9 @@ _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3; psycopg 
 def insert_rows(
     conn: Connection, table: Table, columns: list[str], rows: list[tuple], literals: dict[str, int] | None = None
 ) -> None:
-    """Insert many rows with the driver's own ``executemany``: ``rows`` are tuples of
-    plain Python values (``str``, ``int``, ``float``, ``bytes``, ``None`` for NULL) in
-    ``columns`` order, skipping SQLAlchemy's per-row parameter processing (it pays:
-    docs/benchmarks.md, "Engine"). ``literals``: whole numbers the same in every row,
-    written into the statement (binding them a row at a time costs as much as a value)."""
+    """Insert many rows by the driver's own ``executemany`` (no per-row processing by
+    SQLAlchemy: docs/benchmarks.md, "Engine"): ``rows`` are tuples of plain values (``None``
+    for NULL) in ``columns`` order; ``literals``, whole numbers the same in every row."""
     if not rows:
         return
     literals = literals or {}
@@ -391,15 +388,12 @@ def current_observations(
     sorted by indicator and period: columns ``indicator`` (categorical), ``period`` (month
     index), ``value, numerator, denominator, note, revision, extract_id``, optionally as it
     stood right after extract ``as_of_extract``. ``indicators`` and ``periods_in``
-    (``YYYY-MM``) narrow it down; ``with_withdrawn`` keeps withdrawn values (``value`` NaN: the
-    next value gets the next revision) and ``with_limits`` adds the given limits and population
-    (:data:`BREAKDOWN_VALUE_COLUMNS`), as an ingest plan needs them.
+    (``YYYY-MM``) narrow it down; ``with_withdrawn`` keeps withdrawn values (``value`` NaN)
+    and ``with_limits`` adds :data:`BREAKDOWN_VALUE_COLUMNS`, as an ingest plan needs them.
 
-    Every revision of the cells asked for is read as the database finds them, then sorted
-    here by (indicator, period, revision) and the last of each cell kept: the database only
-    scans its unique index (each indicator's periods as one range when they are consecutive
-    months) and never sorts, which is faster than a join on the latest revisions or than
-    an ``ORDER BY`` (docs/benchmarks.md, "Store reads")."""
+    Every revision asked for is read as the database finds it (by its unique index, no
+    sort), then sorted here and the last of each cell kept: faster than a join on the
+    latest revisions or an ``ORDER BY`` (docs/benchmarks.md, "Store reads")."""
     o = observations.c
     names = ["indicator", "period", *VALUE_COLUMNS, "revision", "extract_id"]
     names += BREAKDOWN_VALUE_COLUMNS if with_limits else []
@@ -442,8 +436,7 @@ def current_observations(
 
 
 def _floats(values: list) -> np.ndarray:
-    """Stored numbers as floats, NaN for NULL; a column of NULLs (most files give no
-    numerator, note or limits) without converting each."""
+    """Stored numbers as floats, NaN for NULL; a column of NULLs without converting each."""
     if values.count(None) == len(values):
         return np.full(len(values), np.nan)
     return np.array(values, dtype=float)
