@@ -17,7 +17,7 @@ from app.state import AS_AT_PARAM, Pages
 from kpis import periods, sample
 from kpis.catalogue import Catalogue
 from kpis.governance import narrative
-from kpis.report import presentation
+from kpis.report import charts, presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
 
@@ -342,10 +342,25 @@ def chart_config(name: str) -> dict:
 
 
 def chart(figure, key: str, alternative: str) -> None:
-    """A Plotly chart with its download button and its text alternative (what it shows and
-    the latest value), written beside it for screen readers and anyone without the chart."""
+    """A Plotly chart with its downloads (the modebar's SVG, and buttons beneath it for a
+    PNG and an SVG, which a keyboard and a phone reach too) and its text alternative (what
+    it shows and the latest value), written beside it for screen readers and anyone
+    without the chart. The files are drawn only when a button is clicked."""
     st.plotly_chart(figure, key=key, config=chart_config(key))
     st.caption(f"Chart: {alternative}")
+    with st.container(horizontal=True, key=f"{key}-downloads"):
+        for image_format, mime in charts.IMAGE_FORMATS.items():
+            st.download_button(
+                f"Download {image_format.upper()}",
+                data=lambda f=image_format: charts.image(figure, f),  # type: ignore[misc]
+                file_name=f"{key}.{image_format}",
+                mime=mime,
+                on_click="ignore",
+                type="tertiary",
+                icon=":material/download:",
+                key=f"{key}-{image_format}",
+                help=f"Save the chart as {'a PNG picture' if image_format == 'png' else 'an SVG (vector) picture'}",
+            )
 
 
 def glossary_help(catalogue: Catalogue, text: str) -> str | None:
