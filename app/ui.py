@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlencode
 
@@ -119,13 +120,27 @@ def rag_badge(rag: str, suffix: str = "") -> None:
     st.badge(f"{rag_label(rag)}{suffix}", color=STREAMLIT_COLOUR.get(rag, "gray"))
 
 
-def tile(row: pd.Series, key: str, spc_html: str = "") -> st.delta_generator.DeltaGenerator:
-    """A headline tile: name, value with unit, target or last year, RAG colour **and**
-    word, the arrow against last year, and (``spc_html``) the SPC icons with their words.
-    Returns the tile's container."""
+def abbreviated(text: str, glossary: Mapping[str, str]) -> str:
+    """``text`` as HTML, each glossary term in it an ``<abbr>`` whose tooltip is its meaning."""
+    parts, end = [], 0
+    for start, stop, term in presentation.glossary_terms(glossary, text):
+        parts += [
+            html.escape(text[end:start]),
+            f"<abbr title='{html.escape(glossary[term])}'>{html.escape(term)}</abbr>",
+        ]
+        end = stop
+    return "".join([*parts, html.escape(text[end:])])
+
+
+def tile(
+    row: pd.Series, key: str, spc_html: str = "", glossary: Mapping[str, str] | None = None
+) -> st.delta_generator.DeltaGenerator:
+    """A headline tile: name (its glossary terms explained on hover), value with unit,
+    target or last year, RAG colour **and** word, the arrow against last year, and
+    (``spc_html``) the SPC icons with their words. Returns the tile's container."""
     box = st.container(border=True, key=f"tile-{row['rag'].replace('/', '')}-{key}")
     with box:
-        st.html(f"<div class='tile-name'>{html.escape(row['name'])}</div>")
+        st.html(f"<div class='tile-name'>{abbreviated(row['name'], glossary or {})}</div>")
         st.html(f"<div class='tile-value'>{html.escape(row['value'])}</div>")
         if row.get("why"):
             st.caption(plain(f"Why: {row['why']}"))
@@ -361,14 +376,3 @@ def chart(figure, key: str, alternative: str) -> None:
                 key=f"{key}-{image_format}",
                 help=f"Save the chart as {'a PNG picture' if image_format == 'png' else 'an SVG (vector) picture'}",
             )
-
-
-def glossary_help(catalogue: Catalogue, text: str) -> str | None:
-    """The glossary's meanings of the terms in ``text`` (whole words, as written), one per
-    line, for a header's or tile's help; None if it uses none."""
-    found = [
-        f"{term}: {meaning}"
-        for term, meaning in catalogue.glossary.items()
-        if re.search(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
-    ]
-    return "\n\n".join(found) or None

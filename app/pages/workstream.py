@@ -173,7 +173,9 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
             **BENCHMARK_COLUMNS_CONFIG,
             # the glossary's meanings of the abbreviations in these names
             "Indicator": st.column_config.TextColumn(
-                width=300, pinned=True, help=ui.glossary_help(view.catalogue, " ".join(board["Indicator"]))
+                width=300,
+                pinned=True,
+                help=presentation.glossary_help(view.catalogue.glossary, " ".join(board["Indicator"])),
             ),
         },
         height=ROW_HEIGHT * (len(board) + 1) + 3,

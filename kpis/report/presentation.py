@@ -6,6 +6,9 @@ Pure functions over the engine's frames; numbers formatted as the report formats
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 import pandas as pd
 
 from kpis import periods
@@ -340,3 +343,27 @@ def revision_notes(history: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
         }
     )
     return out.sort_values("month", ascending=False).drop(columns="month").reset_index(drop=True)
+
+
+def glossary_terms(glossary: Mapping[str, str], text: str) -> list[tuple[int, int, str]]:
+    """Where the glossary's terms stand in ``text``: ``(start, end, term)``, in reading
+    order. A term counts as a whole word, as written (``MOFD``, not ``mofd``;
+    ``A&E`` whole, its ``&`` part of the word); where two overlap, the longer wins."""
+    found = [
+        (m.start(), m.end(), term)
+        for term in glossary
+        for m in re.finditer(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
+    ]
+    spans: list[tuple[int, int, str]] = []
+    for start, end, term in sorted(found, key=lambda f: (f[0], f[0] - f[1])):
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end, term))
+    return spans
+
+
+def glossary_help(glossary: Mapping[str, str], text: str) -> str | None:
+    """The meanings of the glossary's terms that ``text`` uses (:func:`glossary_terms`),
+    ``TERM: meaning`` one per paragraph in the glossary's order, for a header's, tile's or
+    figure's help; None if it uses none."""
+    used = {term for _, _, term in glossary_terms(glossary, text)}
+    return "\n\n".join(f"{term}: {meaning}" for term, meaning in glossary.items() if term in used) or None
