@@ -191,6 +191,26 @@ def test_the_filters_choose_the_rows(app_env, catalogue, monkeypatch, filters, e
     assert f"Showing **{len(expected)}** of 7 risks." in texts(at, "markdown")
 
 
+def test_the_register_shows_every_field_of_a_risk_in_the_board_packs_order_each_with_its_label(app_env, monkeypatch):
+    at = start("viewer", monkeypatch)
+    open_page(at, "risks")
+    table = register_table(at)
+    assert list(table.columns) == [
+        "risk_id",
+        "programme",
+        "description",
+        "rank",
+        "owner",
+        "mitigation",
+        "status",
+        "workstream",
+        "indicators",
+        "next_review",
+        "overdue",
+    ]
+    assert list(risks_page.TABLE_COLUMNS) == list(table.columns)  # every column shown has its label
+
+
 def test_a_risk_past_its_review_date_at_the_as_at_months_end_is_flagged_in_words(app_env, catalogue, monkeypatch):
     """As the board pack judges it (contents.review_day): a register as at Nov 2020 flags the
     reviews due before 30 Nov 2020, not every review before today."""

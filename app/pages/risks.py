@@ -67,28 +67,16 @@ def display_table(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             lambda ids: "; ".join(indicators.get(i, i) for i in ids.split("; ") if i)
         ),
         overdue=np.where(register["overdue"], OVERDUE, ""),
-    )[
-        [
-            "risk_id",
-            "rank",
-            "programme",
-            "description",
-            "owner",
-            "mitigation",
-            "status",
-            "workstream",
-            "indicators",
-            "next_review",
-            "overdue",
-        ]
-    ]
+    )[DISPLAY_COLUMNS]
 
 
+# The register's own fields in its order (the import format's and the board pack's), then the flag.
+DISPLAY_COLUMNS = [*risks.RISK_COLUMNS, "overdue"]
 TABLE_COLUMNS = {
     "risk_id": st.column_config.NumberColumn("Risk", format="%d", width="small", pinned=True),
-    "rank": st.column_config.TextColumn("Rank", width="small"),
     "programme": st.column_config.TextColumn("Project / programme", width="medium"),
     "description": st.column_config.TextColumn("Description of risk/issue", width="large"),
+    "rank": st.column_config.TextColumn("Rank", width="small"),
     "owner": st.column_config.TextColumn("Owner", width="small", help="Initials: see the key below the table."),
     "mitigation": st.column_config.TextColumn("Proposed mitigation/resolution", width="large"),
     "status": st.column_config.TextColumn("Status", width="small"),
