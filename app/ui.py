@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlencode
 
@@ -367,7 +368,7 @@ def chart(figure, key: str, alternative: str) -> None:
         for image_format, mime in charts.IMAGE_FORMATS.items():
             st.download_button(
                 f"Download {image_format.upper()}",
-                data=lambda f=image_format: charts.image(figure, f),  # type: ignore[misc]
+                data=partial(charts.image, figure, image_format),
                 file_name=f"{key}.{image_format}",
                 mime=mime,
                 on_click="ignore",
