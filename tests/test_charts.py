@@ -40,3 +40,14 @@ def test_an_svg_holds_the_figures_text(figure):
 def test_an_unknown_format_is_refused_naming_the_ones_there_are():
     with pytest.raises(ValueError, match=r"'jpeg' is not an image format; use one of png, svg"):
         charts.image(go.Figure(), "jpeg")
+
+
+def test_the_screens_range_controls_are_left_off_the_picture(figure):
+    with_controls = go.Figure(figure).update_xaxes(
+        rangeslider_visible=True,
+        rangeselector={"buttons": [{"count": 1, "label": "1 yr", "step": "year", "stepmode": "backward"}]},
+    )
+    svg = charts.image(with_controls, "svg").decode()
+    assert "rangeslider" not in svg and "1 yr" not in svg
+    assert "rangeslider" in with_controls.to_image(format="svg").decode()  # what the check would find
+    assert with_controls.layout.xaxis.rangeslider.visible  # the screen's figure is left as it was

@@ -352,8 +352,10 @@ def spc_figure(
 def image(figure: go.Figure, image_format: str) -> bytes:
     """``figure`` as a file of ``image_format`` (:data:`IMAGE_FORMATS`): a PNG at twice
     its size (sharp when pasted into a paper), or an SVG. Drawn by Kaleido in the
-    machine's Chromium, the same drawing as the screen's."""
+    machine's Chromium, the same drawing as the screen's less its range controls."""
     if image_format not in IMAGE_FORMATS:
         raise ValueError(f"{image_format!r} is not an image format; use one of {', '.join(IMAGE_FORMATS)}")
     width = figure.layout.width or IMAGE_WIDTH
-    return figure.to_image(format=image_format, width=width, scale=2 if image_format == "png" else 1)
+    # the screen's controls (range buttons, the range slider) mean nothing on paper
+    still = go.Figure(figure).update_xaxes(rangeselector_visible=False, rangeslider_visible=False)
+    return still.to_image(format=image_format, width=width, scale=2 if image_format == "png" else 1)
