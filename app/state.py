@@ -125,6 +125,12 @@ def benchmarks(url: str, version: int, config: str, modified: float | None) -> t
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def sample_keys(url: str, version: int) -> frozenset[tuple[str, int]]:
+    """Which values in force are sample data (:func:`kpis.sample.sample_keys`), per data version."""
+    return sample.sample_keys(observations(url, version), extract_log(url, version))
+
+
 @dataclass(frozen=True)
 class View:
     """What the pages render from: the data and the month chosen in the sidebar."""
@@ -157,6 +163,9 @@ class View:
 
     def extracts(self) -> pd.DataFrame:
         return extract_log(self.url, self.version)
+
+    def sample_keys(self) -> frozenset[tuple[str, int]]:
+        return sample_keys(self.url, self.version)
 
     def benchmarks(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(every observation compared, the inequality indices of every period)."""

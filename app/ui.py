@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlencode
 
@@ -17,7 +19,7 @@ from app.state import AS_AT_PARAM, Pages
 from kpis import periods, sample
 from kpis.catalogue import Catalogue
 from kpis.governance import narrative
-from kpis.report import presentation
+from kpis.report import charts, presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
 from kpis.spreadsheet import safe_csv
 
@@ -119,13 +121,27 @@ def rag_badge(rag: str, suffix: str = "") -> None:
     st.badge(f"{rag_label(rag)}{suffix}", color=STREAMLIT_COLOUR.get(rag, "gray"))
 
 
-def tile(row: pd.Series, key: str, spc_html: str = "") -> st.delta_generator.DeltaGenerator:
-    """A headline tile: name, value with unit, target or last year, RAG colour **and**
-    word, the arrow against last year, and (``spc_html``) the SPC icons with their words.
-    Returns the tile's container."""
+def abbreviated(text: str, glossary: Mapping[str, str]) -> str:
+    """``text`` as HTML, each glossary term in it an ``<abbr>`` whose tooltip is its meaning."""
+    parts, end = [], 0
+    for start, stop, term in presentation.glossary_terms(glossary, text):
+        parts += [
+            html.escape(text[end:start]),
+            f"<abbr title='{html.escape(glossary[term])}'>{html.escape(term)}</abbr>",
+        ]
+        end = stop
+    return "".join([*parts, html.escape(text[end:])])
+
+
+def tile(
+    row: pd.Series, key: str, spc_html: str = "", glossary: Mapping[str, str] | None = None
+) -> st.delta_generator.DeltaGenerator:
+    """A headline tile: name (its glossary terms explained on hover), value with unit,
+    target or last year, RAG colour **and** word, the arrow against last year, and
+    (``spc_html``) the SPC icons with their words. Returns the tile's container."""
     box = st.container(border=True, key=f"tile-{row['rag'].replace('/', '')}-{key}")
     with box:
-        st.html(f"<div class='tile-name'>{html.escape(row['name'])}</div>")
+        st.html(f"<div class='tile-name'>{abbreviated(row['name'], glossary or {})}</div>")
         st.html(f"<div class='tile-value'>{html.escape(row['value'])}</div>")
         if row.get("why"):
             st.caption(plain(f"Why: {row['why']}"))
@@ -177,7 +193,7 @@ def summary_metrics(summary: pd.DataFrame, workstream: str) -> None:
 
 def sample_notice(view: state.View, rows: pd.DataFrame) -> None:
     """``12 of 33 figures on this page are illustrative sample data``, while any is."""
-    flags = sample.sample_figures(rows, view.observations(), view.extracts())
+    flags = sample.sample_figures(rows, view.sample_keys())
     if flags.any():
         st.info(
             f"**{int(flags.sum())} of {len(rows)} figures on this page are illustrative sample data**, not real "
@@ -352,18 +368,22 @@ def chart_config(name: str) -> dict:
 
 
 def chart(figure, key: str, alternative: str) -> None:
-    """A Plotly chart with its download button and its text alternative (what it shows and
-    the latest value), written beside it for screen readers and anyone without the chart."""
+    """A Plotly chart with its downloads (the modebar's SVG, and buttons beneath it for a
+    PNG and an SVG, which a keyboard and a phone reach too) and its text alternative (what
+    it shows and the latest value), written beside it for screen readers and anyone
+    without the chart. The files are drawn only when a button is clicked."""
     st.plotly_chart(figure, key=key, config=chart_config(key))
     st.caption(f"Chart: {alternative}")
-
-
-def glossary_help(catalogue: Catalogue, text: str) -> str | None:
-    """The glossary's meanings of the terms in ``text`` (whole words, as written), one per
-    line, for a header's or tile's help; None if it uses none."""
-    found = [
-        f"{term}: {meaning}"
-        for term, meaning in catalogue.glossary.items()
-        if re.search(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
-    ]
-    return "\n\n".join(found) or None
+    with st.container(horizontal=True, key=f"{key}-downloads"):
+        for image_format, mime in charts.IMAGE_FORMATS.items():
+            st.download_button(
+                f"Download {image_format.upper()}",
+                data=partial(charts.image, figure, image_format),
+                file_name=f"{key}.{image_format}",
+                mime=mime,
+                on_click="ignore",
+                type="tertiary",
+                icon=":material/download:",
+                key=f"{key}-{image_format}",
+                help=f"Save the chart as {'a PNG picture' if image_format == 'png' else 'an SVG (vector) picture'}",
+            )

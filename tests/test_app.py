@@ -196,6 +196,19 @@ def test_workstream_page_shows_the_board_figures(app):
     assert not app.get("plotly_chart"), "the charts wait for their tab"
 
 
+def test_the_kpi_tables_text_wraps_instead_of_being_cut_off(app):
+    """At 1440 px long names and reasons ("no figure for Oct 2019", "– n/a: no target set")
+    were cut off: Streamlit wraps a cell's text only in rows taller than 4rem (64 px), and
+    draws an image as tall as its row, so each icon's column is as wide as a row is tall."""
+    open_page(app, "integrated_care")
+    (kpi,) = [d for d in app.dataframe if "RAG" in d.value.columns]
+    assert kpi.proto.row_height > 64
+    columns = json.loads(kpi.proto.columns)
+    assert columns["Variation icon"]["width"] >= kpi.proto.row_height
+    assert columns["Assurance icon"]["width"] >= kpi.proto.row_height
+    assert columns["Indicator"]["width"] >= 300
+
+
 def test_workstream_trends_tab_draws_a_chart_per_indicator(app):
     open_page(app, "integrated_care")
     app.session_state[TAB_KEY] = TRENDS_TAB

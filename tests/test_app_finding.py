@@ -3,6 +3,8 @@ RAG filter above each KPI table, comparing two as-at months, and the glossary.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -144,12 +146,37 @@ def test_the_glossary_page_lists_the_catalogues_terms(app, catalogue):
     assert list(terms.index) == sorted(catalogue.glossary, key=str.casefold)
 
 
-def test_a_kpi_tables_indicator_header_explains_its_abbreviations(catalogue):
-    from app import ui
+def test_a_kpi_tables_indicator_header_explains_its_abbreviations(app, catalogue):
+    open_page(app, "integrated_care")
+    explained = json.loads(app.dataframe[0].proto.columns)["Indicator"]["help"].split("\n\n")
+    for term in ("CHC", "IIC", "MOFD"):  # in the names of Integrated Care's indicators
+        assert f"{term}: {catalogue.glossary[term]}" in explained
+    assert not [line for line in explained if line.startswith(("LARC", "IAPT"))]  # other workstreams' terms
 
-    text = ui.glossary_help(catalogue, "% patients discharged within 48 hours of becoming MOFD (IIC); A&E")
-    assert text == "\n\n".join(f"{t}: {catalogue.glossary[t]}" for t in ("A&E", "IIC", "MOFD"))
-    assert ui.glossary_help(catalogue, "Total non-elective admissions") is None
+
+def test_a_tiles_name_explains_its_abbreviation_on_hover(app, catalogue):
+    names = [h.proto.body for h in app.get("html") if "tile-name" in h.proto.body]
+    assert (
+        "<div class='tile-name'>% acute beds occupied per day by patients who are "
+        f"<abbr title='{catalogue.glossary['MOFD']}'>MOFD</abbr></div>"
+    ) in names
+    assert (
+        "<div class='tile-name'>% of pregnant women who cease smoking by time of delivery</div>" in names
+    )  # no term, no markup
+
+
+def test_an_indicators_title_explains_its_abbreviations(app, catalogue):
+    app.sidebar.selectbox(key=SEARCH_KEY).set_value("mofd_bed_occupancy").run()
+    assert app.title[0].proto.help == f"MOFD: {catalogue.glossary['MOFD']}"
+    app.sidebar.selectbox(key=SEARCH_KEY).set_value("nel_admissions").run()
+    assert app.title[0].proto.help == ""
+
+
+def test_compare_months_indicator_header_explains_its_abbreviations(app, catalogue):
+    open_page(app, "compare-months")
+    (table,) = [d for d in app.dataframe if "Change" in d.value.columns]
+    header = json.loads(table.proto.columns)
+    assert f"MOFD: {catalogue.glossary['MOFD']}" in header["Indicator"]["help"].split("\n\n")
 
 
 @pytest.mark.parametrize(

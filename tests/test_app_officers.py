@@ -268,6 +268,16 @@ def test_the_sample_is_labelled_until_an_admin_removes_it_in_one_step(app_env, m
     assert store.current_observations(store.connect(app_env)).empty
 
 
+def test_the_sample_count_follows_a_real_value_loaded_since(app_env, catalogue, monkeypatch):
+    """The sample's keys are cached per data version: a new extract is counted at once."""
+    at = start("officer", monkeypatch)
+    assert "**33 of 33 figures on this page are illustrative sample data**" in " ".join(texts(at, "info"))
+    real = b"indicator,period,value\nreablement_no_ongoing_care,2020-11,77\n"
+    ingest.ingest(store.connect(app_env), real, "november.csv", catalogue, "officer")
+    at.run()
+    assert "**32 of 33 figures on this page are illustrative sample data**" in " ".join(texts(at, "info"))
+
+
 def test_an_officer_is_not_offered_the_removal(app_env, monkeypatch):
     at = start("officer", monkeypatch)
     open_page(at, "data-status")

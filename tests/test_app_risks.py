@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import getpass
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.pages import risk_edit
 from app.pages import risks as risks_page
-from kpis import store
+from app.shell import AS_AT_KEY
+from kpis import periods, store
 from kpis.governance import risks
 from tests.test_app import dataframe_with, open_page
 from tests.test_app_officers import start, texts
@@ -190,29 +191,47 @@ def test_the_filters_choose_the_rows(app_env, catalogue, monkeypatch, filters, e
     assert f"Showing **{len(expected)}** of 7 risks." in texts(at, "markdown")
 
 
-def test_a_risk_past_its_review_date_is_flagged_in_words(app_env, catalogue, monkeypatch):
+def test_the_register_shows_every_field_of_a_risk_in_the_board_packs_order_each_with_its_label(app_env, monkeypatch):
+    at = start("viewer", monkeypatch)
+    open_page(at, "risks")
+    table = register_table(at)
+    assert list(table.columns) == [
+        "risk_id",
+        "programme",
+        "description",
+        "rank",
+        "owner",
+        "mitigation",
+        "status",
+        "workstream",
+        "indicators",
+        "next_review",
+        "overdue",
+    ]
+    assert list(risks_page.TABLE_COLUMNS) == list(table.columns)  # every column shown has its label
+
+
+def test_a_risk_past_its_review_date_at_the_as_at_months_end_is_flagged_in_words(app_env, catalogue, monkeypatch):
+    """As the board pack judges it (contents.review_day): a register as at Nov 2020 flags the
+    reviews due before 30 Nov 2020, not every review before today."""
     engine = store.connect(app_env)
     at = start("viewer", monkeypatch)
-    soon = date.today() + timedelta(days=30)
-    home_care = risks.history(engine, 1).iloc[0].to_dict()
-    risks.save(engine, risks.validate_risk({**home_care, "next_review": soon}, catalogue), "someone", 1)
+    for risk_id, next_review in ((1, date(2020, 11, 29)), (4, date(2020, 11, 30))):  # the last day: not yet late
+        fields = risks.history(engine, risk_id).iloc[0].to_dict()
+        risks.save(engine, risks.validate_risk({**fields, "next_review": next_review}, catalogue), "someone", risk_id)
     open_page(at, "risks")
+    assert at.sidebar.selectbox(key=AS_AT_KEY).value == periods.parse_period("2020-11")  # the report month
     table = register_table(at).set_index("risk_id")
-    # Every sample review date is in 2020 or 2021; risk 1 is now due in a month.
-    assert table["overdue"].to_dict() == {
-        2: "⚠ overdue",
-        3: "⚠ overdue",
-        4: "⚠ overdue",
-        5: "⚠ overdue",
-        6: "⚠ overdue",
-        1: "",
-    }
-    assert texts(at, "warning")[0] == "5 open risks are past their review date."
-    at.multiselect(key=risks_page.RANK_KEY).set_value(["Low"]).run()
-    assert texts(at, "warning")[0] == "1 open risk is past its review date."
-    at.multiselect(key=risks_page.RANK_KEY).set_value(["Moderate"])
+    # Risk 2 was due on 20 Nov 2020, risk 1 on the 29th; the rest fall due from 30 Nov 2020 on.
+    assert table["overdue"].to_dict() == {2: "⚠ overdue", 3: "", 1: "⚠ overdue", 4: "", 5: "", 6: ""}
+    assert texts(at, "warning")[0] == "2 open risks were past their review date on 30 Nov 2020."
     at.multiselect(key=risks_page.OWNER_KEY).set_value(["CP"]).run()
-    assert register_table(at)[["risk_id", "overdue"]].values.tolist() == [[5, "⚠ overdue"], [1, ""]]
+    assert register_table(at)[["risk_id", "overdue"]].values.tolist() == [[1, "⚠ overdue"], [5, ""]]
+    assert texts(at, "warning")[0] == "1 open risk was past its review date on 30 Nov 2020."
+    at.sidebar.selectbox(key=AS_AT_KEY).select(periods.parse_period("2020-10")).run()
+    assert not at.exception
+    assert register_table(at)["overdue"].tolist() == ["", ""]  # as at Oct 2020 nothing was due yet
+    assert not [w for w in texts(at, "warning") if "review date" in w]
 
 
 def test_a_closed_risk_is_never_overdue(app_env, catalogue, monkeypatch):
@@ -225,7 +244,9 @@ def test_a_closed_risk_is_never_overdue(app_env, catalogue, monkeypatch):
     at.multiselect(key=risks_page.STATUS_KEY).set_value(["open", "closed"]).run()
     table = register_table(at)
     assert table.set_index("risk_id").loc[[2, 3], "overdue"].tolist() == ["", ""]
-    assert texts(at, "warning")[0] == "4 open risks are past their review date."
+    assert not [
+        w for w in texts(at, "warning") if "review date" in w
+    ]  # risk 2, due 20 Nov 2020, would be the one overdue were it open
 
 
 def test_an_officer_adds_a_risk_edits_it_and_the_register_shows_both_versions(app_env, monkeypatch):

@@ -645,6 +645,60 @@ def test_every_pptx_chart_picture_and_table_has_alt_text(deck):
     assert "Latest, Oct 2020: 16%, Red against target (target 4%)." in descr(first)
 
 
+def test_every_pptx_shape_lies_within_its_slide(deck):
+    for number, slide in enumerate(deck.slides, start=1):
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.top >= 0, (number, shape.name)
+            assert shape.left + shape.width <= deck.slide_width, (number, shape.name)
+            assert shape.top + shape.height <= deck.slide_height, (number, shape.name)
+
+
+def test_every_line_of_every_pptx_table_cell_has_the_tables_size(deck):
+    """A cell of several lines (a risk listing its points) is a paragraph a line: each is
+    sized, or PowerPoint shows it at 18 pt and the table runs off the slide."""
+    from pptx.util import Pt
+
+    risk_cells = 0
+    for number, slide in enumerate(deck.slides, start=1):
+        for shape in slide.shapes:
+            if not shape.has_table:
+                continue
+            for row in shape.table.rows:
+                for cell in row.cells:
+                    runs = [run for para in cell.text_frame.paragraphs for run in para.runs]
+                    assert all(run.font.size is not None and run.font.size <= Pt(10) for run in runs), (
+                        number,
+                        cell.text[:60],
+                    )
+                    risk_cells += len(cell.text_frame.paragraphs) > 1
+    assert risk_cells  # the sample's risk descriptions hold lists
+
+
+@pytest.mark.parametrize(
+    ("title", "points"),
+    [
+        ("Changed since last month", 24),
+        ("a. Integrated Care (Better Care): key performance indicators", 24),
+        ("c. Commissioning Safe & High Quality Services: key performance indicators", 19),  # wrapped at 24
+        ("x" * 200, 16),
+    ],
+)
+def test_a_long_slide_title_is_set_smaller_to_stay_on_one_line(title, points):
+    from kpis.publish import slides
+
+    assert slides.title_points(title) == points
+
+
+def test_the_pptx_titles_are_set_at_their_fitted_size(deck):
+    from pptx.util import Pt
+
+    from kpis.publish import slides
+
+    for slide in deck.slides:
+        run = slide.shapes[0].text_frame.paragraphs[0].runs[0]
+        assert run.font.size == Pt(slides.title_points(run.text)), run.text
+
+
 def test_the_pptx_charts_are_columns_with_the_target_as_a_line_per_year(deck):
     chart = next(shape for shape in deck.slides[3].shapes if shape.has_chart).chart
     kinds = [plot.__class__.__name__ for plot in chart.plots]

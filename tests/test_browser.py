@@ -154,3 +154,19 @@ def test_the_export_page_downloads_each_format(base_url, app_database, page, cat
     page.emulate_media(media="print")
     shoot(page, "board-pack-html-print")
     page.emulate_media(media="screen")
+
+
+def test_a_chart_downloads_as_png_and_svg(base_url, page, tmp_path):
+    page.goto(base_url + "/indicator?id=nel_admissions")
+    wait_rendered(page)
+    shoot(page, "indicator-chart-downloads")
+    for image_format, magic in (("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<svg")):
+        button = page.get_by_role("button", name=f"Download {image_format.upper()}").first
+        with page.expect_download(timeout=60_000) as caught:
+            button.click()
+        assert caught.value.suggested_filename.endswith(f".{image_format}")
+        saved = tmp_path / caught.value.suggested_filename
+        caught.value.save_as(saved)
+        assert saved.read_bytes().startswith(magic)
+        assert len(saved.read_bytes()) > 10_000  # a drawn chart, not an empty picture
+    assert_no_exception(page)

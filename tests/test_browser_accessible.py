@@ -1,5 +1,5 @@
 """Accessibility end to end (issue 19 part 11): axe-core's WCAG 2.2 AA rules over every page
-of the running dashboard and over the HTML board pack, failing on any serious or critical
+of the running dashboard, as an admin and as a read-only viewer (a director), and over the HTML board pack, failing on any serious or critical
 violation; and screenshots of the search, compare months and glossary to look at."""
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ PAGES = {
     "compare-areas": "/compare-areas",
     "compare-months": "/compare-months",
     "glossary": "/glossary",
-    # the officers' pages (the app runs as an admin)
+    # the officers' pages (the app runs as an admin; a viewer does not see them)
     "upload": "/upload",
     "data-status": "/data-status",
     "narrative": "/narrative?ws=market",
     "edit-risks": "/edit-risks",
 }
+OFFICERS_PAGES = {"upload", "data-status", "narrative", "edit-risks"}
+VIEWER_PAGES = {name: path for name, path in PAGES.items() if name not in OFFICERS_PAGES}
 # Violations inside Streamlit's own widgets that our code cannot reach: (rule, where) and why.
 # Streamlit's class names change with each release, so "where" is the widget's stable test id.
 EXCLUDED: dict[tuple[str, str], str] = {
@@ -52,6 +54,14 @@ def app_database(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def base_url(app_database, browser):
     with running_app(app_database, env={"KPIS_LOCAL_ROLE": "admin"}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def viewer_url(tmp_path_factory, browser):
+    """The app as a read-only director sees it (its own store, the sample loaded at first start)."""
+    database = f"sqlite:///{tmp_path_factory.mktemp('accessible-viewer') / 'kpis.sqlite'}"
+    with running_app(database, env={"KPIS_LOCAL_ROLE": "viewer"}) as url:
         yield url
 
 
@@ -83,6 +93,30 @@ def test_every_page_meets_wcag_22_aa(base_url, page, name):
     assert_no_exception(page)
     found = serious_violations(page)
     assert not found, f"{name}:\n" + "\n".join(found)
+
+
+def test_the_viewers_menu_holds_only_the_pages_checked_for_a_viewer(viewer_url, page, catalogue):
+    page.goto(viewer_url)
+    wait_rendered(page)
+    links = page.locator("[data-testid='stSidebarNav'] a").evaluate_all("links => links.map(a => a.pathname)")
+    workstreams = {f"/{w.id}" for w in catalogue.workstreams}  # one page, made for each workstream
+    checked = {path.split("?")[0] for path in VIEWER_PAGES.values()}
+    assert set(links) - workstreams == checked - workstreams
+    assert not {PAGES[name] for name in OFFICERS_PAGES} & set(links)
+
+
+@pytest.mark.parametrize("name", list(VIEWER_PAGES))
+def test_every_page_a_viewer_sees_meets_wcag_22_aa(viewer_url, page, name):
+    page.goto(viewer_url + VIEWER_PAGES[name])
+    wait_rendered(page)
+    if name.endswith("-trends"):
+        page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=30_000)
+        wait_rendered(page)
+    assert_no_exception(page)
+    found = serious_violations(page)
+    if name in ("overview", "risks", "export"):
+        shoot(page, f"viewer-{name}")
+    assert not found, f"viewer, {name}:\n" + "\n".join(found)
 
 
 def test_the_html_board_pack_meets_wcag_22_aa(base_url, app_database, page, tmp_path):

@@ -87,13 +87,16 @@ def fresh(tmp_path, catalogue):
 def test_every_figure_of_the_sample_report_is_labelled_until_an_officer_loads_real_ones(fresh, catalogue):
     nov = periods.parse_period("2020-11")
     table = build_kpi_table(store.current_observations(fresh), catalogue, nov)
-    flags = sample.sample_figures(table, store.current_observations(fresh), store.extract_log(fresh))
+    flags = sample.sample_figures(
+        table, sample.sample_keys(store.current_observations(fresh), store.extract_log(fresh))
+    )
     assert flags.all() and len(flags) == 33
     real = b"indicator,period,value\nreablement_no_ongoing_care,2020-11,77\n"
     ingest.ingest(fresh, real, "november.csv", catalogue, "officer")
     observations = store.current_observations(fresh)
     table = build_kpi_table(observations, catalogue, nov)
-    flags = sample.sample_figures(table, observations, store.extract_log(fresh)).set_axis(table["indicator"])
+    keys = sample.sample_keys(observations, store.extract_log(fresh))
+    flags = sample.sample_figures(table, keys).set_axis(table["indicator"])
     assert not flags["reablement_no_ongoing_care"] and flags.sum() == 32
     assert sample.sample_values_in_force(observations, store.extract_log(fresh)) == len(observations) - 1
 

@@ -9,7 +9,7 @@ import streamlit as st
 from app import state, ui
 from kpis import periods
 from kpis.catalogue import Catalogue, Unit
-from kpis.report import formatting
+from kpis.report import formatting, presentation
 from kpis.report.palette import rag_label, rag_palette
 
 BEFORE_KEY, AFTER_KEY, SHOW_KEY = "compare-before", "compare-after", "compare-months-show"
@@ -49,7 +49,11 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         hide_index=True,
         column_order=["Indicator", *columns(before, after), "Workstream"],  # the change in view, the workstream last
         column_config={
-            "Indicator": st.column_config.TextColumn(width=300, pinned=True),
+            "Indicator": st.column_config.TextColumn(
+                width=300,
+                pinned=True,
+                help=presentation.glossary_help(view.catalogue.glossary, " ".join(shown["Indicator"])),
+            ),
             "Workstream": st.column_config.TextColumn(width=140),
             "Change": st.column_config.TextColumn(help="The later figure less the earlier one"),
         },

@@ -38,7 +38,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     indicator_id = _chosen(view)
     indicator = view.catalogue.indicator(indicator_id)
     ws = view.catalogue.workstream(indicator.workstream)
-    st.title(indicator.name)
+    st.title(indicator.name, help=presentation.glossary_help(view.catalogue.glossary, indicator.name))
     st.page_link(pages[ws.id], label=ws.name, icon=":material/arrow_back:")
     if view.empty:
         ui.no_data()

@@ -36,7 +36,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
             for column, (_, row) in zip(columns, members.iloc[start : start + 4].iterrows(), strict=False):
                 spc = by_id.loc[row["indicator"]]
                 icons = icons_html(str(spc["variation"]), str(spc["assurance"]), as_images=True)
-                with column, ui.tile(row, code_slug(row["indicator"]), icons):
+                with column, ui.tile(row, code_slug(row["indicator"]), icons, view.catalogue.glossary):
                     st.page_link(
                         pages["indicator"],
                         label="Trend and definition",

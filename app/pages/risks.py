@@ -1,5 +1,6 @@
 """The high level risks and issues register, for everyone: filtered by status, workstream,
-rank and owner, most severe first, with the risks past their review date flagged in words;
+rank and owner, most severe first, with the risks past their review date (at the as-at
+month's end, as the board pack judges it) flagged in words;
 a selected risk shows its whole text and every saved version with what changed. Officers
 get links to add, edit and import risks."""
 
@@ -12,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from app import state, ui
+from kpis import periods
 from kpis.access import Right
 from kpis.catalogue import Catalogue
 from kpis.governance import risks
+from kpis.publish import contents
 
 # Widget keys, all prefixed risks_.
 STATUS_KEY = "risks_status"
@@ -64,43 +67,33 @@ def display_table(register: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             lambda ids: "; ".join(indicators.get(i, i) for i in ids.split("; ") if i)
         ),
         overdue=np.where(register["overdue"], OVERDUE, ""),
-    )[
-        [
-            "risk_id",
-            "rank",
-            "programme",
-            "description",
-            "owner",
-            "mitigation",
-            "status",
-            "workstream",
-            "indicators",
-            "next_review",
-            "overdue",
-        ]
-    ]
+    )[DISPLAY_COLUMNS]
 
 
+# The register's own fields in its order (the import format's and the board pack's), then the flag.
+DISPLAY_COLUMNS = [*risks.RISK_COLUMNS, "overdue"]
 TABLE_COLUMNS = {
     "risk_id": st.column_config.NumberColumn("Risk", format="%d", width="small", pinned=True),
-    "rank": st.column_config.TextColumn("Rank", width="small"),
     "programme": st.column_config.TextColumn("Project / programme", width="medium"),
     "description": st.column_config.TextColumn("Description of risk/issue", width="large"),
+    "rank": st.column_config.TextColumn("Rank", width="small"),
     "owner": st.column_config.TextColumn("Owner", width="small", help="Initials: see the key below the table."),
     "mitigation": st.column_config.TextColumn("Proposed mitigation/resolution", width="large"),
     "status": st.column_config.TextColumn("Status", width="small"),
     "workstream": st.column_config.TextColumn("Workstream", width="medium"),
     "indicators": st.column_config.TextColumn("Indicators", width="medium"),
     "next_review": st.column_config.DateColumn("Next review", format="D MMM YYYY", width="small"),
-    "overdue": st.column_config.TextColumn("Overdue", width="small", help="Open and past its next review date."),
+    "overdue": st.column_config.TextColumn(
+        "Overdue", width="small", help="Open and past its next review date at the end of the as-at month."
+    ),
 }
 
 
-def _overdue_warning(register: pd.DataFrame) -> None:
+def _overdue_warning(register: pd.DataFrame, reviewed_on: date) -> None:
     late = int(register["overdue"].sum())
     if late:
-        verb = "risks are past their" if late != 1 else "risk is past its"
-        st.warning(f"{late} open {verb} review date.", icon=":material/event_busy:")
+        verb = "risks were past their" if late != 1 else "risk was past its"
+        st.warning(f"{late} open {verb} review date on {reviewed_on:%-d %b %Y}.", icon=":material/event_busy:")
 
 
 def _selected(view: state.View, pages: state.Pages, user: state.User, register: pd.DataFrame, row: int) -> None:
@@ -170,10 +163,12 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         st.page_link(pages["risk_edit"], label="Add or edit risks", icon=":material/edit:")
     chosen = _filters(view.catalogue, frame)
     today = date.today()
-    register = risks.register(frame, today, **chosen)
+    # As the board pack judges them: against the as-at month's end (or today, if sooner).
+    reviewed_on = contents.review_day(view.as_at, today)
+    register = risks.register(frame, reviewed_on, **chosen)
     risk_word = "risk" if len(frame) == 1 else "risks"
     st.markdown(f"Showing **{len(register)}** of {len(frame)} {risk_word}.")
-    _overdue_warning(register)
+    _overdue_warning(register, reviewed_on)
     event = st.dataframe(
         display_table(register, view.catalogue),
         hide_index=True,
@@ -184,7 +179,8 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     )
     st.caption(
         "Owners: " + "; ".join(ui.plain(ui.owner_label(view.catalogue, o)) for o in view.catalogue.owners) + ". "
-        f"{OVERDUE}: open and past its next review date."
+        f"{OVERDUE}: open and past its next review date on {reviewed_on:%-d %b %Y}: the end of the as-at month "
+        f"({periods.month_name(view.as_at)}), or today if sooner, as the board pack judges it."
     )
     st.download_button(
         "Download the register (CSV)",

@@ -76,7 +76,9 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         column_order=EXCEPTION_COLUMNS,
         column_config={
             "Indicator": st.column_config.TextColumn(
-                width=300, pinned=True, help=ui.glossary_help(view.catalogue, " ".join(shown["Indicator"]))
+                width=300,
+                pinned=True,
+                help=presentation.glossary_help(view.catalogue.glossary, " ".join(shown["Indicator"])),
             ),
             "Owner": st.column_config.TextColumn(width=200),
             "Variation icon": st.column_config.ImageColumn("SPC", width=40),

@@ -24,6 +24,8 @@ _NUMBER = {
     "Target +/-": "± target",
     "Target %": "% target",
 }
+ROW_HEIGHT = 66  # px: over Streamlit's 4rem, so a cell's text wraps (up to three lines) instead of being cut off
+HEADER_HEIGHT = 35  # px: the header row keeps the default height
 BOARD_COLUMNS_CONFIG = {
     "Period": st.column_config.TextColumn(width=50, pinned=True),
     "Indicator": st.column_config.TextColumn(width=300, pinned=True),  # stays in view beside the SPC columns
@@ -38,13 +40,13 @@ BENCHMARK_COLUMNS_CONFIG = {
     ),
 }
 SPC_COLUMNS_CONFIG = {
-    "Variation icon": st.column_config.ImageColumn("SPC", width=40, help="Variation (Making Data Count)"),
+    # an icon is drawn as tall as the row: its column as wide, or it is cut off
+    "Variation icon": st.column_config.ImageColumn("SPC", width=ROW_HEIGHT, help="Variation (Making Data Count)"),
     "Variation": st.column_config.TextColumn(width=130, help="The latest month against the process limits"),
-    "Assurance icon": st.column_config.ImageColumn("", width=40, help="Assurance (Making Data Count)"),
+    "Assurance icon": st.column_config.ImageColumn("", width=ROW_HEIGHT, help="Assurance (Making Data Count)"),
     "Assurance": st.column_config.TextColumn(width=100, help="Will the process meet the target in force?"),
     "SPC limits": st.column_config.TextColumn(width=150, help="final, or trial limits (n of min_points points)"),
 }
-ROW_HEIGHT = 35
 TAB_KEY, TABLE_TAB, TRENDS_TAB, PROGRESS_TAB = "tab", "KPI table", "Trends", "Progress"  # ?tab=Trends opens the charts
 ROLLING_MONTHS = 4  # the board's rolling cycle of progress updates
 
@@ -173,10 +175,13 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
             **BENCHMARK_COLUMNS_CONFIG,
             # the glossary's meanings of the abbreviations in these names
             "Indicator": st.column_config.TextColumn(
-                width=300, pinned=True, help=ui.glossary_help(view.catalogue, " ".join(board["Indicator"]))
+                width=300,
+                pinned=True,
+                help=presentation.glossary_help(view.catalogue.glossary, " ".join(board["Indicator"])),
             ),
         },
-        height=ROW_HEIGHT * (len(board) + 1) + 3,
+        height=ROW_HEIGHT * len(board) + HEADER_HEIGHT + 3,  # every row in view
+        row_height=ROW_HEIGHT,
         on_select="rerun",
         selection_mode="single-row",
         key=f"kpi-table-{workstream_id}",

@@ -54,13 +54,24 @@ def set_alt_text(shape, text: str) -> None:
     shape._element.xpath("./*[1]/p:cNvPr")[0].set("descr", text)
 
 
+TITLE_POINTS, TITLE_MIN_POINTS = 24, 16
+CHARACTER_EM = 0.62  # a bold sans-serif character's width, about, in ems (wider fonts than Calibri included)
+
+
+def title_points(text: str) -> int:
+    """The title's size in points: 24, or smaller (not below 16) so that it stays on one
+    line across the slide; a second line would run into the table or charts below it."""
+    room = (WIDE - 2 * MARGIN) / Inches(1) * 72  # points
+    return max(TITLE_MIN_POINTS, min(TITLE_POINTS, int(room / (max(len(text), 1) * CHARACTER_EM))))
+
+
 def _title(slide, text: str, footer: str, number: int) -> None:
     box = slide.shapes.add_textbox(MARGIN, Inches(0.25), WIDE - 2 * MARGIN, Inches(0.6))
     frame = box.text_frame
     frame.word_wrap = True
     run = frame.paragraphs[0].add_run()
     run.text = text
-    run.font.size, run.font.bold, run.font.color.rgb = Pt(24), True, NAVY
+    run.font.size, run.font.bold, run.font.color.rgb = Pt(title_points(text)), True, NAVY
     foot = slide.shapes.add_textbox(MARGIN, HIGH - Inches(0.4), WIDE - 2 * MARGIN, Inches(0.3))
     para = foot.text_frame.paragraphs[0]
     para.text = f"{footer} · Slide {number}"
@@ -98,18 +109,18 @@ def _table(
             cell.margin_left = cell.margin_right = Inches(0.04)
             cell.margin_top = cell.margin_bottom = Inches(0.02)
             cell.text = str(value)
-            font = cell.text_frame.paragraphs[0].runs[0].font if cell.text_frame.paragraphs[0].runs else None
-            if font is not None:
+            # every paragraph's runs: a text of several lines (a risk's list) is a paragraph a line
+            fonts = [run.font for para in cell.text_frame.paragraphs for run in para.runs]
+            word = str(value).split(" ", 1)[-1]
+            rag = palette[word] if r and c in rag_columns and word in palette else None
+            for font in fonts:
                 font.size = Pt(size)
                 font.bold = r == 0
-                font.color.rgb = RGBColor(0x1A, 0x1A, 0x1A)
+                font.color.rgb = _rgb(rag.text) if rag else RGBColor(0x1A, 0x1A, 0x1A)
             cell.fill.solid()
-            cell.fill.fore_color.rgb = HEADER_FILL if r == 0 else RGBColor(0xFF, 0xFF, 0xFF)
-            word = str(value).split(" ", 1)[-1]
-            if r and c in rag_columns and word in palette:
-                cell.fill.fore_color.rgb = _rgb(palette[word].background)
-                if font is not None:
-                    font.color.rgb = _rgb(palette[word].text)
+            cell.fill.fore_color.rgb = (
+                _rgb(rag.background) if rag else HEADER_FILL if r == 0 else RGBColor(0xFF, 0xFF, 0xFF)
+            )
     return shape
 
 

@@ -23,6 +23,8 @@ ACTUAL_COLOUR = "#1F3A5F"
 LAST_YEAR_COLOUR = "#8C8C8C"
 TARGET_COLOUR = "#333333"
 MARKER_SYMBOL = {"Green": "circle", "Amber": "diamond", "Red": "x", "n/a": "circle-open"}
+IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}  # a chart's downloads, with their MIME types
+IMAGE_WIDTH = 1100  # px: a chart saved as an image (a figure of no width of its own), as wide as a page's
 
 
 def indicator_series(observations: pd.DataFrame, catalogue: Catalogue, indicator_id: str) -> pd.DataFrame:
@@ -345,3 +347,15 @@ def spc_figure(
         plot_bgcolor="white",
     )
     return fig
+
+
+def image(figure: go.Figure, image_format: str) -> bytes:
+    """``figure`` as a file of ``image_format`` (:data:`IMAGE_FORMATS`): a PNG at twice
+    its size (sharp when pasted into a paper), or an SVG. Drawn by Kaleido in the
+    machine's Chromium, the same drawing as the screen's less its range controls."""
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"{image_format!r} is not an image format; use one of {', '.join(IMAGE_FORMATS)}")
+    width = figure.layout.width or IMAGE_WIDTH
+    # the screen's controls (range buttons, the range slider) mean nothing on paper
+    still = go.Figure(figure).update_xaxes(rangeselector_visible=False, rangeslider_visible=False)
+    return still.to_image(format=image_format, width=width, scale=2 if image_format == "png" else 1)

@@ -6,6 +6,9 @@ Pure functions over the engine's frames; numbers formatted as the report formats
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+
 import pandas as pd
 
 from kpis import periods
@@ -58,6 +61,16 @@ def _why(table: pd.DataFrame, column: str) -> pd.Series:
     return table[column] if column in table else pd.Series("", index=table.index)
 
 
+def _rated(ratings: pd.Series, label: Callable[[str], str], reasons: pd.DataFrame, comparison: str) -> list[str]:
+    """Each rating as its ``label``; an n/a followed by why (:func:`rag_reason` against
+    ``comparison``, asked once per n/a row) where there is a reason."""
+    texts = []
+    for rating, (_, row) in zip(ratings, reasons.iterrows(), strict=True):
+        why = rag_reason(row, comparison) if rating == "n/a" else ""
+        texts.append(f"{label(rating)}: {why}" if why else label(rating))
+    return texts
+
+
 def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The KPI table as the board reads it: one row per indicator, display text, plus the
     ``indicator`` id and the raw ``rag_target`` / ``rag_last_year`` for colouring. A
@@ -80,18 +93,8 @@ def board_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             "Target": _or_why(_format(table["target"], decimals, units), table["target"], target_why),
             "Target +/-": target_diff,
             "Target %": target_pct,
-            "RAG": [
-                f"{rag_label(r)}: {rag_reason(row, 'target')}"
-                if r == "n/a" and rag_reason(row, "target")
-                else rag_label(r)
-                for r, (_, row) in zip(table["rag_target"], reasons.iterrows(), strict=True)
-            ],
-            "Trend": [
-                f"{trend_label(t)}: {rag_reason(row, 'last year')}"
-                if t == "n/a" and rag_reason(row, "last year")
-                else trend_label(t)
-                for t, (_, row) in zip(table["trend"], reasons.iterrows(), strict=True)
-            ],
+            "RAG": _rated(table["rag_target"], rag_label, reasons, "target"),
+            "Trend": _rated(table["trend"], trend_label, reasons, "last year"),
             "indicator": table["indicator"],
             "rag_target": table["rag_target"],
             "rag_last_year": table["rag_last_year"],
@@ -340,3 +343,27 @@ def revision_notes(history: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
         }
     )
     return out.sort_values("month", ascending=False).drop(columns="month").reset_index(drop=True)
+
+
+def glossary_terms(glossary: Mapping[str, str], text: str) -> list[tuple[int, int, str]]:
+    """Where the glossary's terms stand in ``text``: ``(start, end, term)``, in reading
+    order. A term counts as a whole word, as written (``MOFD``, not ``mofd``;
+    ``A&E`` whole, its ``&`` part of the word); where two overlap, the longer wins."""
+    found = [
+        (m.start(), m.end(), term)
+        for term in glossary
+        for m in re.finditer(rf"(?<![\w&]){re.escape(term)}(?![\w&])", text)
+    ]
+    spans: list[tuple[int, int, str]] = []
+    for start, end, term in sorted(found, key=lambda f: (f[0], f[0] - f[1])):
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end, term))
+    return spans
+
+
+def glossary_help(glossary: Mapping[str, str], text: str) -> str | None:
+    """The meanings of the glossary's terms that ``text`` uses (:func:`glossary_terms`),
+    ``TERM: meaning`` one per paragraph in the glossary's order, for a header's, tile's or
+    figure's help; None if it uses none."""
+    used = {term for _, _, term in glossary_terms(glossary, text)}
+    return "\n\n".join(f"{term}: {meaning}" for term, meaning in glossary.items() if term in used) or None
