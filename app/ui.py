@@ -367,6 +367,11 @@ def chart_config(name: str) -> dict:
     }
 
 
+@st.cache_resource(show_spinner=False)
+def _images_available() -> bool:
+    return charts.images_available()
+
+
 def chart(figure, key: str, alternative: str) -> None:
     """A Plotly chart with its downloads (the modebar's SVG, and buttons beneath it for a
     PNG and an SVG, which a keyboard and a phone reach too) and its text alternative (what
@@ -374,6 +379,9 @@ def chart(figure, key: str, alternative: str) -> None:
     without the chart. The files are drawn only when a button is clicked."""
     st.plotly_chart(figure, key=key, config=chart_config(key))
     st.caption(f"Chart: {alternative}")
+    if not _images_available():
+        st.caption("The chart's own button saves it as SVG; PNG downloads need Chromium on the server.")
+        return
     with st.container(horizontal=True, key=f"{key}-downloads"):
         for image_format, mime in charts.IMAGE_FORMATS.items():
             st.download_button(

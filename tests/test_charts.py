@@ -51,3 +51,13 @@ def test_the_screens_range_controls_are_left_off_the_picture(figure):
     assert "rangeslider" not in svg and "1 yr" not in svg
     assert "rangeslider" in with_controls.to_image(format="svg").decode()  # what the check would find
     assert with_controls.layout.xaxis.rangeslider.visible  # the screen's figure is left as it was
+
+
+def test_a_machine_without_chromium_cannot_draw_images(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on the PATH
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    assert not charts.images_available()
+    browser = tmp_path / "chromium"
+    browser.write_text("#!/bin/sh\n")
+    browser.chmod(0o755)
+    assert charts.images_available()

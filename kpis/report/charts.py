@@ -7,7 +7,10 @@ the marker's symbol, so no reading depends on colour alone.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -347,6 +350,16 @@ def spc_figure(
         plot_bgcolor="white",
     )
     return fig
+
+
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def images_available() -> bool:
+    """Whether this machine can draw a chart as a file: Kaleido needs a Chromium or
+    Chrome (``BROWSER_PATH``, as Kaleido reads it, or one on the ``PATH``)."""
+    named = os.environ.get("BROWSER_PATH")
+    return bool(named and Path(named).is_file()) or any(shutil.which(name) for name in BROWSER_NAMES)
 
 
 def image(figure: go.Figure, image_format: str) -> bytes:
