@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import struct
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from kpis import periods
 from kpis.report import charts
 from tests.browser import chromium_path
 from tests.conftest import require
@@ -61,3 +63,26 @@ def test_a_machine_without_chromium_cannot_draw_images(monkeypatch, tmp_path):
     browser.write_text("#!/bin/sh\n")
     browser.chmod(0o755)
     assert charts.images_available()
+
+
+def _actual(catalogue, indicator_id: str, series: pd.DataFrame) -> go.Scatter:
+    fig = charts.indicator_figure(series, catalogue, indicator_id, periods.parse_period("2021-03"), months=None)
+    return next(trace for trace in fig.data if trace.name == "Actual")
+
+
+def test_a_year_to_date_line_breaks_at_each_april_and_an_in_month_line_does_not(catalogue):
+    months = list(range(periods.parse_period("2019-04"), periods.parse_period("2021-04")))  # two financial years
+    rows = [("nel_admissions", m, 100.0) for m in months] + [("mofd_bed_occupancy", m, 5.0) for m in months]
+    observations = pd.DataFrame(rows, columns=["indicator", "period", "value"]).assign(
+        numerator=float("nan"), denominator=float("nan"), note=None, revision=1, extract_id=1
+    )
+    observations["indicator"] = observations["indicator"].astype("category")
+    ytd = _actual(catalogue, "nel_admissions", charts.indicator_series(observations, catalogue, "nel_admissions"))
+    gap = list(ytd.x).index(None)
+    assert pd.Timestamp(ytd.x[gap + 1]) == pd.Timestamp("2020-04-01")  # the line starts again in April
+    assert (ytd.y[gap - 1], ytd.y[gap + 1]) == (1200.0, 100.0)  # March's year total, April's first month
+    assert list(ytd.x).count(None) == 1
+    in_month = _actual(
+        catalogue, "mofd_bed_occupancy", charts.indicator_series(observations, catalogue, "mofd_bed_occupancy")
+    )
+    assert None not in list(in_month.x) and len(in_month.x) == 24

@@ -78,15 +78,18 @@ def _add_traces(
         ("Last year", "last_year", mode, {"color": LAST_YEAR_COLOUR, "width": 1.4, "dash": "dash"}),
         ("Target", "target", "lines", {"color": TARGET_COLOUR, "width": 1.4, "dash": "dot", "shape": "hv"}),
     ]
+    # A year-to-date figure starts again each April: its lines break there, never a sawtooth.
+    breaks = pd.Series((periods.fy_months(shown["period"]) == 1) & indicator.aggregation.is_ytd, index=shown.index)
     for name, column, line_mode, line in lines:
         if shown[column].notna().any():
+            x, y = _broken(shown, column, breaks) if column != "target" else (shown["month"], shown[column])
             fig.add_scatter(
-                x=shown["month"],
-                y=shown[column],
+                x=x,
+                y=y,
                 mode=line_mode,
                 line=line,
                 hovertemplate=f"%{{x|%b %Y}}: {number}<extra>{name}</extra>",
-                **as_shown(shown[column]),
+                **as_shown(pd.Series(y, dtype=float)),
                 **legend(name),
                 **cell,
             )
