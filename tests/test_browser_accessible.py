@@ -83,15 +83,20 @@ def serious_violations(page) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_meets_wcag_22_aa(base_url, page, name):
-    page.goto(base_url + PAGES[name])
+def page_violations(page, url: str, name: str) -> list[str]:
+    """The serious WCAG 2.2 AA violations on a page, once it (and a Trends tab's chart) is drawn."""
+    page.goto(url)
     wait_rendered(page)
     if name.endswith("-trends"):
         page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=30_000)
         wait_rendered(page)
     assert_no_exception(page)
-    found = serious_violations(page)
+    return serious_violations(page)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_meets_wcag_22_aa(base_url, page, name):
+    found = page_violations(page, base_url + PAGES[name], name)
     assert not found, f"{name}:\n" + "\n".join(found)
 
 
@@ -107,13 +112,7 @@ def test_the_viewers_menu_holds_only_the_pages_checked_for_a_viewer(viewer_url, 
 
 @pytest.mark.parametrize("name", list(VIEWER_PAGES))
 def test_every_page_a_viewer_sees_meets_wcag_22_aa(viewer_url, page, name):
-    page.goto(viewer_url + VIEWER_PAGES[name])
-    wait_rendered(page)
-    if name.endswith("-trends"):
-        page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=30_000)
-        wait_rendered(page)
-    assert_no_exception(page)
-    found = serious_violations(page)
+    found = page_violations(page, viewer_url + VIEWER_PAGES[name], name)
     if name in ("overview", "risks", "export"):
         shoot(page, f"viewer-{name}")
     assert not found, f"viewer, {name}:\n" + "\n".join(found)
