@@ -177,7 +177,7 @@ def summary_metrics(summary: pd.DataFrame, workstream: str) -> None:
 
 def sample_notice(view: state.View, rows: pd.DataFrame) -> None:
     """``12 of 33 figures on this page are illustrative sample data``, while any is."""
-    flags = sample.sample_figures(rows, view.observations(), view.extracts())
+    flags = sample.flag_figures(rows, view.sample_keys())
     if flags.any():
         st.info(
             f"**{int(flags.sum())} of {len(rows)} figures on this page are illustrative sample data**, not real "

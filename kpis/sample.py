@@ -85,17 +85,29 @@ def sample_values_in_force(observations: pd.DataFrame, extracts: pd.DataFrame) -
     return int(observations["extract_id"].isin(list(sample_extract_ids(extracts))).sum())
 
 
-def sample_figures(table: pd.DataFrame, observations: pd.DataFrame, extracts: pd.DataFrame) -> pd.Series:
-    """For each row of a KPI table, whether its figure is sample data: the value in force
-    for its indicator and period came from a sample extract (same index as ``table``)."""
+def sample_keys(observations: pd.DataFrame, extracts: pd.DataFrame) -> frozenset[tuple[str, int]]:
+    """The (indicator, month) of every value in force that came from a sample extract."""
     samples = sample_extract_ids(extracts)
-    if not samples or table.empty:
-        return pd.Series(False, index=table.index)
+    if not samples:
+        return frozenset()
     from_sample = observations[observations["extract_id"].isin(list(samples))]
-    keys = set(zip(from_sample["indicator"].astype(str), from_sample["period"].astype(int), strict=True))
+    return frozenset(zip(from_sample["indicator"].astype(str), from_sample["period"].astype(int), strict=True))
+
+
+def flag_figures(table: pd.DataFrame, keys: frozenset[tuple[str, int]]) -> pd.Series:
+    """For each row of a KPI table, whether its figure is sample data: its indicator and
+    period are among ``keys`` (:func:`sample_keys`; same index as ``table``)."""
+    if not keys or table.empty:
+        return pd.Series(False, index=table.index)
     months = [None if pd.isna(p) else periods.parse_period(str(p)) for p in table["period"]]
     flags = [m is not None and (str(i), m) in keys for i, m in zip(table["indicator"], months, strict=True)]
     return pd.Series(flags, index=table.index)
+
+
+def sample_figures(table: pd.DataFrame, observations: pd.DataFrame, extracts: pd.DataFrame) -> pd.Series:
+    """For each row of a KPI table, whether its figure is sample data: the value in force
+    for its indicator and period came from a sample extract (same index as ``table``)."""
+    return flag_figures(table, sample_keys(observations, extracts))
 
 
 def _sample_rows_in_force(conn, samples: list[int]) -> pd.DataFrame:

@@ -78,7 +78,8 @@ def _template(view: state.View) -> None:
         ):
             column.download_button(
                 f"Download as {fmt.value.upper()}",
-                template.template(view.catalogue, month, layout, fmt, view.observations()),
+                # made when clicked, not on every run of the page (a workbook of every indicator takes a second or two)
+                lambda fmt=fmt: template.template(view.catalogue, month, layout, fmt, view.observations()),
                 file_name=template.template_name(month, layout, fmt),
                 mime=mime,
                 icon=icon,

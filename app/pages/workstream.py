@@ -12,7 +12,7 @@ from kpis import periods
 from kpis.access import Right
 from kpis.catalogue import code_slug
 from kpis.governance import narrative
-from kpis.report import benchmark_views, benchmarking, charts, formatting, presentation
+from kpis.report import benchmark_views, charts, formatting, presentation
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {
@@ -189,10 +189,7 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
 def _benchmark_columns(view: state.View, board: pd.DataFrame) -> pd.DataFrame | None:
     """The "vs England" and "Inequality" columns of the board's indicators, or None where
     none of them has a comparison or an inequality figure (the table is then as before)."""
-    compared, every = view.benchmarks()
-    latest = benchmarking.latest_periods(compared, view.as_at)
-    change = benchmarking.sii_change(every, view.as_at)
-    columns = benchmark_views.workstream_columns(latest, change, view.catalogue)
+    columns = view.benchmark_columns()
     columns = columns[columns["indicator"].isin(board["indicator"])]
     if not ((columns["vs England"] != "") | (columns["Inequality"] != "")).any():
         return None

@@ -217,8 +217,11 @@ def tartan_rug(compare: pd.DataFrame, catalogue: Catalogue, workstream: str) -> 
     codes = area_order(catalogue)
     names = catalogue.area_names
     values, words = [], []
+    by_indicator = {str(i): rows for i, rows in whole.groupby("indicator", sort=False, observed=True)}
     for indicator_id in ids:
-        rows = whole[whole["indicator"] == indicator_id].set_index("area")
+        if indicator_id not in by_indicator:
+            continue
+        rows = by_indicator[indicator_id].set_index("area")
         if rows.index.nunique() < 2:
             continue
         by_area = {str(code): row for code, row in rows.iterrows()}
