@@ -214,6 +214,8 @@ def tartan_rug(compare: pd.DataFrame, catalogue: Catalogue, workstream: str) -> 
     ``40.8 ▼`` (value and symbol), ``*`` where suppressed."""
     ids = [i.id for i in catalogue.in_workstream(workstream)]
     whole = compare[(compare["breakdown"] == "") & compare["indicator"].isin(ids)]
+    areas = whole.groupby("indicator", observed=True)["area"].nunique()
+    whole = whole[whole["indicator"].isin(areas.index[areas > 1])]  # a rug row needs two areas
     codes = area_order(catalogue)
     names = catalogue.area_names
     values, words = [], []
