@@ -37,13 +37,6 @@ from tests.browser import RENDERED, VIEWPORT, chromium, running_app, wait_render
 FIRST_PAGE_RATIO = 2.0  # the first page against the blank page
 WARM_SECONDS = 1.0  # any page, opened from the sidebar of a warm app
 HEADLINE_TILES = 10  # the large catalogue's headline indicators, as many as the sample's
-# A run that started has made the old page's elements stale (or cleared them); a short
-# run may end before this is seen, so it is waited for at most a moment.
-RUN_STARTED = (
-    "() => document.querySelector('[data-stale=\"true\"]') !== null"
-    " || document.querySelector('[data-testid=\"stStatusWidget\"] button') !== null"
-    " || document.querySelectorAll('[data-testid=\"stSkeleton\"]').length > 0"
-)
 SETTLED = f"() => ({RENDERED})() && document.querySelector('[data-stale=\"true\"]') === null"
 
 
@@ -96,12 +89,24 @@ def time_first_page(browser, url: str, runs: int) -> list[float]:
 
 def time_clicks(browser, base: str, paths: list[str], runs: int) -> dict[str, list[float]]:
     """Seconds from a click on a page's sidebar link to its rendered content, for each
-    path, in one session: ``runs`` rounds over every page after one warm-up round."""
-    timings: dict[str, list[float]] = {path: [] for path in paths}
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    path, in one session: ``runs`` rounds over every page after one warm-up round. The
+    end: the server's message that the page's script has finished, then every element
+    drawn (the page alone cannot show that its run has ended: its elements arrive while
+    the script runs)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    finished: list[float] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            with contextlib.suppress(Exception):  # not a single ForwardMsg: not the end of a run
+                if ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+                    finished.append(time.perf_counter())
+
+    timings: dict[str, list[float]] = {path: [] for path in paths}
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
     page.goto(base + "/")
     wait_rendered(page, timeout_ms=120_000)
     port = base.rsplit(":", 1)[1]
@@ -110,8 +115,8 @@ def time_clicks(browser, base: str, paths: list[str], runs: int) -> dict[str, li
             link = page.locator(f'[data-testid="stSidebarNav"] a[href$=":{port}/{path}"]').first
             start = time.perf_counter()
             link.click()
-            with contextlib.suppress(PlaywrightTimeout):  # the run was too quick to see
-                page.wait_for_function(RUN_STARTED, timeout=300)
+            while not (finished and finished[-1] > start):
+                page.wait_for_timeout(10)
             page.wait_for_function(SETTLED, timeout=600_000)
             if run:
                 timings[path].append(time.perf_counter() - start)
