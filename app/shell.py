@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app import state, ui
-from kpis import periods, sample
+from kpis import periods
 from kpis.access import AccessPolicy
 from kpis.catalogue import Catalogue
 
@@ -52,7 +52,7 @@ def status(view: state.View, user: state.User, policy: AccessPolicy) -> None:
             f"Latest extract {loaded}, by {ui.plain(latest['loaded_by'])} ({ui.plain(latest['file_name'])}); "
             f"data version {view.version}."
         )
-        in_force = sample.sample_values_in_force(view.observations(), view.extracts())
+        in_force = view.sample_values_in_force()
         if in_force:
             sidebar.warning(
                 f"**Illustrative sample data**: {in_force:,} of {len(view.observations()):,} values in force are "

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from kpis import access, periods, sample, store
 from kpis.access import AccessPolicy, Right, Role
 from kpis.catalogue import DEFAULT_PATH, Catalogue, load_catalogue
-from kpis.report import integrated, status
+from kpis.report import integrated, presentation, status
 from kpis.report.performance import rag_summary
 
 CONFIG_ENV = "KPIS_CONFIG"
@@ -96,6 +96,44 @@ def report_month(url: str, version: int, config: str, modified: float) -> int | 
     return status.report_month(observations(url, version), _catalogue(config, modified))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def report_heading(url: str, version: int, config: str, modified: float | None, as_at: int) -> str:
+    """The overview's heading (:func:`kpis.report.status.report_heading`): it reads every observation."""
+    return status.report_heading(observations(url, version), _catalogue(config, modified), as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def summary(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
+    return rag_summary(kpi_table(url, version, config, modified, as_at), _catalogue(config, modified))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def spc_table(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
+    return integrated.spc_table(spc_points(url, version, config, modified, as_at), _catalogue(config, modified))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def rag_changes(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
+    """The ratings that moved since the month before ``as_at`` (:func:`presentation.rag_changes`)."""
+    return presentation.rag_changes(
+        kpi_table(url, version, config, modified, as_at), kpi_table(url, version, config, modified, as_at - 1)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def coverage(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
+    """Each indicator's values for the 12 months to ``as_at`` (:func:`kpis.report.status.coverage`)."""
+    return status.coverage(observations(url, version), _catalogue(config, modified), as_at)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def sample_values(url: str, version: int) -> tuple[int, frozenset[tuple[str, int]]]:
+    """How many values in force are sample data, and their (indicator, month) keys: read
+    from every observation, so once per data version."""
+    obs, extracts = observations(url, version), extract_log(url, version)
+    return sample.sample_values_in_force(obs, extracts), sample.sample_keys(obs, extracts)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def extract_log(url: str, version: int) -> pd.DataFrame:
     return store.extract_log(engine(url))
@@ -125,10 +163,16 @@ def benchmarks(url: str, version: int, config: str, modified: float | None) -> t
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def sample_keys(url: str, version: int) -> frozenset[tuple[str, int]]:
-    """Which values in force are sample data (:func:`kpis.sample.sample_keys`), per data version."""
-    return sample.sample_keys(observations(url, version), extract_log(url, version))
+@st.cache_data(show_spinner=False, max_entries=16)
+def benchmark_columns(url: str, version: int, config: str, modified: float | None, as_at: int) -> pd.DataFrame:
+    """The "vs England" and "Inequality" columns of every indicator as at a month
+    (:func:`kpis.report.benchmark_views.workstream_columns`)."""
+    from kpis.report import benchmark_views, benchmarking
+
+    compared, every = benchmarks(url, version, config, modified)
+    latest = benchmarking.latest_periods(compared, as_at)
+    change = benchmarking.sii_change(every, as_at)
+    return benchmark_views.workstream_columns(latest, change, _catalogue(config, modified))
 
 
 @dataclass(frozen=True)
@@ -150,10 +194,30 @@ class View:
 
     def spc_table(self) -> pd.DataFrame:
         """Each indicator's latest limits, icons and ``spc_reason``, in report order."""
-        return integrated.spc_table(self.spc(), self.catalogue)
+        return spc_table(self.url, self.version, *config_key(), self.as_at)
 
     def summary(self, as_at: int | None = None) -> pd.DataFrame:
-        return rag_summary(self.table(as_at), self.catalogue)
+        """:func:`kpis.report.performance.rag_summary` of :meth:`table`."""
+        return summary(self.url, self.version, *config_key(), self.as_at if as_at is None else as_at)
+
+    def heading(self) -> str:
+        """``Report for Nov 2020 · Dec 2020 data partly in (8 of 33)``."""
+        return report_heading(self.url, self.version, *config_key(), self.as_at)
+
+    def rag_changes(self) -> pd.DataFrame:
+        """The ratings that moved since the month before."""
+        return rag_changes(self.url, self.version, *config_key(), self.as_at)
+
+    def coverage(self) -> pd.DataFrame:
+        """Each indicator's values for the 12 months to the month (loaded, late, missing...)."""
+        return coverage(self.url, self.version, *config_key(), self.as_at)
+
+    def sample_values_in_force(self) -> int:
+        return sample_values(self.url, self.version)[0]
+
+    def sample_keys(self) -> frozenset[tuple[str, int]]:
+        """The (indicator, month) of every sample value in force (:func:`kpis.sample.sample_keys`)."""
+        return sample_values(self.url, self.version)[1]
 
     def observations(self) -> pd.DataFrame:
         return observations(self.url, self.version)
@@ -164,12 +228,13 @@ class View:
     def extracts(self) -> pd.DataFrame:
         return extract_log(self.url, self.version)
 
-    def sample_keys(self) -> frozenset[tuple[str, int]]:
-        return sample_keys(self.url, self.version)
-
     def benchmarks(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(every observation compared, the inequality indices of every period)."""
         return benchmarks(self.url, self.version, *config_key())
+
+    def benchmark_columns(self) -> pd.DataFrame:
+        """The "vs England" and "Inequality" columns of every indicator as at the month."""
+        return benchmark_columns(self.url, self.version, *config_key(), self.as_at)
 
     @property
     def empty(self) -> bool:

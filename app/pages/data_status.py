@@ -39,7 +39,7 @@ def _style_grid(frame: pd.DataFrame) -> Styler:
 
 
 def _coverage(view: state.View) -> None:
-    cover = status.coverage(view.observations(), view.catalogue, view.as_at)
+    cover = view.coverage()
     owners = status.late_by_owner(cover)
     late = int((cover["state"] == status.LATE).sum())
     missing = int((cover["state"] == status.MISSING).sum())
@@ -211,7 +211,7 @@ def _rollback(view: state.View, user: state.User) -> None:
 def _remove_sample(view: state.View, user: state.User) -> None:
     """For an admin, while any sample value is in force: withdraw them all in one step."""
     ui.show_done(_SAMPLE_DONE, icon=":material/science:")
-    in_force = sample.sample_values_in_force(view.observations(), view.extracts())
+    in_force = view.sample_values_in_force()
     if not in_force or not user.can(Right.ROLLBACK):
         return
     st.subheader("Remove the sample data")

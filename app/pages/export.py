@@ -93,8 +93,8 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         for fmt in shown:
             st.download_button(
                 f"Download {LABELS[fmt]}",
-                # The pack is made on click; the tables are small and made now.
-                partial(_file, *key, workstream, fmt) if fmt in PACK else _file(*key, workstream, fmt),
+                # Made on click: at 2,000 indicators even the tables took seconds on every run of the page.
+                partial(_file, *key, workstream, fmt),
                 file_name=formats.file_name(view.as_at, fmt, workstream),
                 mime=MIME[fmt],
                 icon=":material/download:",

@@ -8,7 +8,7 @@ import streamlit as st
 from app import state, ui
 from kpis import periods
 from kpis.catalogue import code_slug
-from kpis.report import presentation, status
+from kpis.report import presentation
 from kpis.report.icons import icons_html
 from kpis.report.palette import rag_label
 
@@ -18,7 +18,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if view.empty:
         ui.no_data()
         return
-    st.markdown(f"**{status.report_heading(view.observations(), view.catalogue, view.as_at)}**")
+    st.markdown(f"**{view.heading()}**")
     st.caption(
         f"As at {periods.label(view.as_at)} ({periods.month_name(view.as_at)}). Each indicator shows its latest "
         "period up to that month; the report month is the latest with every figure due in, allowing for the "
@@ -64,7 +64,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     if previous not in view.months:
         st.caption("No earlier month with data to compare with.")
         return
-    changes = presentation.rag_changes(table, view.table(previous))
+    changes = view.rag_changes()
     if changes.empty:
         st.caption(f"No rating moved since {periods.label(previous)}.")
         return

@@ -6,6 +6,7 @@ located, and writes nothing."""
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -78,12 +79,17 @@ def _template(view: state.View) -> None:
         ):
             column.download_button(
                 f"Download as {fmt.value.upper()}",
-                template.template(view.catalogue, month, layout, fmt, view.observations()),
+                # made when clicked, not on every run of the page (a workbook of every indicator takes a second or two)
+                partial(_template_file, view, month, layout, fmt),
                 file_name=template.template_name(month, layout, fmt),
                 mime=mime,
                 icon=icon,
                 key=f"template_{fmt.value}",
             )
+
+
+def _template_file(view: state.View, month: int, layout: template.Layout, fmt: template.Format) -> bytes:
+    return template.template(view.catalogue, month, layout, fmt, view.observations())
 
 
 def _rejected(error: ExtractError) -> None:

@@ -12,7 +12,7 @@ from kpis import periods
 from kpis.access import Right
 from kpis.catalogue import code_slug
 from kpis.governance import narrative
-from kpis.report import benchmark_views, benchmarking, charts, formatting, presentation
+from kpis.report import benchmark_views, charts, formatting, presentation
 
 # Short labels as the board prints them; widths that keep RAG and Trend on screen.
 _NUMBER = {
@@ -73,7 +73,7 @@ def render(view: state.View, pages: state.Pages, user: state.User, workstream_id
     # Lazy tabs: the trend charts (and Plotly's script bundle) load only when opened.
     if table_tab.open:
         with table_tab:
-            _kpi_table(view, pages, workstream_id, own)
+            _kpi_table(view, pages, workstream_id)
     if trends_tab.open:
         with trends_tab:
             st.caption(
@@ -127,10 +127,8 @@ def _rolling(view: state.View, workstream_id: str) -> None:
         st.caption(ui.saved_line(row))
 
 
-def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd.DataFrame) -> None:
-    board = pd.concat(
-        [presentation.board_table(own, view.catalogue), presentation.spc_board(own, view.spc_table())], axis=1
-    )
+def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str) -> None:
+    board = board_table(view.url, view.version, *state.config_key(), workstream_id, view.as_at)
     extra = _benchmark_columns(view, board)
     board = board.merge(extra, on="indicator", how="left") if extra is not None else board
     st.caption(
@@ -194,10 +192,7 @@ def _kpi_table(view: state.View, pages: state.Pages, workstream_id: str, own: pd
 def _benchmark_columns(view: state.View, board: pd.DataFrame) -> pd.DataFrame | None:
     """The "vs England" and "Inequality" columns of the board's indicators, or None where
     none of them has a comparison or an inequality figure (the table is then as before)."""
-    compared, every = view.benchmarks()
-    latest = benchmarking.latest_periods(compared, view.as_at)
-    change = benchmarking.sii_change(every, view.as_at)
-    columns = benchmark_views.workstream_columns(latest, change, view.catalogue)
+    columns = view.benchmark_columns()
     columns = columns[columns["indicator"].isin(board["indicator"])]
     if not ((columns["vs England"] != "") | (columns["Inequality"] != "")).any():
         return None
@@ -227,6 +222,19 @@ def _trends(view: state.View, workstream_id: str) -> go.Figure:
         view.as_at,
         tuple(presentation.headline_rating(row) for _, row in own.iterrows()),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def board_table(
+    url: str, version: int, config: str, modified: float | None, workstream_id: str, as_at: int
+) -> pd.DataFrame:
+    """The workstream's KPI table as the board reads it, with its SPC columns, cached per
+    data version and month."""
+    table = state.kpi_table(url, version, config, modified, as_at)
+    own = table[table["workstream"] == workstream_id].reset_index(drop=True)
+    catalogue = state.catalogue()
+    spc = state.spc_table(url, version, config, modified, as_at)
+    return pd.concat([presentation.board_table(own, catalogue), presentation.spc_board(own, spc)], axis=1)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

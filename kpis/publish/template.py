@@ -60,28 +60,32 @@ def to_enter(indicator: Indicator) -> str:
     return "numerator and denominator" if indicator.aggregation.uses_ratio else "value"
 
 
-def _last_month(indicator: Indicator, month: int, observations: pd.DataFrame | None) -> str:
-    """The figure in the store for the month before, as loaded (``40 / 80`` for a ratio)."""
+def _last_month_rows(month: int, observations: pd.DataFrame | None) -> dict[str, dict]:
+    """Each indicator's row in the store for the month before ``month`` (its first), by
+    indicator: one selection for the whole template, not one per indicator."""
     if observations is None or observations.empty:
+        return {}
+    before = observations[observations["period"] == month - 1].drop_duplicates("indicator")
+    return dict(zip(before["indicator"].astype(str), before.to_dict("records"), strict=True))
+
+
+def _last_month(indicator: Indicator, before: dict[str, dict]) -> str:
+    """The figure in the store for the month before, as loaded (``40 / 80`` for a ratio)."""
+    row = before.get(indicator.id)
+    if row is None:
         return ""
-    found = observations[
-        (observations["indicator"].astype(str) == indicator.id) & (observations["period"] == month - 1)
-    ]
-    if found.empty:
-        return ""
-    row = found.iloc[0]
     if indicator.aggregation.uses_ratio and pd.notna(row["numerator"]) and pd.notna(row["denominator"]):
         return f"{formatting.exact(row['numerator'])} / {formatting.exact(row['denominator'])}"
     return formatting.exact(row["value"])
 
 
-def _reference(indicator: Indicator, month: int, observations: pd.DataFrame | None) -> list[str]:
+def _reference(indicator: Indicator, before: dict[str, dict]) -> list[str]:
     return [
         indicator.name,
         indicator.unit.value,
         figure_kind(indicator),
         to_enter(indicator),
-        _last_month(indicator, month, observations),
+        _last_month(indicator, before),
     ]
 
 
@@ -89,16 +93,17 @@ def rows(catalogue: Catalogue, month: int, layout: Layout, observations: pd.Data
     """The template's cells, header first; ``observations`` (the values in force) give
     each row its ``last month`` figure."""
     due = status.due(catalogue, month)
+    before = _last_month_rows(month, observations)
     if layout is Layout.LONG:
         return [
             ["indicator", *REFERENCE, *COLUMNS[1:]],
-            *([i.id, *_reference(i, month, observations), periods.to_text(month), "", "", "", ""] for i in due),
+            *([i.id, *_reference(i, before), periods.to_text(month), "", "", "", ""] for i in due),
         ]
     months = months_so_far(month)
     table = [["indicator", *REFERENCE, "measure", *(header_label(m) for m in months)]]
     blanks = [""] * len(months)
     for indicator in due:
-        reference = _reference(indicator, month, observations)
+        reference = _reference(indicator, before)
         table += [[indicator.id, *reference, measure, *blanks] for measure in _measures(indicator)]
     return table
 

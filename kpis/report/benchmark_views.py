@@ -214,11 +214,16 @@ def tartan_rug(compare: pd.DataFrame, catalogue: Catalogue, workstream: str) -> 
     ``40.8 ▼`` (value and symbol), ``*`` where suppressed."""
     ids = [i.id for i in catalogue.in_workstream(workstream)]
     whole = compare[(compare["breakdown"] == "") & compare["indicator"].isin(ids)]
+    areas = whole.groupby("indicator", observed=True)["area"].nunique()
+    whole = whole[whole["indicator"].isin(areas.index[areas > 1])]  # a rug row needs two areas
     codes = area_order(catalogue)
     names = catalogue.area_names
     values, words = [], []
+    by_indicator = {str(i): rows for i, rows in whole.groupby("indicator", sort=False, observed=True)}
     for indicator_id in ids:
-        rows = whole[whole["indicator"] == indicator_id].set_index("area")
+        if indicator_id not in by_indicator:
+            continue
+        rows = by_indicator[indicator_id].set_index("area")
         if rows.index.nunique() < 2:
             continue
         by_area = {str(code): row for code, row in rows.iterrows()}
