@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +19,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from kpis import ingest, periods, store
-from kpis.errors import ExtractError, Problems, reject
+from kpis.errors import ExtractError
 from kpis.ingest import read
 from tests.conftest import store_snapshot
 
@@ -1309,35 +1308,3 @@ def test_an_ingest_leaves_the_sqlite_page_cache_as_it_was(sqlite_url, catalogue)
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
     finally:
         engine.dispose()
-
-
-# Reading ahead: the next chunk checked while this one is written ----------------------
-
-
-def test_reading_ahead_gives_every_chunk_in_order_then_the_readers_error():
-    def chunks():
-        yield pd.DataFrame({"row": [2]})
-        yield pd.DataFrame({"row": [3]})
-        raise reject(Problems("extract.csv").at("row.bad", 4, "value", "x", "is bad", "fix it"))
-
-    seen = []
-    with pytest.raises(ExtractError) as caught:
-        for chunk in ingest.load.read_ahead(chunks()):
-            seen.append(int(chunk["row"].iloc[0]))
-    assert seen == [2, 3]
-    assert caught.value.problems[["row", "code"]].values.tolist() == [[4, "row.bad"]]
-
-
-def test_reading_ahead_stops_its_thread_when_the_writing_stops_early():
-    read = []
-
-    def chunks():
-        for k in range(1_000):
-            read.append(k)
-            yield pd.DataFrame({"row": [k]})
-
-    ahead = ingest.load.read_ahead(chunks())
-    assert int(next(ahead)["row"].iloc[0]) == 0
-    ahead.close()  # as when a write fails: the generator is closed
-    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
-    assert len(read) < 10  # it stopped reading, a chunk or two ahead at most

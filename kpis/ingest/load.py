@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,38 +154,6 @@ def _maybe_repeated(kept: list[pd.DataFrame], hashes: list[np.ndarray]) -> pd.Da
     return pd.concat([k[repeated[end - len(k) : end]] for k, end in zip(kept, ends, strict=True)], ignore_index=True)
 
 
-def read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The chunks, the next one read and checked in a thread while this one is planned and
-    written (SQLite, the CSV parser and NumPy work outside Python's lock); an error of
-    the reading raised here in turn. At most one chunk waits; stopped early (the write
-    failed), the thread is told to stop and let go."""
-    waiting: queue.Queue = queue.Queue(maxsize=1)
-    done, stop = object(), threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if stop.is_set():
-                    return
-                waiting.put(chunk)
-            waiting.put(done)
-        except BaseException as error:  # handed over, to be raised by the consumer
-            waiting.put(error)
-
-    reader = threading.Thread(target=produce, name="read-ahead", daemon=True)
-    reader.start()
-    try:
-        while (item := waiting.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while reader.is_alive():  # take what it is putting, so that it sees the stop
-            with suppress(queue.Empty):
-                waiting.get(timeout=0.05)
-
-
 def _current_for(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     # Only the cells the rows touch: planning a month's file must not read years of history.
     indicators = sorted(map(str, rows["indicator"].unique()))  # the distinct categories: no text per row
@@ -315,7 +280,7 @@ def ingest_files(
         for content, file_name in files:
             try:
                 progress = None if progress_of is None else progress_of(file_name)
-                chunks = read_ahead(_checked_file(Source(content, file_name, sheet), catalogue, today, progress))
+                chunks = _checked_file(Source(content, file_name, sheet), catalogue, today, progress)
                 if rejected:  # nothing more is written: the rest is only checked
                     collections.deque(chunks, maxlen=0)
                 else:
