@@ -828,3 +828,13 @@ def test_load_sample_then_remove_sample(cli, db):
         engine.dispose()
     again = ok(cli("remove-sample", "--database", db))
     assert again.stdout == "No sample value is in force: nothing to remove.\n"
+
+
+def test_a_scheduled_ingest_starts_without_loading_the_exports_or_the_sample():
+    # The exports, the board pack and the sample are imported by the commands that use them.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, kpis.cli; print(sorted(m for m in sys.modules if m.startswith(PREFIXES)))"
+         .replace("PREFIXES", "('pptx', 'weasyprint', 'kpis.sample', 'kpis.publish.formats', 'kpis.publish.boardpack')")],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "[]"
