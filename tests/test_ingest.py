@@ -14,13 +14,14 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
 from kpis import ingest, periods, store
 from kpis.errors import ExtractError
-from kpis.ingest import read
+from kpis.ingest import parse, read
 from tests.conftest import store_snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extracts"
@@ -1308,3 +1309,15 @@ def test_an_ingest_leaves_the_sqlite_page_cache_as_it_was(sqlite_url, catalogue)
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
     finally:
         engine.dispose()
+
+
+def test_a_column_of_plain_numbers_is_read_whole_to_the_values_the_careful_reading_gives():
+    cells = pd.Series(["7039", "", "52.5", "+5", "-0", "1e-3", "00012", ".5", "5.", "1e308"], dtype="str")
+    plain = parse._plain_numbers(cells)
+    assert plain is not None
+    careful = parse._parse_number_texts(cells.astype(object), pd.Series(False, index=cells.index))
+    np.testing.assert_array_equal(plain[0], careful["number"].to_numpy(float))  # NaN for the blank on both
+    assert plain[1].tolist() == (cells == "").tolist()
+    # a cell the careful reading must see (to accept it, or to say what is wrong) sends the column there
+    for needs_care in ("7,039", "5%", "inf", "nan", "n/a", "1 000", "=A1"):
+        assert parse._plain_numbers(pd.Series(["1", needs_care], dtype="str")) is None, needs_care
