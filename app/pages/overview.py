@@ -45,15 +45,16 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
                     )
 
     st.subheader("RAG summary")
-    for column, (comparison, label) in zip(st.columns(2), presentation.COMPARISONS, strict=True):
+    # The report's two blocks one above the other: side by side, the workstreams' names were cut.
+    for comparison, label in presentation.COMPARISONS:
         block = presentation.summary_block(view.summary(), view.catalogue, comparison)
-        column.markdown(f"**{label}**")
-        column.dataframe(
+        st.markdown(f"**{label}**")
+        st.dataframe(
             ui.style_counts(block),
             hide_index=True,
             key=f"rag-summary-{comparison}",
             column_config={
-                "Workstream": st.column_config.TextColumn(width=215),
+                "Workstream": st.column_config.TextColumn(pinned=True),  # as wide as its longest name
                 # the word alone in the header (the cells carry the colour): it fits the column
                 **{c: st.column_config.NumberColumn(c.split(" ")[-1], width=54) for c in block.columns[1:]},
             },
