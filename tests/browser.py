@@ -115,6 +115,6 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def wait_rendered(page, timeout_ms: int = 30_000) -> None:
+def wait_rendered(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_timeout(300)  # let the script run start before asking whether it ended
     page.wait_for_function(RENDERED, timeout=timeout_ms)
