@@ -1,7 +1,7 @@
 """Page speed, measured side by side in one run against a one-line blank Streamlit page
 served the same way, on the sample and on a store at the scale of a whole care system.
 
-    python benchmarks/pages.py [--runs 5] [--indicators 2000] [--years 10] [--stores sample,large]
+    python benchmarks/pages.py [--runs 5] [--indicators 2000] [--years 10] [--stores sample,large] [--only glossary,integrated-summary]
 
 For each store: the first page (a new browser session at "/", browser cache warm) against
 the blank page (target: at most 2×), then every page of the app's page table
@@ -131,10 +131,12 @@ def sidebar_paths(catalogue: Catalogue) -> dict[str, str]:
     return {"" if row.default else row.path: row.title for row in navigation.page_table(catalogue) if not row.hidden}
 
 
-def measure(browser, name: str, config: Path, database: str, env: dict, runs: int, skip: list[str]) -> bool:
+def measure(
+    browser, name: str, config: Path, database: str, env: dict, runs: int, skip: list[str], only: list[str]
+) -> bool:
     """Both measurements on one store; whether every target was met."""
     catalogue = load_catalogue(config)
-    paths = {p: t for p, t in sidebar_paths(catalogue).items() if p not in skip}
+    paths = {p: t for p, t in sidebar_paths(catalogue).items() if p not in skip and (not only or p in only)}
     environment = {"KPIS_CONFIG": str(config), **env}
     with (
         running_app(database, env=environment, timeout=120) as app,
@@ -177,7 +179,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20201130)
     parser.add_argument("--stores", default="sample,large", help="which stores: sample, large or both")
     parser.add_argument("--skip", default="", help="URL paths of pages not to open, comma-separated")
+    parser.add_argument("--only", default="", help="URL paths of the only pages to open, comma-separated")
     args = parser.parse_args()
+    only = [p for p in args.only.split(",") if p]
     stores = args.stores.split(",")
     print(f"load average at start: {load_average()}; cores usable: {len(os.sched_getaffinity(0))}")
     met = True
@@ -185,7 +189,14 @@ def main() -> int:
         if "sample" in stores:
             database = f"sqlite:///{Path(tmp) / 'sample.sqlite'}"
             met &= measure(
-                browser, "The sample", DEFAULT_PATH, database, {}, args.runs, [p for p in args.skip.split(",") if p]
+                browser,
+                "The sample",
+                DEFAULT_PATH,
+                database,
+                {},
+                args.runs,
+                [p for p in args.skip.split(",") if p],
+                only,
             )
         if "large" in stores:
             folder = Path(tmp) / "large"
@@ -201,6 +212,7 @@ def main() -> int:
                 {"KPIS_LOAD_SAMPLE": "0"},
                 args.runs,
                 [p for p in args.skip.split(",") if p],
+                only,
             )
     return 0 if met else 1
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from app.pages import summary
 from app.pages.workstream import TAB_KEY, TRENDS_TAB
 from app.shell import AS_AT_KEY
 from kpis import ingest, periods, store
@@ -430,6 +432,18 @@ def test_the_indicator_page_shows_the_spc_chart_beside_the_rag(app):
     assert {"Upper 2-sigma", "Lower 2-sigma"} <= set(names)
 
 
+def test_a_summary_cell_quotes_ids_and_escapes_names():
+    cell = summary._cell(
+        "indicator", ["a&b c'd", "x"], {"a&b c'd": "<b>A & B</b>", "x": "X's"}, "Fail", periods.parse_period("2020-11")
+    )
+    assert cell == (
+        "<div class='matrix-cell'><p class='count'><span class='cell-assurance'>Fail: </span>2 indicators</p><ul>"
+        "<li><a href='indicator?id=a%26b+c%27d&amp;as_at=2020-11' target='_self'>&lt;b&gt;A &amp; B&lt;/b&gt;</a></li>"
+        "<li><a href='indicator?id=x&amp;as_at=2020-11' target='_self'>X&#x27;s</a></li></ul></div>"
+    )
+    assert "none</p></div>" in summary._cell("indicator", [], {}, "Fail", periods.parse_period("2020-11"))
+
+
 def test_the_summary_page_shows_the_matrix_and_the_exceptions(app, app_env, catalogue):
     open_page(app, "integrated-summary")
     assert not app.exception
@@ -438,9 +452,19 @@ def test_the_summary_page_shows_the_matrix_and_the_exceptions(app, app_env, cata
     )
     cells = integrated.matrix(table)
     names = {i.id: i.display_name for i in catalogue.indicators}
-    in_matrix = [names[i] for ids in cells["indicators"] for i in ids]  # every indicator once, cell by cell
-    assert [p.proto.label for p in app.get("page_link")] == in_matrix
-    assert sorted(in_matrix) == sorted(names.values())
+    # each cell is one element: its assurance, its count, and a link to each indicator's page as at the month
+    shown = [h.proto.body for h in app.get("html") if h.proto.body.startswith("<div class='matrix-cell'>")]
+    assert not app.get("page_link")
+    if not any(cells.loc[cells["variation_group"] == "n/a", "indicators"]):
+        cells = cells[cells["variation_group"] != "n/a"]
+    assert len(shown) == len(cells)
+    for body, assurance, ids in zip(shown, cells["assurance"], cells["indicators"], strict=True):
+        assert f"{integrated.MATRIX_COLUMNS[assurance]}: </span>" in body
+        assert (f"{len(ids)} indicator" if ids else "none") in body
+        links = re.findall(r"<a href='indicator\?id=([^&']+)&amp;as_at=2020-11' target='_self'>([^<]+)</a>", body)
+        assert links == [(i, html.escape(names[i])) for i in ids]
+    in_matrix = [i for ids in cells["indicators"] for i in ids]  # every indicator once, cell by cell
+    assert sorted(in_matrix) == sorted(names)
     exceptions = dataframe_with(app, "Why")
     listed = integrated.exceptions(table, catalogue)
     assert list(exceptions["Indicator"]) == list(listed["name"])

@@ -112,12 +112,14 @@ def test_the_summary_matrix_links_every_indicator_to_its_page(base_url, app_data
     assert_no_exception(page)
     table = engine_table(app_database, catalogue)
     main = page.locator("[data-testid='stMain']")
-    links = main.locator("[data-testid='stPageLink'] a")
-    hrefs = [links.nth(k).get_attribute("href") for k in range(links.count())]
     matrix = integrated.matrix(table)
-    expected = [i for ids in matrix["indicators"] for i in ids]
-    assert sorted(expected) == sorted(catalogue.indicator_ids)
-    assert [re.search(r"id=([^&]+)", h).group(1) for h in hrefs] == expected
+    assert sorted(i for ids in matrix["indicators"] for i in ids) == sorted(catalogue.indicator_ids)
+    for group, assurance, ids in matrix.itertuples(index=False):  # each indicator in its own cell, in report order
+        cell = main.locator(f".st-key-matrix-{group.replace('/', '')}-{assurance.replace('/', '')} a")
+        hrefs = [cell.nth(k).get_attribute("href") for k in range(cell.count())]
+        assert [re.search(r"id=([^&]+)", h).group(1) for h in hrefs] == ids, (group, assurance)
+        assert all(h.endswith("&as_at=2020-11") for h in hrefs)
+    links = main.locator(".matrix-cell a")
     shoot_element(main, "spc-summary-matrix")
     links.filter(has_text=catalogue.indicator("larc_uptake").display_name).first.click()
     page.wait_for_url(re.compile(r".*/indicator\?.*id=larc_uptake.*"))

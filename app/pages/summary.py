@@ -4,6 +4,9 @@ SPC variation × assurance (Making Data Count), each a link to its page, and the
 
 from __future__ import annotations
 
+import html
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
@@ -21,11 +24,17 @@ GROUP_COLOURS = {
     "n/a": "#B0B0B0",
 }
 WIDTHS = [0.9, 1, 1, 1, 1]
-# The matrix's names wrap rather than being cut (a page link is one line by default).
+# A cell's links are one HTML element, not a page link each: at 2,000 indicators the
+# matrix was 2,300 elements (docs/benchmarks.md, "Pages"). Its names wrap; on a phone the
+# columns stack, so each cell names its assurance there (the header row is far above).
 MATRIX_CSS = (
-    "<style>[class*='st-key-matrix-'] [data-testid='stPageLink'] p, [class*='st-key-matrix-'] "
-    "[data-testid='stPageLink'] a { white-space: normal; overflow: visible; text-overflow: clip; "
-    "line-height: 1.25; font-size: 0.9rem; }</style>"
+    "<style>.matrix-cell ul { list-style: none; margin: 0; padding: 0; }"
+    " .matrix-cell li { margin: 0 0 0.4rem; line-height: 1.25; font-size: 0.9rem; overflow-wrap: anywhere; }"
+    " .matrix-cell a { color: inherit; text-decoration: underline; text-decoration-thickness: 1px;"
+    " text-underline-offset: 2px; }"
+    " .matrix-cell .count { font-size: 0.8rem; opacity: 0.85; margin: 0 0 0.4rem; }"
+    f" @media (min-width: {ui.PHONE_WIDTH + 1}px) {{ .matrix-cell .cell-assurance {{ display: none; }} }}"
+    "</style>"
 )
 EXCEPTION_COLUMNS = ["Indicator", "Period", "Latest", "RAG", "Owner", *presentation.SPC_BOARD_COLUMNS[:4], "Why"]
 
@@ -94,7 +103,8 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
 
 
 def _matrix(table: pd.DataFrame, view: state.View, pages: state.Pages) -> None:
-    """The matrix as a grid: a row per variation group, a column per assurance."""
+    """The matrix as a grid: a row per variation group, a column per assurance, each cell
+    one element listing its indicators as links to their pages."""
     cells = integrated.matrix(table)
     names = {i.id: i.display_name for i in view.catalogue.indicators}
     header = st.columns(WIDTHS)
@@ -102,6 +112,7 @@ def _matrix(table: pd.DataFrame, view: state.View, pages: state.Pages) -> None:
     for column, (assurance, label) in zip(header[1:], integrated.MATRIX_COLUMNS.items(), strict=True):
         icon = image_html(assurance_svg(assurance, 24), 24, f"Assurance: {label}")
         column.html(f"<span class='mdc'>{icon} <span class='mdc-word'>{label}</span></span>")
+    indicator_path = pages["indicator"].url_path
     for group, label in integrated.MATRIX_ROWS.items():
         own = cells[cells["variation_group"] == group]
         if group == "n/a" and not any(own["indicators"]):
@@ -115,11 +126,19 @@ def _matrix(table: pd.DataFrame, view: state.View, pages: state.Pages) -> None:
             row[1:], zip(own["assurance"], own["indicators"], strict=True), strict=True
         ):
             with column, st.container(key=f"matrix-{group}-{assurance}".replace("/", "")):
-                if not ids:
-                    st.caption("none")
-                for indicator_id in ids:
-                    st.page_link(
-                        pages["indicator"],
-                        label=names[indicator_id],
-                        query_params=ui.indicator_params(indicator_id, view.as_at),
-                    )
+                st.html(_cell(indicator_path, ids, names, integrated.MATRIX_COLUMNS[assurance], view.as_at))
+
+
+def _cell(indicator_path: str, ids: list[str], names: dict[str, str], assurance: str, as_at: int) -> str:
+    """One cell of the matrix as HTML: how many indicators, and a link to each one's page
+    as at the month (the query a page link would carry, URL-quoted; names escaped)."""
+    count = f"{len(ids):,} {ui.plural(len(ids), 'indicator')}" if ids else "none"
+    links = "".join(
+        f"<li><a href='{html.escape(indicator_path + '?' + urlencode(ui.indicator_params(i, as_at)))}' "
+        f"target='_self'>{html.escape(names[i])}</a></li>"
+        for i in ids
+    )
+    return (
+        f"<div class='matrix-cell'><p class='count'><span class='cell-assurance'>{html.escape(assurance)}: </span>"
+        f"{count}</p>{f'<ul>{links}</ul>' if ids else ''}</div>"
+    )
