@@ -1,10 +1,13 @@
-"""One page's warm rerun, server side: Streamlit's AppTest (no browser) on the large store
-of ``benchmarks/pages.py``, timing reruns of a page after its first run (every
-per-data-version cache filled) and counting the elements the page sends.
+"""Server-side time of a warm rerun of chosen pages, with Streamlit's AppTest (no browser),
+on the large store of ``benchmarks/pages.py`` (2,000 monthly + 250 quarterly indicators),
+and what each page sends: its elements and its tables' bytes.
 
-    python benchmarks/page_rerun.py [--page integrated-summary] [--runs 5] [--indicators 2000] [--years 10]
+    python benchmarks/page_rerun.py [--pages integrated-summary,compare-months,data-status] [--runs 5] [--folder DIR]
 
-The browser's part (drawing what is sent) is ``benchmarks/pages.py``'s.
+The store is made once in ``--folder`` (kept, so a second run, e.g. after a change, reuses it).
+Each page is opened, run once to fill the per-data-version caches, then rerun ``--runs``
+times; the median and range of those warm reruns are printed. The browser's part (drawing
+what is sent) is ``benchmarks/pages.py``'s.
 """
 
 from __future__ import annotations
@@ -13,14 +16,11 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from benchmarks.engine import load_average  # noqa: E402
 from benchmarks.pages import large_store  # noqa: E402
@@ -37,39 +37,44 @@ def elements(node) -> list:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--page", default="integrated-summary", help="the page's URL path")
+    parser.add_argument(
+        "--pages", default="integrated-summary,compare-months,data-status", help="URL paths, comma-separated"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--indicators", type=int, default=2000)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20201130)
+    parser.add_argument("--folder", default="/tmp/kpis-page-rerun")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kpis-rerun-") as tmp:
-        config, database, what = large_store(Path(tmp), args.indicators, args.years, args.seed)
-        os.environ.update({"KPIS_CONFIG": str(config), "KPIS_LOAD_SAMPLE": "0", store.DATABASE_ENV: database})
-        print(f"large store: {what}; load average {load_average()}")
-        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600).run()
-        pages = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == args.page]
-        assert pages, f"no page at /{args.page}"
-        at._page_hash = pages[0]
-        started = time.perf_counter()
-        at.run()
-        print(f"first run of /{args.page}: {time.perf_counter() - started:.2f} s")
+    folder = Path(args.folder)
+    config, database = folder / "kpis.yaml", f"sqlite:///{folder / 'kpis.sqlite'}"
+    if not config.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        config, database, what = large_store(folder, args.indicators, args.years, args.seed)
+        print(f"large store made: {what}")
+    os.environ.update({"KPIS_CONFIG": str(config), "KPIS_LOAD_SAMPLE": "0", store.DATABASE_ENV: database})
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import open_page
+
+    print(f"load average at start: {load_average()}")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600).run()
+    for path in args.pages.split(","):
+        open_page(at, path)  # the first run fills the caches
         assert not at.exception, at.exception
         times = []
         for _ in range(args.runs):
-            started = time.perf_counter()
+            start = time.perf_counter()
             at.run()
-            times.append(time.perf_counter() - started)
-        main_area = elements(at.main)
-        kinds: dict[str, int] = {}
-        for element in main_area:
-            kinds[element.type] = kinds.get(element.type, 0) + 1
+            times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+        sent = sum(frame.proto.ByteSize() for frame in at.dataframe) / 1e6  # what the browser receives and draws
         print(
-            f"warm rerun of /{args.page}, {args.runs} runs: median {statistics.median(times):.3f} s "
-            f"(min {min(times):.3f}, max {max(times):.3f}); load average {load_average()}"
+            f"{path:<20} warm rerun median {statistics.median(times):.3f} s "
+            f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs); "
+            f"{len(elements(at.main))} elements in the main area, tables {sent:.2f} MB"
         )
-        print(f"elements in the main area: {len(main_area)}; sidebar: {len(elements(at.sidebar))}")
-        print("by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
+    print(f"load average at end: {load_average()}")
     return 0
 
 

@@ -97,8 +97,19 @@ def test_compare_months_shows_each_indicator_at_both_months(app, catalogue):
     assert not app.exception
     app.selectbox(key=compare_months.BEFORE_KEY).select(periods.parse_period("2020-10")).run()
     app.selectbox(key=compare_months.AFTER_KEY).select(periods.parse_period("2020-11")).run()
+    assert app.radio(key=compare_months.ROWS_KEY).value == compare_months.MOVED  # what changed, first
+    moved = [d.value for d in app.dataframe if "Change" in d.value.columns]
+    assert all((table["Rating"] != "same").all() for table in moved)
+    app.radio(key=compare_months.ROWS_KEY).set_value(compare_months.EVERY_INDICATOR).run()
     table = dataframe_with(app, "Change")
     assert len(table) == len(catalogue.indicators)
+    assert len(table[table["Rating"] != "same"]) == (len(moved[0]) if moved else 0)
+    counted = f"Ratings that moved: **{len(table[table['Rating'] != 'same'])}** of {len(table)} indicators."
+    assert counted in [c.value for c in app.caption]
+    # No colour fill: each rating reads as its symbol and word (colour-blind safe).
+    assert {rag_label(r) for r in ("Green", "Amber", "Red", "n/a")} >= set(table["RAG, Nov 2020"])
+    (sent,) = [d.proto for d in app.dataframe if "Change" in d.value.columns]
+    assert not sent.arrow_data.HasField("styler")
     row = table.set_index("indicator").loc["nel_admissions"]
     assert row["Actual, Nov 2020"] == "10,318 (Oct 2020)"  # the tile's figure: October's, a month behind
     for _, row in table.iterrows():
@@ -174,6 +185,7 @@ def test_an_indicators_title_explains_its_abbreviations(app, catalogue):
 
 def test_compare_months_indicator_header_explains_its_abbreviations(app, catalogue):
     open_page(app, "compare-months")
+    app.radio(key=compare_months.ROWS_KEY).set_value(compare_months.EVERY_INDICATOR).run()
     (table,) = [d for d in app.dataframe if "Change" in d.value.columns]
     header = json.loads(table.proto.columns)
     assert f"MOFD: {catalogue.glossary['MOFD']}" in header["Indicator"]["help"].split("\n\n")

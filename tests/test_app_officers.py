@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from app.pages import data_status, upload
 from kpis import access, ingest, periods, sample, store
 from kpis.errors import ExtractError
-from kpis.report import presentation
+from kpis.report import presentation, status
 from kpis.report.performance import build_kpi_table
 from tests.conftest import store_snapshot
 from tests.test_app import ROOT, TIMEOUT, dataframe_with, open_page
@@ -212,9 +212,16 @@ def test_data_status_shows_the_grid_the_extracts_and_downloads(app_env, catalogu
     open_page(at, data_status.__name__.rsplit(".", 1)[-1].replace("_", "-"))
     assert not at.exception
     assert at.title[0].value == "Data status"
+    # At first only the indicators with a value late or missing (none in the sample), the rest counted.
+    assert at.radio(key=data_status.GRID_KEY).value == data_status.TO_CHASE
+    assert not [d for d in at.dataframe if "Indicator" in d.value.columns]
+    counted = f"Indicators with a value late or missing: **0** of {len(catalogue.indicators)}."
+    assert any(c.startswith(counted) for c in texts(at, "caption"))
+    at.radio(key=data_status.GRID_KEY).set_value(data_status.EVERY_INDICATOR).run()
     grid = dataframe_with(at, "Indicator")
     assert len(grid) == len(catalogue.indicators)
     assert grid.columns[-1] == "Nov 20"
+    assert set(grid["Nov 20"]) <= set(status.SYMBOL.values())  # each state its word or symbol, no colour needed
     extracts = dataframe_with(at, "sha256")
     assert extracts["file_name"].tolist() == [p.name for p in reversed(sample.sample_files())]
     assert at.selectbox(key=data_status.EXTRACT_KEY).value == 3

@@ -83,6 +83,22 @@ def test_the_grid_has_a_row_per_indicator_and_a_column_per_month(unlagged):
     assert len(grid) == len(unlagged.indicators)
 
 
+def test_the_indicators_to_chase_are_those_with_a_value_late_or_missing(unlagged):
+    obs = observations(
+        ("nel_admissions", "2020-09", 1, 1),  # October and November late or missing
+        ("larc_uptake", "2020-09", 1, 1),
+        ("larc_uptake", "2020-10", 1, 1),
+        ("larc_uptake", "2020-11", 1, 1),  # every month in: complete
+    )
+    cover = status.coverage(obs, unlagged, NOV, months=3)
+    chased = status.to_chase(cover)
+    assert "nel_admissions" in set(chased["indicator"]) and "larc_uptake" not in set(chased["indicator"])
+    expected = set(cover.loc[cover["state"].isin([status.LATE, status.MISSING]), "indicator"])
+    assert set(chased["indicator"]) == expected
+    assert len(chased) == 3 * len(expected)  # each indicator chased keeps all its months
+    assert list(chased.columns) == list(cover.columns)
+
+
 def test_late_and_missing_are_counted_per_owner(unlagged):
     obs = observations(("nel_admissions", "2020-09", 1, 1), ("larc_uptake", "2020-09", 1, 1))
     cover = status.coverage(obs, unlagged, NOV, months=3)

@@ -10,9 +10,12 @@ from app import state, ui
 from kpis import periods
 from kpis.catalogue import Catalogue, Unit
 from kpis.report import formatting, presentation
-from kpis.report.palette import rag_label, rag_palette
+from kpis.report.palette import rag_label
 
 BEFORE_KEY, AFTER_KEY, SHOW_KEY = "compare-before", "compare-after", "compare-months-show"
+ROWS_KEY = "compare-months-rows"
+MOVED, EVERY_INDICATOR = "Ratings that moved", "Every indicator"
+ROWS_IN_VIEW = 40  # a longer table scrolls within itself: a table as tall as 2,250 rows took seconds to draw
 
 
 def render(view: state.View, pages: state.Pages, user: state.User) -> None:
@@ -34,18 +37,28 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
         key=BEFORE_KEY,
     )
     after = right.selectbox("Later month", options, index=after_default, format_func=state.month_option, key=AFTER_KEY)
+    rows = st.radio("Indicators", (MOVED, EVERY_INDICATOR), horizontal=True, key=ROWS_KEY)
     st.caption(
         f"Each indicator as at {periods.month_name(before)} and as at {periods.month_name(after)}: its latest figure up to "
         "that month (the period in brackets), its rating against target (or, without one, against last year) and "
-        "the change between the two. Select a row to open the indicator as at the later month."
+        "the change between the two. Shown at first: only the ratings that moved, as the board's question is what "
+        "changed; every indicator is a choice away. Each rating is its symbol and word (✓ Green, ▲ Amber, ✖ Red). "
+        "Select a row to open the indicator as at the later month."
     )
-    compared = compare(view.table(before), view.table(after), view.catalogue, before, after)
-    shown = ui.filter_rag(compared, ui.rag_filter(SHOW_KEY), "rag_after")
+    compared = _compared(view.url, view.version, *state.config_key(), before, after)
+    moved = compared["rag_before"] != compared["rag_after"]
+    st.caption(f"Ratings that moved: **{int(moved.sum()):,}** of {len(compared):,} indicators.")
+    chosen = compared[moved] if rows == MOVED else compared
+    shown = ui.filter_rag(chosen, ui.rag_filter(SHOW_KEY), "rag_after")
     if shown.empty:
-        st.caption("No indicator has this rating at the later month.")
+        st.caption(
+            "No indicator's rating moved between these months."
+            if chosen.empty
+            else "No indicator shown has this rating at the later month."
+        )
         return
     event = st.dataframe(
-        style(shown),
+        shown,
         hide_index=True,
         column_order=["Indicator", *columns(before, after), "Workstream"],  # the change in view, the workstream last
         column_config={
@@ -57,7 +70,7 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
             "Workstream": st.column_config.TextColumn(width=140),
             "Change": st.column_config.TextColumn(help="The later figure less the earlier one"),
         },
-        height=35 * (len(shown) + 1) + 3,  # every row in view, as the board reads it
+        height=35 * (min(len(shown), ROWS_IN_VIEW) + 1) + 3,  # up to ROWS_IN_VIEW rows in view, as the board reads it
         on_select="rerun",
         selection_mode="single-row",
         key="compare-months-table",
@@ -65,6 +78,14 @@ def render(view: state.View, pages: state.Pages, user: state.User) -> None:
     selected = event.selection.rows if event is not None else []
     if selected:
         ui.open_indicator(pages, str(shown.loc[selected[0], "indicator"]), after)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _compared(url: str, version: int, config: str, modified: float | None, before: int, after: int) -> pd.DataFrame:
+    """:func:`compare`, once per data version and pair of months: it formats every indicator's
+    figures one by one (0.3-1.3 s at 2,250 indicators)."""
+    earlier, later = (state.kpi_table(url, version, config, modified, month) for month in (before, after))
+    return compare(earlier, later, state.catalogue(), before, after)
 
 
 def columns(before: int, after: int) -> list[str]:
@@ -143,18 +164,3 @@ def _change(before: float, after: float, period_before: str | None, period_after
     else:
         text = formatting.with_unit(difference, indicator.unit.value, indicator.decimals)
     return text if text.startswith("-") or difference == 0 else "+" + text
-
-
-def style(shown: pd.DataFrame):
-    """Both RAG columns filled with their rating's colour (the word and symbol stay)."""
-    palette = rag_palette()
-
-    def fill(rag: str) -> str:
-        swatch = palette.get(rag, palette["n/a"])
-        return f"background-color: {swatch.background}; color: {swatch.text}; font-weight: 600"
-
-    rag_columns = [c for c in shown.columns if c.startswith("RAG, ")]
-    styler = shown.style
-    for column, rags in zip(rag_columns, (shown["rag_before"], shown["rag_after"]), strict=True):
-        styler = styler.apply(lambda _, r=rags: [fill(x) for x in r], subset=[column], axis=0)
-    return styler

@@ -3,11 +3,8 @@ of extracts with each file exactly as loaded, and (for admins) rolling an extrac
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import access, state, ui
@@ -15,7 +12,6 @@ from kpis import periods, sample
 from kpis.access import Right
 from kpis.governance import rollback
 from kpis.report import formatting, status
-from kpis.report.palette import rag_palette
 from kpis.spreadsheet import safe_file_name
 
 EXTRACT_KEY = "status_extract"
@@ -24,18 +20,8 @@ ROLLBACK_CONFIRM_KEY = "rollback_confirm"
 _DONE = "rollback_done"
 REMOVE_SAMPLE_KEY = "remove_sample"
 _SAMPLE_DONE = "remove_sample_done"
-STATE_RAG = {status.LATE: "Red", status.MISSING: "Amber", status.LOADED: "Green", status.REVISED: "Green"}
-
-
-def _style_grid(frame: pd.DataFrame) -> Styler:
-    palette = rag_palette()
-    fills = {
-        symbol: f"background-color: {palette[STATE_RAG[kind]].background}; color: {palette[STATE_RAG[kind]].text}"
-        for kind, symbol in status.SYMBOL.items()
-        if kind in STATE_RAG
-    }
-    months: list[Hashable] = [c for c in frame.columns if c not in ("Owner", "Indicator", "id")]
-    return frame.style.map(lambda v: fills.get(v, ""), subset=months)
+GRID_KEY = "status_grid_rows"
+TO_CHASE, EVERY_INDICATOR = "Late or missing", "Every indicator"
 
 
 def _coverage(view: state.View) -> None:
@@ -61,14 +47,27 @@ def _coverage(view: state.View) -> None:
             hide_index=True,
             key="status_owners",
         )
+    # The grid lists what an officer chases; the complete indicators are a count (a grid of
+    # every one, 2,250 rows at scale, is a choice away). No colour fill: each cell's word or
+    # symbol says its state, and a styled grid of that size took seconds to draw.
+    chased = status.to_chase(cover)
+    total, to_chase = cover["indicator"].nunique(), chased["indicator"].nunique()
+    shown = st.radio("Indicators", (TO_CHASE, EVERY_INDICATOR), horizontal=True, key=GRID_KEY)
+    st.caption(
+        f"Indicators with a value late or missing: **{to_chase:,}** of {total:,}. The other {total - to_chase:,} "
+        "are complete: every value due is in, or expected later within its reporting lag."
+    )
+    grid = status.grid(cover if shown == EVERY_INDICATOR else chased)
+    if grid.empty:
+        return
     st.caption(
         "✓ loaded · ✓ rev. loaded and revised since · LATE due for the report month, not loaded · "
-        "missing: due, never loaded · “·” not due (quarterly) · blank: before the indicator's first value."
+        "… expected later, within its reporting lag · missing: due, never loaded · “·” not due (quarterly) · "
+        "blank: before the indicator's first value."
     )
-    grid = status.grid(cover)
     months = {c: st.column_config.TextColumn(width=54) for c in grid.columns[3:]}
     st.dataframe(
-        _style_grid(grid),
+        grid,
         hide_index=True,
         key="status_grid",
         column_config={

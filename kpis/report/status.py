@@ -190,6 +190,13 @@ def grid(cover: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def to_chase(cover: pd.DataFrame) -> pd.DataFrame:
+    """The coverage of the indicators with a value late or missing in any of its months
+    (what an officer chases); the rest are complete: every value due is in, or expected later."""
+    chased = cover.loc[cover["state"].isin([LATE, MISSING]), "indicator"].unique()
+    return cover[cover["indicator"].isin(chased)]
+
+
 def late_by_owner(cover: pd.DataFrame) -> pd.DataFrame:
     """Per owner: how many values are late for the report month and missing before it,
     and which indicators are late."""
