@@ -18,6 +18,7 @@ from app import state
 from app.state import AS_AT_PARAM, Pages
 from kpis import periods, sample
 from kpis.catalogue import Catalogue
+from kpis.errors import first_listed
 from kpis.governance import narrative
 from kpis.report import charts, presentation
 from kpis.report.palette import STREAMLIT_COLOUR, SYMBOL, TREND_TEXT, rag_label, rag_palette
@@ -245,9 +246,7 @@ def rejected_file(
     found, when only the first are kept), and the :func:`problems_table`."""
     count = len(problems)
     listed = (
-        f"{total:,} problems; the first {count:,} are listed"
-        if total is not None and total > count
-        else f"{count} {plural(count, 'problem')}"
+        first_listed(total, count) if total is not None and total > count else f"{count} {plural(count, 'problem')}"
     )
     st.error(
         f"{headline} {listed} below, each with its row in the file "

@@ -137,7 +137,7 @@ class ExtractError(Exception):
     def counted(self) -> str:
         """``3 problem(s)``, or ``25,000 problems; the first 10,000 are listed``."""
         if self.total > len(self.problems):
-            return f"{self.total:,} problems; the first {len(self.problems):,} are listed"
+            return first_listed(self.total, len(self.problems))
         return f"{len(self.problems)} problem(s)"
 
     def describe(self, limit: int = 50) -> str:
@@ -152,6 +152,12 @@ class ExtractError(Exception):
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)
+
+
+def first_listed(total: int, listed: int) -> str:
+    """``25,000 problems; the first 10,000 are listed``: how a file with more problems than
+    are kept is counted, in the command line and on the upload page."""
+    return f"{total:,} problems; the first {listed:,} are listed"
 
 
 def reject(problems: pd.DataFrame, total: int | None = None) -> ExtractError:
